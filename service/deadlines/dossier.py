@@ -1,0 +1,134 @@
+"""What the deadline engine needs to know about one dossier, and its apology extension."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from service.calendar import WorkCalendar
+from service.deadlines.due import as_unit, check_limit, due_at
+from service.status import LimitUnit
+
+
+class ExtensionError(ValueError):
+    """An apology extension that the rules refuse (a second one, or one not moving later)."""
+
+
+@dataclass(frozen=True)
+class SupplementRound:
+    """One request for supplementation and, once the applicant answered, its completion."""
+
+    requested_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Extension:
+    """The one apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả) allowed per dossier."""
+
+    new_due_at: dt.datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeadlineInput:
+    """A dossier as the deadline engine sees it; all instants are timezone-aware.
+
+    `waiting` is true while the dossier's status is waiting for a supplement or a payment;
+    `finished_at` is the finishing instant of rules.md §5 (see `finishing_instant`).
+    """
+
+    received_at: dt.datetime
+    limit: int
+    unit: LimitUnit
+    supplements: tuple[SupplementRound, ...] = ()
+    extension: Extension | None = None
+    finished_at: dt.datetime | None = None
+    waiting: bool = False
+    source_due_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", as_unit(self.unit))
+        check_limit(self.limit, self.unit)
+        for name in ("received_at", "finished_at", "source_due_at"):
+            _require_aware(getattr(self, name), name)
+        if self.extension is not None:
+            _require_aware(self.extension.new_due_at, "extension.new_due_at")
+        _check_rounds(self.received_at, self.supplements)
+        if self.finished_at is not None and self.finished_at < self.received_at:
+            raise ValueError("finished_at is before received_at")
+
+    @property
+    def open_round(self) -> SupplementRound | None:
+        """Return the supplement request still waiting for the applicant, if any."""
+        if self.supplements and self.supplements[-1].completed_at is None:
+            return self.supplements[-1]
+        return None
+
+    @property
+    def clock_start(self) -> dt.datetime:
+        """Return where the legal limit counts from: the last completed supplement or receipt."""
+        done = [r.completed_at for r in self.supplements if r.completed_at is not None]
+        return done[-1] if done else self.received_at
+
+    @property
+    def paused(self) -> bool:
+        """Tell whether the dossier waits for the applicant (supplement or payment)."""
+        return self.waiting or self.open_round is not None
+
+
+def _require_aware(value: dt.datetime | None, name: str) -> None:
+    """Refuse a naive datetime, naming the field."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def _check_rounds(received_at: dt.datetime, rounds: tuple[SupplementRound, ...]) -> None:
+    """Require rounds in order, each completed after its request, and only the last open."""
+    previous = received_at
+    for number, item in enumerate(rounds, start=1):
+        _require_aware(item.requested_at, f"supplements[{number}].requested_at")
+        _require_aware(item.completed_at, f"supplements[{number}].completed_at")
+        if item.requested_at < previous:
+            raise ValueError(f"supplement round {number} is requested before the previous step")
+        if item.completed_at is None and number != len(rounds):
+            raise ValueError(f"supplement round {number} is open but a later round exists")
+        if item.completed_at is not None and item.completed_at < item.requested_at:
+            raise ValueError(f"supplement round {number} is completed before it was requested")
+        previous = item.completed_at or item.requested_at
+
+
+def with_extension(cal: WorkCalendar, inp: DeadlineInput, extension: Extension) -> DeadlineInput:
+    """Return the dossier with its one apology extension (rules.md §4).
+
+    Raises ExtensionError for a second extension, or for a new date not after the legal due.
+    """
+    _require_aware(extension.new_due_at, "extension.new_due_at")
+    legal_due = due_at(cal, inp.clock_start, inp.limit, inp.unit)
+    if inp.extension is not None:
+        raise ExtensionError(
+            "the due date was already moved once "
+            f"(to {inp.extension.new_due_at.isoformat()}); a second extension is not allowed"
+        )
+    if extension.new_due_at <= legal_due:
+        raise ExtensionError(
+            f"the new due date {extension.new_due_at.isoformat()} is not after "
+            f"the due date {legal_due.isoformat()}"
+        )
+    return replace(inp, extension=extension)
+
+
+def finishing_instant(
+    resolved_at: dt.datetime | None,
+    returned_at: dt.datetime | None,
+    ended_at: dt.datetime | None,
+) -> dt.datetime | None:
+    """Return the instant that counts as the finish (rules.md §5).
+
+    The first available of: result ready (Đã xử lý xong), result returned (Đã trả kết quả),
+    then stopped / refused / withdrawn.
+    """
+    for instant in (resolved_at, returned_at, ended_at):
+        if instant is not None:
+            return instant
+    return None
