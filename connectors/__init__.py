@@ -1,0 +1,1 @@
+"""Connectors: one module per external system, turning it into canonical dossier records."""

@@ -1,0 +1,113 @@
+"""The connector contract: canonical records, batches with cursors, and the one error type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from marshmallow import Schema
+
+from service.status import Channel, LimitUnit, Status
+
+
+class ConnectorError(Exception):
+    """A fault talking to or reading an external system; the message names system and record."""
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One history line as the source reports it."""
+
+    at: dt.datetime
+    status: Status
+    actor: str | None = None
+    department: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SupplementRecord:
+    """One supplementation round: requested, and completed once the papers arrive."""
+
+    requested_at: dt.datetime
+    completed_at: dt.datetime | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DossierRecord:
+    """A dossier in canonical form; instants are timezone-aware."""
+
+    code: str
+    unit_code: str
+    procedure_code: str
+    procedure_name: str
+    domain_name: str
+    applicant_name: str
+    channel: Channel
+    received_at: dt.datetime
+    status: Status
+    source_id: str
+    source_modified_at: dt.datetime | None = None
+    domain_code: str | None = None
+    limit_value: int | None = None
+    limit_unit: LimitUnit | None = None
+    unit_name: str | None = None
+    summary: str | None = None
+    applicant_id_no: str | None = None
+    applicant_phone: str | None = None
+    applicant_email: str | None = None
+    applicant_type: int = 1
+    handler: str | None = None
+    received_by: str | None = None
+    filed_at: dt.datetime | None = None
+    source_due_at: dt.datetime | None = None
+    source_status: str | None = None
+    source_sub_status: str | None = None
+    finished_at: dt.datetime | None = None
+    returned_at: dt.datetime | None = None
+    stopped_at: dt.datetime | None = None
+    fee_due: bool = False
+    paid_online: bool = False
+    digitized: bool = False
+    electronic_result: bool = False
+    events: tuple[EventRecord, ...] = ()
+    supplements: tuple[SupplementRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class RejectedRecord:
+    """A source item that could not be turned into a DossierRecord, kept for quarantine."""
+
+    payload: Mapping[str, Any]
+    reason: str
+    source_id: str | None = None
+
+
+@dataclass
+class Batch:
+    """A unit of work: records to store in one transaction, and the cursor to keep after it."""
+
+    records: list[DossierRecord | RejectedRecord] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+
+
+class Connector(ABC):
+    """Base class of every connector: configured by name and options, yields batches."""
+
+    type_name: ClassVar[str]
+    options_schema: ClassVar[type[Schema]]
+
+    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
+        self.name = name
+        self.options = self.options_schema().load(dict(options))
+
+    @abstractmethod
+    def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
+        """Yield batches of records changed since the cursor, each with the cursor after it."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most connectors hold nothing
+        """Release network sessions or files; the default has nothing to release."""

@@ -1,0 +1,1 @@
+"""Scheduled work; each job is a plain run(runtime, now) function."""

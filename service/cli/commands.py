@@ -1,0 +1,12 @@
+"""Register every sub-command on the `tthc-monitor` group."""
+
+from service.cli import cli, dossiers, ingest, serve
+from service.cli import db as db_commands
+
+cli.add_command(db_commands.group)
+cli.add_command(serve.serve)
+cli.add_command(serve.scheduler)
+cli.add_command(serve.demo)
+cli.add_command(dossiers.procedures)
+cli.add_command(dossiers.dossier)
+cli.add_command(ingest.ingest)

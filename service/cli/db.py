@@ -1,0 +1,46 @@
+"""`tthc-monitor db …`: schema migrations and reference data."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from migrations import upgrade
+from service.cli import AppContext, pass_app
+from service.models import Unit
+from service.procedures import builtin_catalogue, upsert_catalogue
+from service.runtime import Runtime
+
+
+@click.group("db")
+def group() -> None:
+    """Manage the database schema."""
+
+
+@group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@pass_app
+def upgrade_command(app: AppContext, revision: str) -> None:
+    """Apply migrations, then load configured units and the built-in procedure catalogue."""
+    upgrade(app.runtime.engine, revision)
+    if revision == "head":
+        units, created = seed_reference_data(app.runtime)
+        click.echo(f"Database at head; {units} unit(s) configured, {created} procedure(s) added.")
+    else:
+        click.echo(f"Database at {revision}.")
+
+
+def seed_reference_data(runtime: Runtime) -> tuple[int, int]:
+    """Insert configured units and catalogue procedures that are missing; return counts."""
+    with runtime.sessions.begin() as session:
+        known = set(session.scalars(select(Unit.code)))
+        for unit in runtime.settings["units"]:
+            if unit["code"] not in known:
+                session.add(Unit(code=unit["code"], name=unit["name"]))
+        session.flush()
+        for unit in runtime.settings["units"]:
+            if unit.get("parent"):
+                row = session.scalar(select(Unit).where(Unit.code == unit["code"]))
+                row.parent_id = session.scalar(select(Unit.id).where(Unit.code == unit["parent"]))
+        created, _ = upsert_catalogue(session, builtin_catalogue())
+    return len(runtime.settings["units"]), created

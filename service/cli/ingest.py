@@ -1,0 +1,36 @@
+"""`tthc-monitor ingest [CONNECTOR]`: one ingest cycle, with its counts."""
+
+from __future__ import annotations
+
+import click
+
+from connectors.base import ConnectorError
+from service.cli import AppContext, pass_app
+from service.runs import run_connector
+
+
+@click.command()
+@click.argument("connector", required=False)
+@pass_app
+def ingest(app: AppContext, connector: str | None) -> None:
+    """Run one ingest cycle for CONNECTOR (default: every configured connector)."""
+    configured = app.settings["connectors"]
+    names = [connector] if connector else sorted(configured)
+    if connector and connector not in configured:
+        raise click.ClickException(
+            f"no connector {connector!r} in the configuration; configured: "
+            f"{', '.join(sorted(configured)) or 'none'}")
+    failed = False
+    for name in names:
+        runtime = app.runtime
+        try:
+            run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
+                                runtime.now())
+        except (ConnectorError, Exception) as exc:  # noqa: BLE001 - reported, then exit 1
+            click.echo(f"{name}: failed: {exc}", err=True)
+            failed = True
+            continue
+        click.echo(f"{name}: fetched {run.fetched}, created {run.created}, updated "
+                   f"{run.updated}, unchanged {run.unchanged}, rejected {run.rejected}")
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,66 @@
+"""`tthc-monitor serve`, `scheduler` and `demo`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+from migrations import upgrade
+from service.cli import AppContext, pass_app
+from service.cli.db import seed_reference_data
+from service.runs import run_connector
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default: [server] host).")
+@click.option("--port", type=int, default=None, help="Port (default: [server] port).")
+@pass_app
+def serve(app: AppContext, host: str | None, port: int | None) -> None:
+    """Serve the web app with waitress."""
+    from waitress import serve as waitress_serve
+
+    from service import create_app
+
+    server = app.settings["server"]
+    host, port = host or server["host"], port or server["port"]
+    click.echo(f"Serving on http://{host}:{port}/")
+    waitress_serve(create_app(app.settings), host=host, port=port, threads=server["threads"])
+
+
+@click.command()
+@pass_app
+def scheduler(app: AppContext) -> None:
+    """Run the scheduled jobs in this process (one process per deployment)."""
+    from jobs.scheduler import run_scheduler
+
+    run_scheduler(app.runtime)
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Port.")
+@pass_app
+def demo(app: AppContext, host: str | None, port: int | None) -> None:
+    """Upgrade the database, back-fill from the connectors, then serve with the scheduler."""
+    runtime = app.runtime
+    upgrade(runtime.engine)
+    seed_reference_data(runtime)
+    for name in sorted(app.settings["connectors"]):
+        run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
+                            runtime.now())
+        click.echo(f"{name}: {run.created} dossier(s) created, {run.updated} updated")
+    worker = None
+    if app.settings["scheduler"]["enabled"]:
+        argv = [sys.executable, "-m", "service.cli.run"]
+        if app.path:
+            argv += ["--config", app.path]
+        worker = subprocess.Popen([*argv, "scheduler"])
+        click.echo(f"Scheduler started (process {worker.pid}).")
+    try:
+        click.get_current_context().invoke(serve, host=host, port=port)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)

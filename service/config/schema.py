@@ -1,0 +1,118 @@
+"""The marshmallow schema of config.toml: every key, its type and its default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
+
+
+class DayOverrideSchema(Schema):
+    """One extra day off or extra working day, with the reason clerks will read."""
+
+    date = TomlDate(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CalendarSchema(Schema):
+    """Working-calendar overrides applied on top of the holidays package."""
+
+    extra_days_off = fields.List(fields.Nested(DayOverrideSchema), load_default=list)
+    extra_working_days = fields.List(fields.Nested(DayOverrideSchema), load_default=list)
+    saturday_is_working = fields.Boolean(load_default=False)
+    office_hours = fields.List(
+        TimeRange(), load_default=lambda: ["07:30-11:30", "13:30-17:00"],
+        validate=validate.Length(min=1),
+    )
+    cutoff = ClockTime(load_default="15:00")
+
+    @validates_schema
+    def no_day_both_off_and_working(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a date listed both as a day off and as a working day."""
+        off = {item["date"] for item in data.get("extra_days_off", [])}
+        for index, item in enumerate(data.get("extra_working_days", [])):
+            if item["date"] in off:
+                raise ValidationError(
+                    {"extra_working_days": {index: {"date": [
+                        f"{item['date']} is also listed in extra_days_off"]}}}
+                )
+        hours = sorted(data.get("office_hours", []))
+        for earlier, later in zip(hours, hours[1:], strict=False):
+            if earlier.split("-")[1] > later.split("-")[0]:
+                raise ValidationError({"office_hours": [f"{earlier} overlaps {later}"]})
+
+
+class DeadlinesSchema(Schema):
+    """How the deadline engine classifies and reports."""
+
+    near_fraction = fields.Float(load_default=0.2, validate=validate.Range(min=0, max=1))
+    extension_counts_late = fields.Boolean(load_default=True)
+    report_due = fields.String(
+        load_default="source", validate=validate.OneOf(["source", "statutory"])
+    )
+
+
+class ServerSchema(Schema):
+    """Where `tthc-monitor serve` listens."""
+
+    host = fields.String(load_default="127.0.0.1")
+    port = fields.Integer(load_default=8080, validate=validate.Range(min=1, max=65535))
+    threads = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
+
+
+class SchedulerSchema(Schema):
+    """The scheduler process."""
+
+    enabled = fields.Boolean(load_default=True)
+
+
+class UnitSchema(Schema):
+    """An agency the deployment serves (a commune, or a division of it)."""
+
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9A-Z]+(\.[0-9A-Z]+)+$", error="expected an agency code such as 000.32.26.H26"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    parent = fields.String(load_default=None, allow_none=True)
+
+
+class ConnectorsField(fields.Dict):
+    """Connector instances keyed by name; each is validated by its type's own schema."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        from connectors.registry import connector_types
+
+        tables = super()._deserialize(value, attr, data, **kwargs)
+        types = connector_types()
+        result: dict[str, Any] = {}
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise ValidationError({name: ["expected a table"]})
+            kind = table.get("type")
+            if kind not in types:
+                raise ValidationError({name: {"type": [
+                    f"expected one of {', '.join(sorted(types))}"]}})
+            try:
+                result[name] = {"type": kind, **types[kind].options_schema().load(
+                    {k: v for k, v in table.items() if k != "type"})}
+            except ValidationError as exc:
+                raise ValidationError({name: exc.messages}) from None
+        return result
+
+
+class RootSchema(Schema):
+    """The whole configuration file."""
+
+    timezone = TimeZoneName(load_default="Asia/Ho_Chi_Minh")
+    database_url = fields.String(load_default="sqlite:///var/tthc-monitor.db")
+    secret_key = fields.String(load_default="dev-only-change-me",
+                               validate=validate.Length(min=16))
+    log_level = fields.String(load_default="INFO",
+                              validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    server = fields.Nested(ServerSchema, load_default=lambda: ServerSchema().load({}))
+    scheduler = fields.Nested(SchedulerSchema, load_default=lambda: SchedulerSchema().load({}))
+    calendar = fields.Nested(CalendarSchema, load_default=lambda: CalendarSchema().load({}))
+    deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
+    units = fields.List(fields.Nested(UnitSchema), load_default=list)
+    connectors = ConnectorsField(keys=fields.String(), load_default=dict)

@@ -1,0 +1,42 @@
+"""What every entry point (web, scheduler, CLI) builds from the configuration, in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import Connector
+from connectors.registry import build_connector
+from service.db import make_engine, make_sessionmaker
+from service.dossiers import make_deriver
+from service.ingest import Deriver
+
+
+@dataclass
+class Runtime:
+    """The engine, session factory and domain settings of one configuration."""
+
+    settings: dict[str, Any]
+    engine: Engine
+    sessions: sessionmaker[Session]
+    derive: Deriver
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Runtime:
+        """Build the runtime; connects to nothing until first used."""
+        engine = make_engine(settings["database_url"])
+        return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
+                   derive=make_deriver(settings))
+
+    def connector(self, name: str) -> Connector:
+        """Build the connector configured as [connectors.NAME]."""
+        return build_connector(name, self.settings["connectors"][name])
+
+    def now(self) -> dt.datetime:
+        """The wall clock; the only place entry points read it before passing it down."""
+        return dt.datetime.now(dt.UTC)

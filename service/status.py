@@ -1,0 +1,82 @@
+"""The canonical vocabularies: portal status codes, channels, limit units, deadline classes."""
+
+from __future__ import annotations
+
+import enum
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members carry a Vietnamese label beside their code."""
+
+    def __new__(cls, value: object, label: str) -> LabelledEnum:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label = label  # type: ignore[attr-defined]
+        return member
+
+    label: str
+
+
+class Status(LabelledEnum):
+    """Dossier status in the National Public Service Portal's vocabulary (TrangThaiHoSo)."""
+
+    REGISTERED = (1, "Mới đăng ký")
+    ACCEPTED = (2, "Được tiếp nhận")
+    NOT_ACCEPTED = (3, "Không được tiếp nhận")
+    PROCESSING = (4, "Đang xử lý")
+    WAITING_SUPPLEMENT = (5, "Yêu cầu bổ sung giấy tờ")
+    WAITING_PAYMENT = (6, "Yêu cầu thực hiện nghĩa vụ tài chính")
+    WITHDRAWN = (7, "Công dân yêu cầu rút hồ sơ")
+    STOPPED = (8, "Dừng xử lý")
+    RESOLVED = (9, "Đã xử lý xong")
+    RETURNED = (10, "Đã trả kết quả")
+
+    @property
+    def is_open(self) -> bool:
+        """True while the dossier is being handled (clock running or paused)."""
+        return self in OPEN_STATUSES
+
+    @property
+    def is_paused(self) -> bool:
+        """True while waiting for the applicant (supplement or payment)."""
+        return self in (Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT)
+
+
+OPEN_STATUSES = frozenset({Status.ACCEPTED, Status.PROCESSING, Status.WAITING_SUPPLEMENT,
+                           Status.WAITING_PAYMENT})
+# Statuses that end handling; rules.md §5 orders which instant counts as the finish.
+FINAL_STATUSES = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED,
+                            Status.RESOLVED, Status.RETURNED})
+
+
+class Channel(LabelledEnum):
+    """How the dossier reached the centre (the portal's KenhThucHien)."""
+
+    DIRECT = (1, "Trực tiếp")
+    ONLINE = (2, "Trực tuyến")
+    POSTAL = (3, "Dịch vụ bưu chính")
+
+
+class LimitUnit(LabelledEnum):
+    """The unit of a procedure's time limit."""
+
+    WORKING_DAYS = ("working_days", "ngày làm việc")
+    WORKING_HOURS = ("working_hours", "giờ làm việc")
+    SAME_DAY = ("same_day", "trong ngày")
+
+
+class DeadlineClass(LabelledEnum):
+    """Where an open dossier stands against its due date."""
+
+    WITHIN = ("within", "Trong hạn")
+    NEAR = ("near", "Sắp đến hạn")
+    OVERDUE = ("overdue", "Quá hạn")
+    PAUSED = ("paused", "Tạm dừng chờ bổ sung")
+
+
+class Outcome(LabelledEnum):
+    """How a finished dossier ended against its due date."""
+
+    EARLY = ("early", "Trước hạn")
+    ON_TIME = ("on_time", "Đúng hạn")
+    LATE = ("late", "Quá hạn")
