@@ -138,7 +138,7 @@ def test_next_and_first_working_day_skip_tet(cal: WorkCalendar) -> None:
         (D(2026, 2, 13), D(2026, 2, 25), 3),
         (D(2026, 2, 25), D(2026, 2, 13), -3),
         (D(2026, 2, 14), D(2026, 2, 22), 0),
-        (D(2026, 1, 1), D(2026, 1, 31), 21),  # 22 weekdays - 2/1 off + Saturday 10/1
+        (D(2026, 1, 1), D(2026, 1, 31), 21),  # 22 weekdays less 1/1, 2/1, plus Saturday 10/1
         (D(2026, 3, 3), D(2026, 3, 3), 0),
     ],
 )
