@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:28:21.182872
+Create Date: 2026-11-27 21:33:09.129366
 """
 from alembic import op
 import sqlalchemy as sa
@@ -118,6 +118,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dossier_status'), ['status'], unique=False)
         batch_op.create_index('ix_dossier_unit_finished', ['unit_id', 'finished_at'], unique=False)
         batch_op.create_index('ix_dossier_unit_received', ['unit_id', 'received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('status_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -161,6 +162,7 @@ def downgrade() -> None:
 
     op.drop_table('status_event')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dossier_updated_at'))
         batch_op.drop_index('ix_dossier_unit_received')
         batch_op.drop_index('ix_dossier_unit_finished')
         batch_op.drop_index(batch_op.f('ix_dossier_status'))

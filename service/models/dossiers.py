@@ -80,7 +80,8 @@ class Dossier(Base):
     # Hash of the last canonical record stored, so an unchanged record costs no write.
     fingerprint: Mapped[str] = mapped_column(String(32))
     lookup_secret: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Set on every write by ingestion or a clerk; the deadline scan reads what changed since.
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
     unit: Mapped[Unit] = relationship()
     procedure: Mapped[Procedure] = relationship()
