@@ -92,6 +92,7 @@ def explain_due(
     limit: int,
     unit: LimitUnit | str,
     label: str = "Tiếp nhận",
+    due_label: str = "Hạn giải quyết",
 ) -> list[str]:
     """Explain in Vietnamese how the due instant of a limit counted from start is reached."""
     unit = as_unit(unit)
@@ -104,7 +105,7 @@ def explain_due(
         lines += _same_day_lines(cal, local)
     else:
         lines += _working_hours_lines(cal, local, due)
-    lines.append(f"Hạn giải quyết: {format_instant(cal, due)}.")
+    lines.append(f"{due_label}: {format_instant(cal, due)}.")
     return lines
 
 
@@ -182,9 +183,11 @@ def _result_lines(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResult)
 
 def explain(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResult) -> list[str]:
     """Explain a dossier's deadline in Vietnamese: start, days skipped, restarts, result."""
-    lines = explain_due(cal, inp.received_at, inp.limit, inp.unit)
+    restarted = inp.clock_start != inp.received_at
+    first_due = "Hạn trước khi bổ sung" if restarted else "Hạn giải quyết"
+    lines = explain_due(cal, inp.received_at, inp.limit, inp.unit, due_label=first_due)
     lines += _rounds_lines(cal, inp)
-    if inp.clock_start != inp.received_at:
+    if restarted:
         label = "Tính lại từ khi hoàn thành bổ sung"
         lines += explain_due(cal, inp.clock_start, inp.limit, inp.unit, label=label)
     if inp.waiting and inp.open_round is None:
