@@ -71,8 +71,14 @@ def parse_received(text: str, cal: WorkCalendar) -> dt.datetime:
 )
 @click.option("--config", "config_file", default=None, help="config.toml to use.")
 @click.option("--explain", is_flag=True, help="Explain the computation in Vietnamese.")
+@click.pass_context
 def command(
-    received: str, limit: int | None, unit: str, config_file: str | None, explain: bool
+    ctx: click.Context,
+    received: str,
+    limit: int | None,
+    unit: str,
+    config_file: str | None,
+    explain: bool,
 ) -> None:
     """Print the due instant (ISO 8601 with offset) of a dossier received at --received."""
     chosen = LimitUnit(unit)
@@ -80,7 +86,8 @@ def command(
         if chosen is not LimitUnit.SAME_DAY:
             raise InputError(f"--limit is required for unit {unit}")
         limit = 0
-    cal = build_calendar(config_file)
+    # Without its own --config, honour `tthc-monitor --config FILE deadline ...` of the group.
+    cal = build_calendar(config_file or getattr(ctx.obj, "path", None))
     start = parse_received(received, cal)
     try:
         due = due_at(cal, start, limit, chosen)
