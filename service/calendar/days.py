@@ -74,17 +74,28 @@ class WorkingDays:
         """Return the count-th working day after the first working day on or after day.
 
         With count 0 this is the first working day on or after day. O(1): two list look-ups
-        in the precomputed cumulative counts.
+        in the precomputed cumulative counts, indexed by date ordinal.
         """
+        table, ordinal = self._table, day.toordinal()
+        if table is not None and count >= 0:
+            offset = ordinal - table.lo_ordinal
+            if offset >= 0 and ordinal + 2 * count + SLACK_DAYS <= table.hi_ordinal:
+                index = table.cum_list[offset] + count
+                if index < len(table.workday_ordinals):
+                    return dt.date.fromordinal(table.workday_ordinals[index])
+        return self._add_working_days_growing(day, count)
+
+    def _add_working_days_growing(self, day: dt.date, count: int) -> dt.date:
+        """add_working_days when the table must first grow to hold the answer."""
         if count < 0:
             raise ValueError(f"count must not be negative, got {count}")
         number = epoch_day(day)
         table = self._covering(number, number + 2 * count + SLACK_DAYS)
         index = table.cum_list[number - table.lo] + count
-        while index >= len(table.workdays_list):
+        while index >= len(table.workday_ordinals):
             table = self._covering(number, table.hi + 366)
             index = table.cum_list[number - table.lo] + count
-        return from_epoch_day(table.workdays_list[index])
+        return dt.date.fromordinal(table.workday_ordinals[index])
 
     def add_working_days_many(self, days: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Vectorised add_working_days: datetime64[D] dates and counts in, datetime64[D] out."""

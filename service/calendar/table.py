@@ -26,12 +26,13 @@ def from_epoch_day(number: int) -> dt.date:
     return dt.date.fromordinal(number + EPOCH_ORDINAL)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayTable:
     """Working days of whole years first_year..last_year, ready for O(1) look-ups.
 
     `cum[i]` is the number of working days strictly before day `lo + i`, so the working days
-    between two dates are a subtraction and the k-th working day is `workdays[k]`.
+    between two dates are a subtraction and the k-th working day is `workdays[k]`. The numpy
+    arrays serve bulk calls; plain lists indexed by date ordinal serve single calls faster.
     """
 
     first_year: int
@@ -41,7 +42,9 @@ class DayTable:
     cum: np.ndarray
     workdays: np.ndarray
     cum_list: list[int]
-    workdays_list: list[int]
+    workday_ordinals: list[int]
+    lo_ordinal: int
+    hi_ordinal: int
     names: dict[dt.date, str]
 
     @property
@@ -77,7 +80,9 @@ def build_table(settings: CalendarSettings, first_year: int, last_year: int) -> 
     workdays = days[working]
     return DayTable(
         first_year=first_year, last_year=last_year, lo=lo, working=working, cum=cum,
-        workdays=workdays, cum_list=cum.tolist(), workdays_list=workdays.tolist(), names=names,
+        workdays=workdays, cum_list=cum.tolist(),
+        workday_ordinals=(workdays + EPOCH_ORDINAL).tolist(),
+        lo_ordinal=lo + EPOCH_ORDINAL, hi_ordinal=hi + EPOCH_ORDINAL, names=names,
     )
 
 
