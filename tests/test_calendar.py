@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import holidays
 import numpy as np
@@ -46,9 +47,15 @@ def calendar_2026(**changes: object) -> WorkCalendar:
     return WorkCalendar(CalendarSettings(**values))  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def cal() -> WorkCalendar:
+@functools.cache
+def shared_calendar() -> WorkCalendar:
+    """One default calendar shared by tests that only read it (property tests too)."""
     return calendar_2026()
+
+
+@pytest.fixture
+def cal() -> WorkCalendar:
+    return shared_calendar()
 
 
 def every_day(year: int) -> list[dt.date]:
@@ -328,7 +335,7 @@ amounts = st.integers(min_value=0, max_value=60 * 200).map(lambda m: dt.timedelt
 def test_working_time_added_is_working_time_measured(
     start: dt.datetime, amount: dt.timedelta
 ) -> None:
-    cal = calendar_2026()
+    cal = shared_calendar()
     end = cal.add_working_time(start, amount)
     assert cal.working_time_between(start, end) == amount
     assert cal.is_working_day(end.date())
@@ -340,7 +347,7 @@ def test_working_time_added_is_working_time_measured(
     count=st.integers(min_value=0, max_value=300),
 )
 def test_added_working_days_are_counted_back(day: dt.date, count: int) -> None:
-    cal = calendar_2026()
+    cal = shared_calendar()
     end = cal.add_working_days(day, count)
     assert cal.is_working_day(end)
     assert cal.working_days_between(cal.first_working_day(day), end) == count

@@ -27,7 +27,7 @@ from service.deadlines import (
     portal_due_at,
     with_extension,
 )
-from tests.test_calendar import calendar_2026
+from tests.test_calendar import calendar_2026, shared_calendar
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 DAYS, HOURS, SAME_DAY = LimitUnit.WORKING_DAYS, LimitUnit.WORKING_HOURS, LimitUnit.SAME_DAY
@@ -38,9 +38,9 @@ def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=TZ)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cal() -> WorkCalendar:
-    return calendar_2026()
+    return shared_calendar()
 
 
 def dossier(**changes: object) -> DeadlineInput:
@@ -427,7 +427,7 @@ def inside_office_hours(cal: WorkCalendar, due: dt.datetime) -> bool:
 def test_due_instant_is_always_inside_office_hours_of_a_working_day(
     received: dt.datetime, unit: LimitUnit, limit: int
 ) -> None:
-    cal = calendar_2026()
+    cal = shared_calendar()
     due = due_at(cal, received, 0 if unit is SAME_DAY else limit, unit)
     assert inside_office_hours(cal, due)
     assert due > received
@@ -443,7 +443,7 @@ def test_due_instant_is_always_inside_office_hours_of_a_working_day(
 def test_more_time_never_gives_an_earlier_due_date(
     received: dt.datetime, unit: LimitUnit, limit: int, more: int
 ) -> None:
-    cal = calendar_2026()
+    cal = shared_calendar()
     assert due_at(cal, received, limit + more, unit) >= due_at(cal, received, limit, unit)
 
 
@@ -452,7 +452,7 @@ def test_more_time_never_gives_an_earlier_due_date(
 def test_portal_due_is_never_before_the_original_due(
     received: dt.datetime, limit: int, waited: int
 ) -> None:
-    cal = calendar_2026()
+    cal = shared_calendar()
     asked = received + dt.timedelta(hours=1)
     inp = DeadlineInput(
         received, limit, DAYS,
