@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
+from service.config.web import WebSchema
 
 
 class DayOverrideSchema(Schema):
@@ -116,3 +117,4 @@ class RootSchema(Schema):
     deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
     units = fields.List(fields.Nested(UnitSchema), load_default=list)
     connectors = ConnectorsField(keys=fields.String(), load_default=dict)
+    web = fields.Nested(WebSchema, load_default=lambda: WebSchema().load({}))

@@ -4,13 +4,17 @@ from service.db import Base
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorRun
 from service.models.units import Procedure, Unit
+from service.models.users import AuditLog, Role, User
 
 __all__ = [
+    "AuditLog",
     "Base",
     "ConnectorRun",
     "Dossier",
     "Procedure",
+    "Role",
     "StatusEvent",
     "SupplementRound",
     "Unit",
+    "User",
 ]

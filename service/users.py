@@ -1,0 +1,98 @@
+"""Users of the web app: create them, check their passwords, and record what they do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.models import AuditLog, Dossier, Role, Unit, User
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+MIN_PASSWORD_LENGTH = 8
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked; the message is for the person asking."""
+
+
+def create_user(session: Session, username: str, password: str, role: Role | str,
+                unit_codes: list[str], now: dt.datetime, *, full_name: str = "",
+                handler: str | None = None) -> User:
+    """Add a user with an argon2 password hash, linked to the given units; flush, no commit."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise UserError("username must be 1 to 64 characters")
+    if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise UserError(f"user {username!r} already exists")
+    role = Role(role)
+    units = _units(session, unit_codes)
+    if role is not Role.ADMIN and not units:
+        raise UserError("a user other than admin needs at least one unit (--unit CODE)")
+    if role is Role.HEAD and not handler:
+        raise UserError("a head of a handling body needs the handling body's name (--handler)")
+    user = User(username=username, full_name=full_name or username,
+                password_hash=hash_password(password), role=role, handler=handler,
+                active=True, created_at=now, units=units)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _units(session: Session, codes: list[str]) -> list[Unit]:
+    units = list(session.scalars(select(Unit).where(Unit.code.in_(codes))))
+    missing = sorted(set(codes) - {u.code for u in units})
+    if missing:
+        raise UserError(f"unknown unit {', '.join(missing)}")
+    return units
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id after checking its length."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password; sessions signed with the old one stop working."""
+    user.password_hash = hash_password(password)
+
+
+def authenticate(session: Session, username: str, password: str, now: dt.datetime) -> User | None:
+    """Return the active user with this username and password, or None; records the login."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    return user
+
+
+def session_token(user: User) -> str:
+    """A short digest of the password hash: a session keeps it, so a new password ends it."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def audit(session: Session, user: User | None, action: str, now: dt.datetime, *,
+          dossier: Dossier | None = None, target: str | None = None,
+          detail: str | None = None) -> AuditLog:
+    """Record one action of a user (never personal data in detail); flush, no commit."""
+    entry = AuditLog(at=now, user_id=user.id if user else None,
+                     username=user.username if user else "system", action=action,
+                     dossier_id=dossier.id if dossier else None,
+                     target=target or (dossier.code if dossier else None), detail=detail)
+    session.add(entry)
+    session.flush()
+    return entry
