@@ -23,4 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from service.pages import home
 
     app.register_blueprint(home.bp)
+
+    from service.resources import init_api
+
+    init_api(app)
     return app

@@ -3,10 +3,12 @@
 from service.db import Base
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorRun
+from service.models.tokens import ApiToken
 from service.models.units import Procedure, Unit
 from service.models.users import AuditLog, Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditLog",
     "Base",
     "ConnectorRun",

@@ -1,0 +1,58 @@
+"""The REST API: flask-smorest setup, JSON errors under /api only, and the resource registry."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Blueprint, Flask, render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from service.resources.auth import SECURITY_SCHEME
+
+API_PREFIX = "/api"
+# Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
+BLUEPRINT_MODULES: list[str] = [
+    "service.resources.units",
+]
+
+docs_ui = Blueprint("api_docs_ui", __name__)
+
+
+class MonitorApi(Api):
+    """flask-smorest's Api, answering JSON errors for /api paths and leaving pages their HTML."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """Render the error as JSON under /api; hand it back to Flask's HTML page elsewhere."""
+        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+            return super().handle_http_exception(error)
+        return error
+
+
+@docs_ui.get(f"{API_PREFIX}/docs")
+def swagger_ui() -> str:
+    """Show the interactive API documentation (Swagger UI, served from bundled files)."""
+    return render_template("api_docs.html")
+
+
+def init_api(app: Flask) -> MonitorApi:
+    """Attach the API to the app: OpenAPI at /api/openapi.json, docs at /api/docs, resources."""
+    app.config.update(
+        API_TITLE="tthc-monitor",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = MonitorApi(app, spec_kwargs={"info": {
+        "description": "Read the commune's administrative-procedure dossiers, deadlines and "
+                       "reports; a public lookup lets citizens follow their own dossier."}})
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME, {"type": "http", "scheme": "bearer",
+                          "description": "Token from `tthc-monitor token create NAME`."})
+    for path in BLUEPRINT_MODULES:
+        api.register_blueprint(importlib.import_module(path).blp)
+    app.register_blueprint(docs_ui)
+    app.extensions["tthc_api"] = api
+    return api
