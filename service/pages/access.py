@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service.models import Dossier, Role, User
+from service.filters import EVERYTHING, Scope
+from service.models import Role, User
 from service.users import session_token
 from service.web import db
 
@@ -30,30 +30,6 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # The applicant's ID number and phone, shown unmasked on the dossier page only.
     "personal_data": frozenset({Role.CLERK, Role.HEAD}),
 }
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The dossiers a user may see: None means no restriction on that axis."""
-
-    unit_ids: frozenset[int] | None = None
-    handler: str | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        """Restrict a select over Dossier to this scope."""
-        if self.unit_ids is not None:
-            query = query.where(Dossier.unit_id.in_(sorted(self.unit_ids)))
-        if self.handler is not None:
-            query = query.where(Dossier.handler == self.handler)
-        return query
-
-    def allows(self, dossier: Dossier) -> bool:
-        """Whether one dossier lies inside the scope."""
-        return ((self.unit_ids is None or dossier.unit_id in self.unit_ids)
-                and (self.handler is None or dossier.handler == self.handler))
-
-
-EVERYTHING = Scope()
 
 
 def current_user() -> User | None:
