@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Connector
 from connectors.registry import build_connector
+from service.calendar import WorkCalendar
 from service.db import make_engine, make_sessionmaker
-from service.dossiers import make_deriver
+from service.dossiers import DeadlinePolicy, make_deriver
 from service.ingest import Deriver
 
 
@@ -24,14 +25,21 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     derive: Deriver
+    policy: DeadlinePolicy
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Runtime:
         """Build the runtime; connects to nothing until first used."""
         engine = make_engine(settings["database_url"])
+        policy = DeadlinePolicy.from_settings(settings)
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   derive=make_deriver(settings))
+                   derive=make_deriver(settings, policy), policy=policy)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working calendar of this configuration."""
+        return self.policy.calendar
 
     def connector(self, name: str) -> Connector:
         """Build the connector configured as [connectors.NAME]."""

@@ -1,6 +1,6 @@
 """Register every sub-command on the `tthc-monitor` group."""
 
-from service.cli import cli, dossiers, ingest, serve
+from service.cli import cli, deadline, dossiers, ingest, serve
 from service.cli import db as db_commands
 
 cli.add_command(db_commands.group)
@@ -10,3 +10,4 @@ cli.add_command(serve.demo)
 cli.add_command(dossiers.procedures)
 cli.add_command(dossiers.dossier)
 cli.add_command(ingest.ingest)
+cli.add_command(deadline.command)
