@@ -2,7 +2,7 @@
 
 from service.db import Base
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
-from service.models.ingestion import ConnectorRun
+from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
 from service.models.tokens import ApiToken
 from service.models.units import Procedure, Unit
 from service.models.users import AuditLog, Role, User
@@ -11,9 +11,11 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "ConnectorCursor",
     "ConnectorRun",
     "Dossier",
     "Procedure",
+    "QuarantinedRecord",
     "Role",
     "StatusEvent",
     "SupplementRound",
