@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -58,6 +59,8 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
             argv += ["--config", app.path]
         worker = subprocess.Popen([*argv, "scheduler"])
         click.echo(f"Scheduler started (process {worker.pid}).")
+    # A plain SIGTERM (e.g. from a process manager) must still stop the scheduler child.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         click.get_current_context().invoke(serve, host=host, port=port)
     finally:
