@@ -24,6 +24,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(home.bp)
 
+    from service.metrics import init_metrics
+    from service.pages import lookup
+    from service.security import init_security
+
+    init_security(app)
+    init_metrics(app)
+    app.register_blueprint(lookup.bp)
+
     from service.resources import init_api
 
     init_api(app)

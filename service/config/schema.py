@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
+from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
 
 
@@ -118,3 +119,6 @@ class RootSchema(Schema):
     units = fields.List(fields.Nested(UnitSchema), load_default=list)
     connectors = ConnectorsField(keys=fields.String(), load_default=dict)
     web = fields.Nested(WebSchema, load_default=lambda: WebSchema().load({}))
+    security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
+    api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
+    lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))

@@ -3,6 +3,7 @@
 from service.db import Base
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
+from service.models.ratings import CitizenRating
 from service.models.tokens import ApiToken
 from service.models.units import Procedure, Unit
 from service.models.users import AuditLog, Role, User
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "CitizenRating",
     "ConnectorCursor",
     "ConnectorRun",
     "Dossier",

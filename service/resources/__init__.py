@@ -15,6 +15,7 @@ API_PREFIX = "/api"
 # Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
 BLUEPRINT_MODULES: list[str] = [
     "service.resources.units",
+    "service.resources.lookup",
 ]
 
 docs_ui = Blueprint("api_docs_ui", __name__)
@@ -25,9 +26,12 @@ class MonitorApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Render the error as JSON under /api; hand it back to Flask's HTML page elsewhere."""
-        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
-            return super().handle_http_exception(error)
-        return error
+        if not (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")):
+            return error
+        payload, status, headers = super().handle_http_exception(error)
+        # Every API error carries a message, also for errors raised without one (404, 429...).
+        payload.setdefault("message", error.description or error.name)
+        return payload, status, headers
 
 
 @docs_ui.get(f"{API_PREFIX}/docs")

@@ -1,0 +1,65 @@
+"""The [security], [api] and [lookup] sections: hardening, API paging and the citizen lookup."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+LIMIT_RE = r"^\d+ per (second|minute|hour|day)(;\s*\d+ per (second|minute|hour|day))*$"
+LIMIT_ERROR = "expected limits such as '10 per minute;60 per hour'"
+
+
+def limit_field(default: str) -> fields.String:
+    """A Flask-Limiter limit string such as '10 per minute;60 per hour'."""
+    return fields.String(load_default=default,
+                         validate=validate.Regexp(LIMIT_RE, error=LIMIT_ERROR))
+
+
+class Network(fields.String):
+    """An IP network in CIDR notation, such as 127.0.0.0/8."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return str(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValidationError("expected a network such as 127.0.0.0/8 or ::1/128") from None
+
+
+class SecuritySchema(Schema):
+    """Headers, request limits, reverse proxies and who may read /metrics."""
+
+    # Strict-Transport-Security is sent only on HTTPS requests, so enabling it on a plain-HTTP
+    # office network does no harm; set proxy_hops so a TLS proxy's X-Forwarded-Proto is believed.
+    hsts = fields.Boolean(load_default=True)
+    hsts_max_age = fields.Integer(load_default=31_536_000, validate=validate.Range(min=0))
+    proxy_hops = fields.Integer(load_default=0, validate=validate.Range(min=0, max=5))
+    max_request_kb = fields.Integer(load_default=5120,
+                                    validate=validate.Range(min=16, max=512 * 1024))
+    metrics = fields.String(load_default="internal",
+                            validate=validate.OneOf(["internal", "token", "off"]))
+    metrics_networks = fields.List(Network(), load_default=lambda: ["127.0.0.0/8", "::1/128"])
+
+
+class ApiSchema(Schema):
+    """Paging and the per-client limit of the REST API."""
+
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
+    max_page_size = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    rate_limit = limit_field("600 per minute")
+
+
+class LookupSchema(Schema):
+    """The public citizen lookup."""
+
+    # Per client address, and per dossier code whoever asks: four phone digits are only 10 000
+    # guesses, so the second limit stops a guesser who spreads over many addresses.
+    rate_limit = limit_field("10 per minute;60 per hour")
+    code_rate_limit = limit_field("20 per hour")
+    # Base address printed in QR codes, e.g. "https://dichvucong.thanhmien.gov.vn"; empty: the
+    # address the request came to.
+    public_url = fields.String(load_default="", validate=validate.Regexp(
+        r"^$|^https?://[^\s/]+(/[^\s]*)?$", error="expected an http(s) address or nothing"))
+    ratings = fields.Boolean(load_default=True)

@@ -1,0 +1,170 @@
+"""Citizen lookup: a dossier code plus a second factor gives a plain-Vietnamese progress report.
+
+A wrong code and a wrong second factor are indistinguishable: both run the same queries and the
+same comparisons, and both return None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import CitizenRating, Dossier, Procedure, StatusEvent
+from service.status import FINAL_STATUSES, DeadlineClass, Outcome, Status
+from service.views import mask_name
+
+MAX_CODE_LENGTH = 64
+MAX_FACTOR_LENGTH = 32
+MAX_COMMENT_LENGTH = 1000
+# Compared when there is no dossier or no phone, so failing costs the same as succeeding.
+NO_MATCH = "\x00" * 8
+
+STATUS_TEXTS: dict[Status, str] = {
+    Status.REGISTERED: "Hồ sơ đã được đăng ký, đang chờ cán bộ tiếp nhận.",
+    Status.ACCEPTED: "Hồ sơ đã được tiếp nhận và đang chuyển đến bộ phận giải quyết.",
+    Status.NOT_ACCEPTED: "Hồ sơ không được tiếp nhận. Mời ông/bà liên hệ Bộ phận một cửa.",
+    Status.PROCESSING: "Hồ sơ đang được xử lý tại {handler}.",
+    Status.WAITING_SUPPLEMENT: "Hồ sơ cần bổ sung giấy tờ. Mời ông/bà liên hệ Bộ phận một cửa.",
+    Status.WAITING_PAYMENT: "Hồ sơ đang chờ ông/bà nộp phí, lệ phí.",
+    Status.WITHDRAWN: "Hồ sơ đã được rút theo yêu cầu của ông/bà.",
+    Status.STOPPED: "Hồ sơ đã dừng xử lý. Mời ông/bà liên hệ Bộ phận một cửa.",
+    Status.RESOLVED: "Đã có kết quả, mời ông/bà đến nhận.",
+    Status.RETURNED: "Đã trả kết quả cho ông/bà.",
+}
+APOLOGY_NOTE = ("Cơ quan giải quyết đã gửi thư xin lỗi và hẹn lại ngày trả kết quả vì hồ sơ "
+                "không giải quyết kịp hạn ban đầu.")
+DEFAULT_HANDLER = "cơ quan giải quyết"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """One step of the dossier's progress as the citizen sees it."""
+
+    at: dt.datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What a citizen may see of a dossier: no ID number, phone, e-mail or address."""
+
+    code: str
+    procedure: str
+    applicant: str
+    received_at: dt.datetime
+    due_at: dt.datetime | None
+    original_due_at: dt.datetime | None
+    apology: str | None
+    status_code: int
+    status_text: str
+    is_finished: bool
+    is_late: bool
+    timeline: list[TimelineStep]
+
+
+def normalise_code(code: str) -> str:
+    """The code as stored: trimmed and upper-case (receipts print it upper-case)."""
+    return code.strip().upper()
+
+
+def normalise_factor(factor: str) -> str:
+    """The second factor without spaces or dashes, upper-case (secrets use A–Z and 2–9)."""
+    return re.sub(r"[\s\-.]", "", factor).upper()
+
+
+def phone_tail(phone: str | None) -> str:
+    """The last four digits of a phone number, or a value nothing can match."""
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[-4:] if len(digits) >= 4 else NO_MATCH
+
+
+def verify(session: Session, code: str, factor: str) -> int | None:
+    """The id of the dossier with this code if the factor matches it; always does the same work."""
+    row = session.execute(
+        select(Dossier.id, Dossier.applicant_phone, Dossier.lookup_secret)
+        .where(Dossier.code == normalise_code(code))
+    ).first()
+    given = normalise_factor(factor).encode()
+    phone = phone_tail(row.applicant_phone if row else None).encode()
+    secret = (row.lookup_secret.upper() if row and row.lookup_secret else NO_MATCH).encode()
+    # Both comparisons run every time (no short-circuit), each in constant time.
+    matched = hmac.compare_digest(given, phone) | hmac.compare_digest(given, secret)
+    return row.id if row is not None and matched and len(given) >= 4 else None
+
+
+def lookup(session: Session, code: str, factor: str, now: dt.datetime) -> LookupResult | None:
+    """The citizen's view of a dossier, or None when the code or the factor is wrong."""
+    dossier_id = verify(session, code, factor)
+    if dossier_id is None:
+        return None
+    row = session.execute(
+        select(Dossier, Procedure.name).join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(Dossier.id == dossier_id)
+    ).one()
+    events = session.scalars(
+        select(StatusEvent).where(StatusEvent.dossier_id == dossier_id).order_by(StatusEvent.at)
+    ).all()
+    return describe(row[0], row[1], events, now)
+
+
+def describe(dossier: Dossier, procedure: str, events: Sequence[StatusEvent],
+             now: dt.datetime) -> LookupResult:
+    """Turn a dossier into the citizen's view."""
+    extended = dossier.extension_due_at is not None
+    return LookupResult(
+        code=dossier.code,
+        procedure=procedure,
+        applicant=mask_name(dossier.applicant_name),
+        received_at=dossier.received_at,
+        due_at=dossier.due_at,
+        original_due_at=(dossier.source_due_at or dossier.statutory_due_at) if extended else None,
+        apology=APOLOGY_NOTE if extended else None,
+        status_code=dossier.status.value,
+        status_text=status_text(dossier.status, dossier.handler),
+        is_finished=dossier.status in FINAL_STATUSES,
+        is_late=is_late(dossier, now),
+        timeline=[TimelineStep(e.at, e.status.label) for e in events],
+    )
+
+
+def status_text(status: Status, handler: str | None) -> str:
+    """The status in plain Vietnamese."""
+    return STATUS_TEXTS[status].format(handler=handler or DEFAULT_HANDLER)
+
+
+def is_late(dossier: Dossier, now: dt.datetime) -> bool:
+    """Whether the dossier is past its due date (open) or was finished after it."""
+    if dossier.outcome is not None:
+        return dossier.outcome is Outcome.LATE
+    if dossier.deadline_class is DeadlineClass.OVERDUE:
+        return True
+    if dossier.due_at is None or dossier.status.is_paused:
+        return False
+    finished = dossier.finished_at or dossier.returned_at
+    if finished is not None:
+        return finished > dossier.due_at
+    return dossier.status.is_open and now > dossier.due_at
+
+
+def rate(session: Session, code: str, factor: str, score: int, comment: str | None,
+         now: dt.datetime) -> bool:
+    """Record the citizen's rating of a dossier they proved they hold; False if not verified."""
+    if not 1 <= score <= 5:
+        raise ValueError("a rating is between 1 and 5")
+    dossier_id = verify(session, code, factor)
+    if dossier_id is None:
+        return False
+    text = (comment or "").strip()[:MAX_COMMENT_LENGTH] or None
+    rating = session.scalar(select(CitizenRating).where(CitizenRating.dossier_id == dossier_id))
+    if rating is None:
+        rating = CitizenRating(dossier_id=dossier_id, created_at=now, score=score)
+        session.add(rating)
+    rating.score, rating.comment, rating.updated_at = score, text, now
+    session.flush()
+    return True

@@ -1,0 +1,90 @@
+"""The public citizen lookup as JSON: no token, rate-limited, same answer for any mismatch."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from service import lookup as domain
+from service.pages.lookup import TOO_MANY, client_limit, code_key, code_limit, failed
+from service.security import limiter
+from service.web import db, runtime
+
+blp = Blueprint("lookup-api", __name__, url_prefix="/api/v1/lookup",
+                description="Citizen lookup by dossier code and a second factor (public).")
+NOT_FOUND = "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin xác minh đã nhập."
+
+
+class LookupArgs(Schema):
+    """The second factor."""
+
+    factor = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "Last 4 digits of the phone on the dossier, or the receipt's secret."})
+
+
+class StepSchema(Schema):
+    """One step of the dossier's progress."""
+
+    at = fields.String(required=True, metadata={"description": "ISO 8601, local time"})
+    text = fields.String(required=True)
+
+
+class LookupSchema(Schema):
+    """What a citizen may see of a dossier: never ID number, phone, e-mail or address."""
+
+    code = fields.String(required=True)
+    procedure = fields.String(required=True)
+    applicant = fields.String(required=True, metadata={"description": "Masked name"})
+    received_at = fields.String(required=True)
+    due_at = fields.String(allow_none=True)
+    original_due_at = fields.String(allow_none=True, metadata={
+        "description": "The first due date, when the office extended it with an apology"})
+    apology = fields.String(allow_none=True)
+    status_code = fields.Integer(required=True)
+    status_text = fields.String(required=True)
+    is_finished = fields.Boolean(required=True)
+    is_late = fields.Boolean(required=True)
+    timeline = fields.List(fields.Nested(StepSchema), required=True)
+
+
+def as_json(result: domain.LookupResult) -> dict[str, Any]:
+    """The result with its instants in local ISO 8601."""
+    zone = ZoneInfo(current_app.config["TTHC"]["timezone"])
+
+    def iso(value: Any) -> str | None:
+        return None if value is None else value.astimezone(zone).isoformat()
+
+    return {
+        **{k: getattr(result, k) for k in (
+            "code", "procedure", "applicant", "apology", "status_code", "status_text",
+            "is_finished", "is_late")},
+        "received_at": iso(result.received_at), "due_at": iso(result.due_at),
+        "original_due_at": iso(result.original_due_at),
+        "timeline": [{"at": iso(step.at), "text": step.text} for step in result.timeline],
+    }
+
+
+@blp.route("/<string:code>")
+class Lookup(MethodView):
+    """A citizen's dossier."""
+
+    decorators = [
+        limiter.limit(client_limit, error_message=TOO_MANY),
+        limiter.limit(code_limit, key_func=code_key, deduct_when=failed, error_message=TOO_MANY),
+    ]
+
+    @blp.arguments(LookupArgs, location="query")
+    @blp.response(200, LookupSchema)
+    @blp.alt_response(404, response="NOT_FOUND", description="Wrong code or wrong factor")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Too many lookups")
+    def get(self, args: dict[str, Any], code: str) -> Any:
+        """Look up a dossier by its code and the second factor."""
+        found = domain.lookup(db(), code, args["factor"], runtime().now())
+        if found is None:
+            abort(404, message=NOT_FOUND)
+        return as_json(found)

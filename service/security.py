@@ -1,0 +1,82 @@
+"""Whole-app hardening: security headers, cookie flags, request limits, rate limiting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
+# cannot run. Inline SVG charts must use presentation attributes, not style="".
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+# Swagger UI sets style attributes from JavaScript; its page alone may use inline styles.
+DOCS_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PATH = "/api/docs"
+STATIC_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# One limiter for the app; routes add their own limits, nothing is limited by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def init_security(app: Flask) -> None:
+    """Apply the [security] configuration: proxies, limits, cookies, headers and the limiter."""
+    settings = app.config["TTHC"]
+    options = settings["security"]
+    if options["proxy_hops"]:
+        hops = options["proxy_hops"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
+    app.config.update(
+        MAX_CONTENT_LENGTH=options["max_request_kb"] * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.get("web", {}).get("secure_cookies", True),
+        RATELIMIT_STORAGE_URI=settings.get("web", {}).get("ratelimit_storage", "memory://"),
+        # If Redis goes away the site keeps answering, limited per process meanwhile.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    limiter.init_app(app)
+    init_csrf(app)
+    hsts = f"max-age={options['hsts_max_age']}; includeSubDomains" if options["hsts"] else None
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        return secure_response(response, hsts)
+
+
+def init_csrf(app: Flask) -> None:
+    """Enable Flask-WTF CSRF checks for the blueprints that ask for them (protect_forms)."""
+    from service.pages.access import csrf
+
+    # API resources authenticate with tokens and must not demand a form token, so forms opt in.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    if "csrf" not in app.extensions:
+        csrf.init_app(app)
+
+
+def secure_response(response: Response, hsts: str | None) -> Response:
+    """Add the security headers to one response."""
+    headers: dict[str, Any] = response.headers  # type: ignore[assignment]
+    for name, value in STATIC_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault("Content-Security-Policy",
+                       DOCS_CSP if request.path == DOCS_PATH else CSP)
+    if hsts and request.is_secure:
+        headers.setdefault("Strict-Transport-Security", hsts)
+    # API answers carry dossier data: no shared or browser cache may keep them.
+    if request.path.startswith("/api/v1/"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,246 @@
+"""Citizen lookup: right and wrong answers look alike, nothing personal leaks, limits hold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from service import create_app, lookup
+from service.models import Base, CitizenRating, Dossier, StatusEvent
+from service.runtime import Runtime
+from service.status import Outcome, Status
+from tests.conftest import local, make_settings
+
+NOW = local(2026, 3, 4, 10)
+PHONE = "0912345678"
+ID_NO = "010203004567"
+EMAIL = "binh.nguyen@example.vn"
+
+
+@pytest.fixture
+def dossier(make_dossier: Callable[..., Dossier], session: Session) -> Dossier:
+    """A dossier being handled, with two history events, committed."""
+    row = make_dossier(applicant_phone=PHONE, applicant_id_no=ID_NO, applicant_email=EMAIL,
+                       handler="Công chức Tư pháp - Hộ tịch", due_at=local(2026, 3, 5, 16))
+    session.add_all([
+        StatusEvent(dossier_id=row.id, at=local(2026, 3, 2, 9), status=Status.ACCEPTED,
+                    actor="Lê Thị Hoa", note="SĐT 0912345678"),
+        StatusEvent(dossier_id=row.id, at=local(2026, 3, 2, 10), status=Status.PROCESSING),
+    ])
+    session.commit()
+    return row
+
+
+def csrf_from(client: Any, url: str = "/tra-cuu") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def post_lookup(client: Any, code: str, factor: str) -> Any:
+    return client.post("/tra-cuu", data={"code": code, "factor": factor,
+                                         "csrf_token": csrf_from(client)})
+
+
+def test_right_code_and_phone_digits_show_the_progress(session: Session, dossier: Dossier
+                                                       ) -> None:
+    result = lookup.lookup(session, dossier.code, "5678", NOW)
+    assert result is not None
+    assert result.applicant == "Nguyễn V. B."
+    assert result.status_text == "Hồ sơ đang được xử lý tại Công chức Tư pháp - Hộ tịch."
+    assert [step.text for step in result.timeline] == ["Được tiếp nhận", "Đang xử lý"]
+    assert not result.is_late and not result.is_finished
+
+
+def test_lookup_secret_works_in_any_case_and_spacing(session: Session, dossier: Dossier) -> None:
+    spaced = " ".join(dossier.lookup_secret.lower())
+    assert lookup.lookup(session, dossier.code.lower(), spaced, NOW) is not None
+
+
+@pytest.mark.parametrize("code_ok, factor", [(False, "5678"), (True, "5679"), (True, ""),
+                                             (True, "678")])
+def test_wrong_code_or_factor_returns_nothing(session: Session, dossier: Dossier, code_ok: bool,
+                                              factor: str) -> None:
+    code = dossier.code if code_ok else dossier.code + "9"
+    assert lookup.lookup(session, code, factor, NOW) is None
+
+
+def test_wrong_code_and_wrong_factor_do_the_same_database_work(runtime: Runtime,
+                                                               session: Session,
+                                                               dossier: Dossier) -> None:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        lookup.lookup(session, "000.00.00.X00-000000-0000", "5678", NOW)
+        wrong_code = list(statements)
+        statements.clear()
+        lookup.lookup(session, dossier.code, "0000", NOW)
+        wrong_factor = list(statements)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
+    assert wrong_code == wrong_factor and len(wrong_code) == 1
+
+
+def test_extension_shows_both_dates_and_the_apology(session: Session,
+                                                    make_dossier: Callable[..., Dossier]
+                                                    ) -> None:
+    row = make_dossier(source_due_at=local(2026, 3, 5, 16), extension_due_at=local(2026, 3, 9, 16),
+                       due_at=local(2026, 3, 9, 16))
+    result = lookup.lookup(session, row.code, row.lookup_secret, NOW)
+    assert result is not None
+    assert result.original_due_at == local(2026, 3, 5, 16)
+    assert result.due_at == local(2026, 3, 9, 16)
+    assert result.apology and "xin lỗi" in result.apology
+
+
+@pytest.mark.parametrize("status, outcome, due, late", [
+    (Status.PROCESSING, None, local(2026, 3, 3, 16), True),
+    (Status.PROCESSING, None, local(2026, 3, 5, 16), False),
+    (Status.WAITING_SUPPLEMENT, None, local(2026, 3, 3, 16), False),
+    (Status.RETURNED, Outcome.LATE, local(2026, 3, 3, 16), True),
+    (Status.RESOLVED, Outcome.ON_TIME, local(2026, 3, 3, 16), False),
+])
+def test_late_flag(session: Session, make_dossier: Callable[..., Dossier], status: Status,
+                   outcome: Outcome | None, due: Any, late: bool) -> None:
+    row = make_dossier(status=status, outcome=outcome, due_at=due, is_open=status.is_open)
+    result = lookup.lookup(session, row.code, "5678", NOW)
+    assert result is not None and result.is_late is late
+
+
+def test_status_texts_cover_every_status_in_vietnamese() -> None:
+    for status in Status:
+        assert lookup.status_text(status, None).endswith(".")
+    assert lookup.status_text(Status.RESOLVED, None) == "Đã có kết quả, mời ông/bà đến nhận."
+    assert lookup.status_text(Status.WAITING_SUPPLEMENT, None).startswith(
+        "Hồ sơ cần bổ sung giấy tờ")
+
+
+def test_page_shows_result_without_personal_data(client: Any, dossier: Dossier) -> None:
+    response = post_lookup(client, dossier.code, "5678")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nguyễn V. B." in html and "Đang xử lý" in html
+    for secret in (PHONE, ID_NO, EMAIL, "Nguyễn Văn Bình", "Lê Thị Hoa", "SĐT"):
+        assert secret not in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_page_gives_the_same_answer_for_wrong_code_and_wrong_factor(client: Any,
+                                                                    dossier: Dossier) -> None:
+    wrong_code = post_lookup(client, dossier.code + "9", "5678")
+    wrong_factor = post_lookup(client, dossier.code, "1111")
+    assert wrong_code.status_code == wrong_factor.status_code == 404
+    strip = re.compile(r'value="[^"]*"')
+    assert (strip.sub("", wrong_code.get_data(as_text=True))
+            == strip.sub("", wrong_factor.get_data(as_text=True)))
+
+
+def test_page_works_without_javascript_and_is_accessible(client: Any) -> None:
+    html = client.get("/tra-cuu?ma=000.32.26.H26-260302-0001").get_data(as_text=True)
+    assert '<html lang="vi">' in html and "<script" not in html
+    assert 'value="000.32.26.H26-260302-0001"' in html
+    for field in ("code", "factor"):
+        assert f'<label for="{field}">' in html and f'id="{field}"' in html
+
+
+def test_form_without_csrf_token_is_refused(client: Any, dossier: Dossier) -> None:
+    response = client.post("/tra-cuu", data={"code": dossier.code, "factor": "5678"})
+    assert response.status_code == 400
+
+
+def test_api_lookup_right_and_wrong(client: Any, dossier: Dossier) -> None:
+    right = client.get(f"/api/v1/lookup/{dossier.code}?factor=5678")
+    assert right.status_code == 200
+    body = right.json
+    assert body["applicant"] == "Nguyễn V. B." and body["status_code"] == 4
+    assert body["due_at"] == "2026-03-05T16:00:00+07:00"
+    text = right.get_data(as_text=True)
+    assert PHONE not in text and ID_NO not in text and EMAIL not in text
+    wrong_code = client.get(f"/api/v1/lookup/{dossier.code}9?factor=5678")
+    wrong_factor = client.get(f"/api/v1/lookup/{dossier.code}?factor=1111")
+    assert wrong_code.status_code == wrong_factor.status_code == 404
+    assert wrong_code.json == wrong_factor.json
+
+
+@pytest.fixture
+def limited_client(tmp_path: Any) -> Iterator[tuple[Any, Runtime]]:
+    """A client of an app whose lookup allows 3 requests a minute per address."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'limited.db'}",
+                             lookup={"rate_limit": "3 per minute", "code_rate_limit": "2 per hour"})
+    rt = Runtime.from_settings(settings)
+    Base.metadata.create_all(rt.engine)
+    app = create_app(settings)
+    app.extensions["tthc"] = rt
+    yield app.test_client(), rt
+    rt.engine.dispose()
+
+
+def test_rate_limit_answers_429_in_vietnamese(limited_client: tuple[Any, Runtime]) -> None:
+    client, _ = limited_client
+    answers = [client.get(f"/api/v1/lookup/CODE-{n}?factor=1234") for n in range(4)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert "quá nhiều lần" in answers[-1].json["message"]
+    token = csrf_from(client)
+    page = [client.post("/tra-cuu", data={"code": f"P-{n}", "factor": "1", "csrf_token": token})
+            for n in range(4)]
+    assert page[-1].status_code == 429
+    assert "quá nhiều lần" in page[-1].get_data(as_text=True)
+
+
+def test_failures_per_code_are_limited_across_addresses(limited_client: tuple[Any, Runtime]
+                                                        ) -> None:
+    client, _ = limited_client
+    codes = []
+    for n, address in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.3"]):
+        answer = client.get(f"/api/v1/lookup/SAME-CODE?factor={n}000",
+                            environ_base={"REMOTE_ADDR": address})
+        codes.append(answer.status_code)
+    assert codes == [404, 404, 429]
+
+
+def test_rating_is_stored_once_per_dossier(client: Any, session: Session, dossier: Dossier
+                                           ) -> None:
+    token = csrf_from(client)
+    for score in (2, 5):
+        answer = client.post("/tra-cuu/danh-gia", data={
+            "code": dossier.code, "factor": "5678", "score": score, "comment": " Nhanh ",
+            "csrf_token": token})
+        assert answer.status_code == 200 and "Cảm ơn" in answer.get_data(as_text=True)
+    ratings = session.scalars(select(CitizenRating)).all()
+    assert [(r.score, r.comment) for r in ratings] == [(5, "Nhanh")]
+
+
+def test_rating_needs_the_right_factor_and_a_score(client: Any, session: Session,
+                                                    dossier: Dossier) -> None:
+    token = csrf_from(client)
+    wrong = client.post("/tra-cuu/danh-gia", data={
+        "code": dossier.code, "factor": "0000", "score": 5, "csrf_token": token})
+    missing = client.post("/tra-cuu/danh-gia", data={
+        "code": dossier.code, "factor": "5678", "score": 9, "csrf_token": token})
+    assert (wrong.status_code, missing.status_code) == (404, 400)
+    assert session.scalars(select(CitizenRating)).all() == []
+
+
+def test_qr_code_is_svg_linking_to_the_lookup(client: Any) -> None:
+    answer = client.get("/tra-cuu/qr.svg?ma=000.32.26.H26-260302-0001")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+    assert answer.get_data(as_text=True).lstrip().startswith("<?xml")
+    assert client.get("/tra-cuu/qr.svg?ma=<script>").status_code == 404
+
+
+def test_qr_target_uses_the_public_url(app: Any) -> None:
+    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
+    with app.test_request_context():
+        from service.pages.lookup import qr_target
+
+        assert qr_target("A-1") == "https://dvc.thanhmien.gov.vn/tra-cuu?ma=A-1"
