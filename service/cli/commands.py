@@ -1,6 +1,6 @@
 """Register every sub-command on the `tthc-monitor` group."""
 
-from service.cli import cli, deadline, dossiers, ingest, serve
+from service.cli import cli, deadline, dossiers, ingest, serve, tokens
 from service.cli import db as db_commands
 
 cli.add_command(db_commands.group)
@@ -11,3 +11,4 @@ cli.add_command(dossiers.procedures)
 cli.add_command(dossiers.dossier)
 cli.add_command(ingest.ingest)
 cli.add_command(deadline.command)
+cli.add_command(tokens.group)
