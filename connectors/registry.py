@@ -13,6 +13,7 @@ ENTRY_POINT_GROUP = "tthc_monitor.connectors"
 
 # Built-in connector types: type name -> "module:Class". A test checks this against connectors/.
 BUILTIN: dict[str, str] = {
+    "opencps": "connectors.opencps:OpenCPSConnector",
     "simulator": "connectors.simulator:SimulatorConnector",
 }
 
