@@ -15,6 +15,7 @@ API_PREFIX = "/api"
 # Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
 BLUEPRINT_MODULES: list[str] = [
     "service.resources.units",
+    "service.resources.dossiers",
     "service.resources.lookup",
 ]
 
@@ -49,6 +50,8 @@ def init_api(app: Flask) -> MonitorApi:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
     )
+    # Flask 3 ignores JSON_AS_ASCII; Vietnamese reads better unescaped and is valid UTF-8 JSON.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     api = MonitorApi(app, spec_kwargs={"info": {
         "description": "Read the commune's administrative-procedure dossiers, deadlines and "
                        "reports; a public lookup lets citizens follow their own dossier."}})
