@@ -16,6 +16,7 @@ API_PREFIX = "/api"
 BLUEPRINT_MODULES: list[str] = [
     "service.resources.units",
     "service.resources.dossiers",
+    "service.resources.runs",
     "service.resources.lookup",
 ]
 
