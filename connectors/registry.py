@@ -15,6 +15,7 @@ ENTRY_POINT_GROUP = "tthc_monitor.connectors"
 BUILTIN: dict[str, str] = {
     "opencps": "connectors.opencps:OpenCPSConnector",
     "simulator": "connectors.simulator:SimulatorConnector",
+    "spreadsheet": "connectors.spreadsheet:SpreadsheetConnector",
 }
 
 

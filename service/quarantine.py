@@ -167,7 +167,7 @@ def count_quarantined(session: Session, *, connector: str | None = None,
 def fix(session: Session, item_id: int, payload: dict[str, Any], actor: str,
         now: dt.datetime) -> QuarantinedRecord:
     """Replace an open item's payload with a clerk's correction; the original is kept."""
-    row = _open_item(session, item_id)
+    row = open_item(session, item_id)
     if row.original_payload is None:
         row.original_payload = row.payload
     row.payload, row.fixed_by, row.fixed_at = payload, actor, now
@@ -177,7 +177,7 @@ def fix(session: Session, item_id: int, payload: dict[str, Any], actor: str,
 
 def discard(session: Session, item_id: int, actor: str, now: dt.datetime) -> QuarantinedRecord:
     """Drop an open item a clerk decided not to import."""
-    row = _open_item(session, item_id)
+    row = open_item(session, item_id)
     row.state, row.fixed_by, row.resolved_at = DISCARDED, actor, now
     session.flush()
     return row
@@ -188,7 +188,7 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
     """Re-run open items through the ingest path; those stored are resolved, others updated."""
     results, catalogue = [], Catalogue()
     for item_id in ids:
-        row = _open_item(session, item_id)
+        row = open_item(session, item_id)
         row.attempts += 1
         try:
             record = _rebuild(row, connector_for)
@@ -219,7 +219,8 @@ def _rebuild(row: QuarantinedRecord, connector_for: Callable[[str], Connector | 
     return parse(row.payload)
 
 
-def _open_item(session: Session, item_id: int) -> QuarantinedRecord:
+def open_item(session: Session, item_id: int) -> QuarantinedRecord:
+    """The item, if it exists and is still open; else QuarantineError."""
     row = session.get(QuarantinedRecord, item_id)
     if row is None:
         raise QuarantineError(f"no quarantined item {item_id}")

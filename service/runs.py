@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Connector, DossierRecord, RejectedRecord
+from connectors.base import Batch, Connector, DossierRecord, RejectedRecord
 from service import quarantine
 from service.ingest import Catalogue, Deriver, Ingestor, IngestStats
 from service.models import ConnectorCursor, ConnectorRun
@@ -97,8 +97,12 @@ def start_run(factory: sessionmaker[Session], connector: str, now: dt.datetime
 
 
 def run_connector(factory: sessionmaker[Session], connector: Connector, derive: Deriver,
-                  now: dt.datetime) -> ConnectorRun:
-    """Run one cycle; what each batch committed stays even if a later batch fails."""
+                  now: dt.datetime,
+                  on_batch: Callable[[Batch, BatchResult], None] | None = None) -> ConnectorRun:
+    """Run one cycle; what each batch committed stays even if a later batch fails.
+
+    `on_batch` sees each batch and its results once committed (progress bars, summaries).
+    """
     run_id, cursor = start_run(factory, connector.name, now)
     totals, catalogue = IngestStats(), Catalogue()
     with factory() as session:
@@ -110,6 +114,8 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
                                      now, catalogue, resolve)
                 totals.add(result.stats)
                 _save_progress(session, connector.name, run_id, totals, batch.cursor, now)
+            if on_batch is not None:
+                on_batch(batch, result)
     except Exception as exc:  # noqa: BLE001 - any fault ends the run cleanly and is recorded
         log.warning("connector %s run %s failed: %s", connector.name, run_id, exc)
         finish_run(factory, run_id, totals, error=f"{type(exc).__name__}: {exc}")

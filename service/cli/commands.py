@@ -1,7 +1,8 @@
 """Register every sub-command on the `tthc-monitor` group."""
 
-from service.cli import cli, deadline, dossiers, ingest, serve, tokens
+from service.cli import cli, deadline, dossiers, imports, ingest, serve, tokens
 from service.cli import db as db_commands
+from service.cli import sync as sync_commands
 
 cli.add_command(db_commands.group)
 cli.add_command(serve.serve)
@@ -10,5 +11,8 @@ cli.add_command(serve.demo)
 cli.add_command(dossiers.procedures)
 cli.add_command(dossiers.dossier)
 cli.add_command(ingest.ingest)
+cli.add_command(imports.import_files)
+cli.add_command(imports.quarantine_group)
 cli.add_command(deadline.command)
 cli.add_command(tokens.group)
+cli.add_command(sync_commands.sync)

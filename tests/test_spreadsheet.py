@@ -1,0 +1,214 @@
+"""Spreadsheet exports: CSV and XLSX import with good, bad and duplicate rows; drop folder."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from connectors.base import Batch
+from connectors.spreadsheet import SpreadsheetConnector
+from jobs import watch_folder
+from service.cli import cli
+from service.cli import commands as _commands  # noqa: F401 - registers the sub-commands
+from service.models import ConnectorCursor, Dossier, QuarantinedRecord
+from service.procedures import builtin_catalogue, upsert_catalogue
+from service.quarantine import fix, retry
+from service.runs import BatchResult, run_connector
+from service.runtime import Runtime
+from service.status import Channel, Status
+from tests.conftest import local
+
+FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheet"
+MIXED = FIXTURES / "export_mixed.csv"
+UNIT = "000.32.26.H26"
+EXPECTED_REJECTS = {
+    6: "Ngày tiếp nhận: '32/13/2026' is not a date",
+    7: "Trạng thái: 'Đang chờ ký' is not a known value",
+    8: "same dossier code 000.32.26.H26-260302-0001 as row 4, which is kept",
+    9: "missing Chủ hồ sơ",
+    11: "unknown procedure 9.999999 and the record gives no time limit",
+}
+
+
+@pytest.fixture
+def catalogued(runtime: Runtime) -> Runtime:
+    with runtime.sessions.begin() as session:
+        upsert_catalogue(session, builtin_catalogue())
+    return runtime
+
+
+@pytest.fixture
+def config_file(catalogued: Runtime, tmp_path: Path) -> Path:
+    text = Path("config.toml").read_text(encoding="utf-8").replace(
+        'database_url = "sqlite:///var/tthc-monitor.db"',
+        f'database_url = "{catalogued.settings["database_url"]}"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def import_cli(config: Path, *files: Path) -> Any:
+    return CliRunner().invoke(cli, ["--config", str(config), "import", *map(str, files)],
+                              catch_exceptions=False)
+
+
+def stored(runtime: Runtime) -> dict[str, Dossier]:
+    with runtime.sessions() as session:
+        return {d.code: d for d in session.scalars(select(Dossier))}
+
+
+def xlsx_from_csv(source: Path, target: Path) -> Path:
+    """The same export as XLSX, dates as real Excel date cells where the CSV has plain ones."""
+    book = Workbook()
+    sheet = book.active
+    with source.open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter=";"):
+            cells: list[Any] = []
+            for value in row:
+                try:
+                    cells.append(dt.datetime.strptime(value, "%d/%m/%Y %H:%M"))
+                except ValueError:
+                    cells.append(value or None)
+            sheet.append(cells)
+    book.save(target)
+    return target
+
+
+def check_mixed_result(output: str, runtime: Runtime) -> None:
+    assert "export_mixed" in output and "created 3, updated 0, unchanged 0, rejected 5" in output
+    for row, reason in EXPECTED_REJECTS.items():
+        assert f"row {row}: " in output and reason in output, (row, output)
+    rows = stored(runtime)
+    assert sorted(rows) == [f"{UNIT}-260302-000{n}" for n in (1, 2, 7)]
+    first, returned, waiting = (rows[f"{UNIT}-260302-000{n}"] for n in (1, 2, 7))
+    assert first.received_at == local(2026, 3, 2, 8, 15)
+    assert first.source_due_at == local(2026, 3, 5, 17, 0)  # a date alone means close of day
+    assert (returned.status, returned.channel) == (Status.RETURNED, Channel.ONLINE)
+    assert returned.returned_at == local(2026, 3, 4, 10, 0)
+    assert waiting.received_at == local(2026, 3, 3, 8, 30)
+    assert (waiting.status, waiting.channel) == (Status.WAITING_SUPPLEMENT, Channel.POSTAL)
+
+
+def test_csv_import_stores_good_rows_and_names_bad_ones(config_file: Path,
+                                                        catalogued: Runtime) -> None:
+    done = import_cli(config_file, MIXED)
+    assert done.exit_code == 0, done.output
+    check_mixed_result(done.output, catalogued)
+    assert "0912345678" not in done.output  # personal data stays out of the summary
+
+
+def test_xlsx_import_with_title_rows_and_excel_dates(config_file: Path, catalogued: Runtime,
+                                                     tmp_path: Path) -> None:
+    book = xlsx_from_csv(MIXED, tmp_path / "export_mixed.xlsx")
+    done = import_cli(config_file, book)
+    assert done.exit_code == 0, done.output
+    check_mixed_result(done.output, catalogued)
+
+
+def test_reimport_writes_nothing_and_keeps_one_quarantine_row_per_item(
+        config_file: Path, catalogued: Runtime) -> None:
+    import_cli(config_file, MIXED)
+    again = import_cli(config_file, MIXED)
+    assert "created 0, updated 0, unchanged 3, rejected 5" in again.output
+    with catalogued.sessions() as session:
+        held = session.scalars(select(QuarantinedRecord)).all()
+    assert len(held) == 5 and {q.times_seen for q in held} == {2}
+
+
+def test_a_quarantined_row_fixed_by_a_clerk_is_stored(config_file: Path,
+                                                      catalogued: Runtime) -> None:
+    import_cli(config_file, MIXED)
+    connector = SpreadsheetConnector("spreadsheet", {"unit_code": UNIT})
+    with catalogued.sessions.begin() as session:
+        item = session.scalar(select(QuarantinedRecord).where(
+            QuarantinedRecord.reason.contains("32/13/2026")))
+        payload = {**item.payload, "Ngày tiếp nhận": "02/03/2026 14:00"}
+        fix(session, item.id, payload, "clerk", local(2026, 3, 5, 9))
+        result = retry(session, [item.id], catalogued.derive, local(2026, 3, 5, 9),
+                       lambda name: connector)
+    assert result[0].resolved and item.state == "resolved" and item.fixed_by == "clerk"
+    assert item.original_payload["Ngày tiếp nhận"] == "32/13/2026"
+    assert stored(catalogued)[f"{UNIT}-260302-0003"].received_at == local(2026, 3, 2, 14)
+
+
+def test_a_file_without_a_header_row_is_refused_with_a_reason(config_file: Path,
+                                                              tmp_path: Path) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a;b\n1;2\n", encoding="utf-8")
+    done = import_cli(config_file, junk)
+    assert "rejected 1" in done.output and "no header row naming the dossier code" in done.output
+
+
+def folder_settings(runtime: Runtime, folder: Path, **options: Any) -> Runtime:
+    runtime.settings["connectors"] = {"drop": {
+        "type": "spreadsheet", **SpreadsheetConnector.options_schema().load(
+            {"unit_code": UNIT, "folder": str(folder), "settle_seconds": 60, **options})}}
+    return runtime
+
+
+def age(path: Path, seconds: float) -> None:
+    when = path.stat().st_mtime - seconds
+    os.utime(path, (when, when))
+
+
+def test_watched_folder_imports_settled_files_and_moves_them(catalogued: Runtime,
+                                                            tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    settled, fresh, junk = (folder / "a.csv", folder / "b.csv", folder / "c.csv")
+    shutil.copy(MIXED, settled)
+    shutil.copy(MIXED, fresh)
+    junk.write_text("no;header\n", encoding="utf-8")
+    age(settled, 120)
+    age(junk, 120)
+    runtime = folder_settings(catalogued, folder)
+    watch_folder.run(runtime, dt.datetime.now(dt.UTC))
+    assert len(stored(runtime)) == 3
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["b.csv"]
+    assert [p.name[16:] for p in (folder / "imported").iterdir()] == ["a.csv"]
+    assert [p.name[16:] for p in (folder / "failed").iterdir()] == ["c.csv"]
+
+
+def test_an_interrupted_file_resumes_after_the_last_committed_row(catalogued: Runtime,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    shutil.copy(MIXED, folder / "a.csv")
+    age(folder / "a.csv", 120)
+    runtime = folder_settings(catalogued, folder, batch_rows=3)
+    now = dt.datetime.now(dt.UTC)
+
+    def crash(batch: Batch, result: BatchResult) -> None:
+        raise KeyboardInterrupt  # the process stops right after the first commit
+
+    with pytest.raises(KeyboardInterrupt):
+        run_connector(runtime.sessions, runtime.connector("drop"), runtime.derive, now, crash)
+    with runtime.sessions() as session:
+        assert session.get(ConnectorCursor, "drop").cursor["row"] == 6
+    assert len(stored(runtime)) == 2 and (folder / "a.csv").exists()
+    resumed = run_connector(runtime.sessions, runtime.connector("drop"), runtime.derive, now)
+    assert (resumed.created, resumed.rejected) == (1, 3)  # rows 7-11 only
+    assert len(stored(runtime)) == 3 and not (folder / "a.csv").exists()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("03/03/2026 08:15:30", local(2026, 3, 3, 8, 15, 30)),
+    ("03/03/2026 08:15", local(2026, 3, 3, 8, 15)),
+    ("08:15 03/03/2026", local(2026, 3, 3, 8, 15)),
+    ("03-03-2026", local(2026, 3, 3)),
+    ("2026-03-03 08:15:00", local(2026, 3, 3, 8, 15)),
+    ("8 giờ 15 phút, ngày 3/3/2026", local(2026, 3, 3, 8, 15)),
+    (46084.5, local(2026, 3, 3, 12)),  # an Excel serial number
+])
+def test_usual_vietnamese_date_forms_are_read(text: Any, expected: dt.datetime) -> None:
+    parser = SpreadsheetConnector("s", {"unit_code": UNIT}).parser
+    assert parser.instant({"received_at": text}, "received_at") == expected
