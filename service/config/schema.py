@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
+from service.config.portal import PortalSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
 
@@ -118,6 +119,7 @@ class RootSchema(Schema):
     deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
     units = fields.List(fields.Nested(UnitSchema), load_default=list)
     connectors = ConnectorsField(keys=fields.String(), load_default=dict)
+    portal = fields.Nested(PortalSchema, load_default=lambda: PortalSchema().load({}))
     web = fields.Nested(WebSchema, load_default=lambda: WebSchema().load({}))
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))

@@ -3,6 +3,13 @@
 from service.db import Base
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
+from service.models.portal import (
+    PortalOutbox,
+    PortalProgressLine,
+    PortalSync,
+    PortalSyncRun,
+    SyncState,
+)
 from service.models.ratings import CitizenRating
 from service.models.tokens import ApiToken
 from service.models.units import Procedure, Unit
@@ -17,10 +24,15 @@ __all__ = [
     "ConnectorRun",
     "Dossier",
     "Procedure",
+    "PortalOutbox",
+    "PortalProgressLine",
+    "PortalSync",
+    "PortalSyncRun",
     "QuarantinedRecord",
     "Role",
     "StatusEvent",
     "SupplementRound",
+    "SyncState",
     "Unit",
     "User",
 ]

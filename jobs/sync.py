@@ -1,0 +1,57 @@
+"""Job: push what changed to the national portal (mode "record": into the outbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.dvcqg import DvcqgClient, GatewayConfig
+from service.portal import OutboxGateway, PortalOptions, SyncReport, run_sync
+from service.portal.runs import GatewayFor
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+CLIENT_KEY = "dvcqg_client"
+
+
+def live_client(settings: Mapping[str, Any], environ: Mapping[str, str]) -> DvcqgClient:
+    """The gateway client for [portal]; the password comes from the variable password_env."""
+    portal = settings["portal"]
+    return DvcqgClient(GatewayConfig(
+        url=portal["gateway_url"], username=portal["username"],
+        password=environ.get(portal["password_env"], ""), auth_path=portal["auth_path"],
+        dstcode=portal["dstcode"], connect_timeout_s=portal["connect_timeout_s"],
+        read_timeout_s=portal["read_timeout_s"], session_seconds=portal["session_minutes"] * 60,
+        permanent_errors=tuple(portal["permanent_errors"]),
+        auth_errors=tuple(portal["auth_errors"])))
+
+
+def gateway_for(runtime: Runtime, now: dt.datetime) -> GatewayFor:
+    """The outbox in mode "record"; in mode "live" one client kept on the runtime (its login)."""
+    if runtime.settings["portal"]["mode"] == "record":
+        return lambda session: OutboxGateway(session, now)
+    client = runtime.extras.get(CLIENT_KEY)
+    if client is None:
+        client = runtime.extras[CLIENT_KEY] = live_client(runtime.settings, os.environ)
+    return lambda session: client
+
+
+def run(runtime: Runtime, now: dt.datetime, codes: Sequence[str] | None = None,
+        rng: random.Random | None = None) -> SyncReport | None:
+    """One sync run; a fault is logged and the next run starts afresh."""
+    options = PortalOptions.from_settings(runtime.settings)
+    try:
+        report = run_sync(runtime.sessions, gateway_for(runtime, now), now, options,
+                          rng or random.Random(), codes=codes)
+    except Exception:  # noqa: BLE001 - the scheduler goes on; the next run retries
+        log.exception("portal sync failed")
+        return None
+    log.info("portal sync (%s): %d compared, %d pending, %d acknowledged, %d failed%s",
+             options.mode, report.checked, report.pending, report.acked, report.failed,
+             f"; stopped: {report.stopped or report.error}" if report.stopped or report.error
+             else "")
+    return report
