@@ -2,6 +2,7 @@
 
 from service.cli import cli, deadline, dossiers, imports, ingest, serve, tokens
 from service.cli import db as db_commands
+from service.cli import sync as sync_commands
 
 cli.add_command(db_commands.group)
 cli.add_command(serve.serve)
@@ -14,3 +15,4 @@ cli.add_command(imports.import_files)
 cli.add_command(imports.quarantine_group)
 cli.add_command(deadline.command)
 cli.add_command(tokens.group)
+cli.add_command(sync_commands.sync)
