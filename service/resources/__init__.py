@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Blueprint, Flask, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -42,6 +45,26 @@ def swagger_ui() -> str:
     return render_template("api_docs.html")
 
 
+def schema_namer() -> Callable[[Any], str]:
+    """Name OpenAPI components after their schema class, prefixing the module on a clash.
+
+    Resources are written independently, so two may each define a `RunSchema`; the second
+    becomes `SyncRun` instead of apispec's warning and an arbitrary `Run1`.
+    """
+    names: dict[type, str] = {}
+
+    def resolve(schema: Any) -> str:
+        cls = resolve_schema_cls(schema)
+        if cls not in names:
+            base = cls.__name__.removesuffix("Schema") or cls.__name__
+            if base in names.values():
+                base = cls.__module__.rsplit(".", 1)[-1].title().replace("_", "") + base
+            names[cls] = base
+        return names[cls]
+
+    return resolve
+
+
 def init_api(app: Flask) -> MonitorApi:
     """Attach the API to the app: OpenAPI at /api/openapi.json, docs at /api/docs, resources."""
     app.config.update(
@@ -53,9 +76,10 @@ def init_api(app: Flask) -> MonitorApi:
     )
     # Flask 3 ignores JSON_AS_ASCII; Vietnamese reads better unescaped and is valid UTF-8 JSON.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    api = MonitorApi(app, spec_kwargs={"info": {
-        "description": "Read the commune's administrative-procedure dossiers, deadlines and "
-                       "reports; a public lookup lets citizens follow their own dossier."}})
+    info = {"description": "Read the commune's administrative-procedure dossiers, deadlines "
+                           "and reports; a public lookup lets citizens follow their own dossier."}
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_namer())
+    api = MonitorApi(app, spec_kwargs={"marshmallow_plugin": plugin, "info": info})
     api.spec.components.security_scheme(
         SECURITY_SCHEME, {"type": "http", "scheme": "bearer",
                           "description": "Token from `tthc-monitor token create NAME`."})
