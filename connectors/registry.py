@@ -16,6 +16,7 @@ BUILTIN: dict[str, str] = {
     "opencps": "connectors.opencps:OpenCPSConnector",
     "simulator": "connectors.simulator:SimulatorConnector",
     "spreadsheet": "connectors.spreadsheet:SpreadsheetConnector",
+    "webhook": "connectors.webhook:WebhookConnector",
 }
 
 

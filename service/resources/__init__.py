@@ -21,6 +21,7 @@ BLUEPRINT_MODULES: list[str] = [
     "service.resources.dossiers",
     "service.resources.runs",
     "service.resources.lookup",
+    "service.resources.ingest",
 ]
 
 docs_ui = Blueprint("api_docs_ui", __name__)

@@ -1,0 +1,192 @@
+"""Webhook: systems that push dossier changes to POST /api/v1/ingest/<connector>.
+
+The sender authenticates with the connector's own token (only its SHA-256 is configured) or
+signs the body with HMAC-SHA256 using a secret from the environment. The body is one canonical
+record, a list of them, or {"records": [...]}; each record is validated on its own, so one bad
+record is quarantined and the rest lands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from connectors.base import (
+    Batch,
+    Connector,
+    ConnectorError,
+    DossierRecord,
+    EventRecord,
+    RejectedRecord,
+    SupplementRecord,
+)
+from service.status import Channel, LimitUnit, Status
+
+SIGNATURE_HEADER = "X-TTHC-Signature"
+
+
+class WebhookOptions(Schema):
+    """Options of [connectors.NAME] with type = "webhook"."""
+
+    token_sha256 = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Regexp(r"^[0-9a-f]{64}$", error=(
+                                     "expected the SHA-256 hex digest of the token")))
+    hmac_secret_env = fields.String(load_default=None, allow_none=True)
+    unit_code = fields.String(load_default=None, allow_none=True)
+    unit_name = fields.String(load_default=None, allow_none=True)
+    max_body_bytes = fields.Integer(load_default=1_048_576,
+                                    validate=validate.Range(min=1024, max=50_000_000))
+    max_records = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
+    interval_minutes = fields.Integer(load_default=60, validate=validate.Range(min=1))
+
+
+class EventSchema(Schema):
+    """One history line."""
+
+    at = fields.AwareDateTime(required=True)
+    status = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    department = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=255))
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class SupplementSchema(Schema):
+    """One supplementation round."""
+
+    requested_at = fields.AwareDateTime(required=True)
+    completed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True)
+
+
+def _text(size: int, required: bool = False) -> fields.String:
+    if required:
+        return fields.String(required=True, validate=validate.Length(min=1, max=size))
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=size))
+
+
+def _instant() -> fields.AwareDateTime:
+    return fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class RecordSchema(Schema):
+    """A pushed dossier in canonical form; instants are ISO 8601 with their offset."""
+
+    code = _text(64, required=True)
+    source_id = _text(128)
+    unit_code = _text(64)
+    unit_name = _text(255)
+    procedure_code = _text(64, required=True)
+    procedure_name = fields.String(load_default="")
+    domain_code = _text(64)
+    domain_name = fields.String(load_default="")
+    limit_value = fields.Integer(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=0, max=1000))
+    limit_unit = fields.String(load_default=None, allow_none=True,
+                               validate=validate.OneOf([u.value for u in LimitUnit]))
+    summary = fields.String(load_default=None, allow_none=True)
+    applicant_name = _text(255, required=True)
+    applicant_id_no = _text(32)
+    applicant_phone = _text(32)
+    applicant_email = _text(255)
+    applicant_type = fields.Integer(load_default=1, validate=validate.Range(min=1, max=4))
+    channel = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    handler = _text(255)
+    received_by = _text(255)
+    status = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    source_status = _text(64)
+    source_sub_status = _text(64)
+    received_at = fields.AwareDateTime(required=True)
+    filed_at, source_due_at, finished_at = _instant(), _instant(), _instant()
+    returned_at, stopped_at, source_modified_at = _instant(), _instant(), _instant()
+    fee_due, paid_online = fields.Boolean(load_default=False), fields.Boolean(load_default=False)
+    digitized = fields.Boolean(load_default=False)
+    electronic_result = fields.Boolean(load_default=False)
+    events = fields.List(fields.Nested(EventSchema), load_default=list)
+    supplements = fields.List(fields.Nested(SupplementSchema), load_default=list)
+
+
+class WebhookConnector(Connector):
+    """Receives pushed records; it has nothing to pull."""
+
+    type_name = "webhook"
+    options_schema = WebhookOptions
+
+    def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
+        """Nothing to pull: records arrive through the HTTP endpoint."""
+        return iter(())
+
+    def authenticate(self, body: bytes, bearer: str | None, signature: str | None) -> bool:
+        """True when the bearer token matches the configured digest or the HMAC is right."""
+        if bearer and self.options["token_sha256"]:
+            digest = hashlib.sha256(bearer.encode()).hexdigest()
+            if hmac.compare_digest(digest, self.options["token_sha256"]):
+                return True
+        secret = os.environ.get(self.options["hmac_secret_env"] or "") or None
+        if signature and secret:
+            expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            return hmac.compare_digest(expected, signature.strip())
+        return False
+
+    def parse_body(self, body: bytes) -> list[DossierRecord | RejectedRecord]:
+        """Split a pushed body into records and rejects; ConnectorError if it is no batch."""
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            raise ConnectorError(f"webhook {self.name}: the body is not JSON") from None
+        items = data.get("records") if isinstance(data, dict) and "records" in data else data
+        items = items if isinstance(items, list) else [items]
+        if not items or len(items) > self.options["max_records"]:
+            raise ConnectorError(f"webhook {self.name}: send 1 to {self.options['max_records']} "
+                                 f"records, got {len(items)}")
+        parsed: list[DossierRecord | RejectedRecord] = []
+        for index, item in enumerate(items):
+            try:
+                parsed.append(self.parse_item(item))
+            except ValueError as exc:
+                payload = item if isinstance(item, dict) else {"item": item}
+                parsed.append(RejectedRecord(payload, f"record {index}: {exc}",
+                                             _source_id(payload)))
+        return parsed
+
+    def parse_item(self, item: Any) -> DossierRecord:
+        """Validate one pushed record; ValueError lists each field at fault."""
+        if not isinstance(item, dict):
+            raise ValueError("expected an object")
+        try:
+            data = RecordSchema().load(item)
+        except ValidationError as exc:
+            raise ValueError(_describe(exc.messages)) from None
+        unit = data["unit_code"] or self.options["unit_code"]
+        if not unit:
+            raise ValueError("unit_code: missing and the connector names no default unit")
+        data.update(
+            unit_code=unit, unit_name=data["unit_name"] or self.options["unit_name"],
+            source_id=data["source_id"] or data["code"], status=Status(data["status"]),
+            channel=Channel(data["channel"]),
+            limit_unit=LimitUnit(data["limit_unit"]) if data["limit_unit"] else None,
+            events=tuple(EventRecord(**{**e, "status": Status(e["status"])})
+                         for e in data["events"]),
+            supplements=tuple(SupplementRecord(**s) for s in data["supplements"]))
+        return DossierRecord(**data)
+
+
+def _source_id(payload: dict[str, Any]) -> str | None:
+    value = payload.get("source_id") or payload.get("code")
+    return str(value)[:128] if isinstance(value, str | int) and value != "" else None
+
+
+def _describe(messages: Any, prefix: str = "") -> str:
+    """marshmallow's nested messages as 'field: problem; field.sub: problem'."""
+    if isinstance(messages, dict):
+        return "; ".join(_describe(inner, f"{prefix}.{key}" if prefix else str(key))
+                         for key, inner in sorted(messages.items(), key=lambda i: str(i[0])))
+    text = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    return f"{prefix}: {text}" if prefix else text
