@@ -246,6 +246,8 @@ class Ingestor:
                       extension_due_at=row.extension_due_at if row is not None else None)
         try:
             self.derive(values, procedure, _merge_rounds(stored_rounds, record.supplements), now)
+        except RecordError:
+            raise
         except (ValueError, TypeError) as exc:
             raise RecordError(f"deadline cannot be computed: {exc}") from None
         values.pop("extension_due_at")

@@ -1,0 +1,282 @@
+"""Robust ingestion: the connector contract, bad records, quarantine, run records, resumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from connectors.base import Batch, Connector, ConnectorError, DossierRecord, RejectedRecord
+from connectors.registry import BUILTIN, connector_types
+from connectors.simulator import SimulatorConnector
+from service.ingest import Ingestor
+from service.models import (
+    Base,
+    ConnectorCursor,
+    ConnectorRun,
+    Dossier,
+    QuarantinedRecord,
+    StatusEvent,
+)
+from service.quarantine import (
+    QuarantineError,
+    count_quarantined,
+    discard,
+    list_quarantined,
+    record_from_payload,
+    record_payload,
+    retry,
+)
+from service.runs import describe_run, last_cursor, run_connector, start_run
+from service.runtime import Runtime
+from service.status import Status
+from tests.conftest import make_settings
+from tests.fixtures.opencps.server import OpenCPSServer, OpenCPSState, make_item
+
+NOW = dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC)
+SPREADSHEET = Path(__file__).parent / "fixtures" / "spreadsheet" / "export_mixed.csv"
+
+
+def simulated(count: int = 6) -> list[DossierRecord]:
+    connector = SimulatorConnector("sim", {"backfill_days": 5})
+    return [r for b in connector.fetch(None, NOW) for r in b.records][:count]
+
+
+# -- the contract every registered connector honours -------------------------------------
+
+@pytest.fixture
+def contract_connectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                        ) -> Iterator[dict[str, Callable[[], Connector]]]:
+    """A working instance of every built-in type, against local stand-ins for its system."""
+    monkeypatch.setenv("TTHC_TEST_OPENCPS_PASSWORD", "secret")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(SPREADSHEET, drop / "export.csv")
+    settled = (NOW - dt.timedelta(hours=1)).timestamp()
+    os.utime(drop / "export.csv", (settled, settled))
+    state = OpenCPSState(items=[make_item(n, s) for n, s in
+                                enumerate(["processing", "done", "correcting"], start=1)])
+    with OpenCPSServer(state) as server:
+        types = connector_types()
+        yield {
+            "simulator": lambda: types["simulator"]("sim", {"backfill_days": 2}),
+            "opencps": lambda: types["opencps"]("cps", {
+                "base_url": server.url, "group_id": "35417", "username": "monitor",
+                "password_env": "TTHC_TEST_OPENCPS_PASSWORD", "page_size": 2}),
+            "spreadsheet": lambda: types["spreadsheet"]("xls", {
+                "unit_code": "000.32.26.H26", "folder": str(drop), "settle_seconds": 0}),
+            "webhook": lambda: types["webhook"]("push", {"unit_code": "000.32.26.H26"}),
+        }
+
+
+def test_every_builtin_connector_is_covered_by_the_contract(
+        contract_connectors: dict[str, Any]) -> None:
+    assert set(contract_connectors) == set(BUILTIN)
+
+
+@pytest.mark.parametrize("kind", sorted(BUILTIN))
+def test_every_connector_honours_the_contract(kind: str, contract_connectors: dict[str, Any]
+                                              ) -> None:
+    connector = contract_connectors[kind]()
+    assert connector.type_name == kind and isinstance(connector, Connector)
+    batches = list(connector.fetch(None, NOW))
+    assert all(isinstance(b, Batch) for b in batches)
+    for batch in batches:
+        json.dumps(batch.cursor)  # cursors are stored as JSON
+        for record in batch.records:
+            assert isinstance(record, DossierRecord | RejectedRecord)
+            if isinstance(record, RejectedRecord):
+                json.dumps(record.payload, default=str)
+                assert record.reason
+                continue
+            assert record.received_at.tzinfo is not None and isinstance(record.status, Status)
+            assert all(e.at.tzinfo is not None for e in record.events)
+    if kind != "webhook":
+        assert any(b.records for b in batches)
+    connector.close()
+
+
+# -- bad records are set aside, the rest of the batch lands --------------------------------
+
+@pytest.mark.parametrize("change,reason", [
+    ({"code": "x" * 65}, "code must be text of at most 64 characters"),
+    ({"received_at": dt.datetime(2026, 3, 2, 8)}, "received_at must be a date and time with"),
+    ({"status": 4}, "is not a portal status"),
+    ({"applicant_name": " "}, "no applicant name"),
+    ({"finished_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "status": Status.RESOLVED},
+     "finished_at is before received_at"),
+])
+def test_a_bad_record_is_rejected_with_a_reason_and_the_rest_lands(
+        runtime: Runtime, change: dict[str, Any], reason: str) -> None:
+    good = simulated()
+    bad = dataclasses.replace(good[0], **change)
+    with runtime.sessions.begin() as session:
+        ingestor = Ingestor(session, "sim", runtime.derive)
+        stats = ingestor.store([bad, *good[1:]], NOW)
+    assert (stats.created, stats.rejected) == (len(good) - 1, 1)
+    assert reason in ingestor.rejects[0][1]
+
+
+def test_a_write_the_database_refuses_is_replayed_record_by_record(runtime: Runtime) -> None:
+    first, second, *rest = simulated()
+    clash = dataclasses.replace(second, source_id=first.source_id)  # (source, source_id) unique
+    with runtime.sessions.begin() as session:
+        ingestor = Ingestor(session, "sim", runtime.derive)
+        stats = ingestor.store([first, clash, *rest], NOW)
+    assert (stats.created, stats.rejected) == (len(rest) + 1, 1)
+    assert "the database refused the record" in ingestor.rejects[0][1]
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Dossier)) == len(rest) + 1
+        assert session.scalar(select(func.count()).select_from(StatusEvent)) == sum(
+            len(r.events) for r in [first, *rest])
+
+
+def test_a_stale_record_adds_unseen_history_without_overwriting(runtime: Runtime) -> None:
+    record = next(r for r in simulated(50) if len(r.events) >= 4)
+    newer = dataclasses.replace(record, events=record.events[2:])
+    older = dataclasses.replace(record, status=record.events[1].status,
+                                source_modified_at=record.events[1].at,
+                                events=record.events[:2])
+    for item in (newer, older):
+        with runtime.sessions.begin() as session:
+            Ingestor(session, "sim", runtime.derive).store([item], NOW)
+    with runtime.sessions() as session:
+        row = session.scalar(select(Dossier))
+        lines = session.scalars(select(StatusEvent.status).order_by(StatusEvent.at)).all()
+    assert row.status is record.status
+    assert lines == [e.status for e in record.events]
+
+
+# -- quarantine ---------------------------------------------------------------------------
+
+class Scripted(Connector):
+    """Yields prepared batches, then optionally fails."""
+
+    type_name = "scripted"
+    options_schema = SimulatorConnector.options_schema
+
+    def __init__(self, batches: list[Batch], fail: Exception | None = None) -> None:
+        super().__init__("scripted", {})
+        self.batches, self.fail = batches, fail
+
+    def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
+        yield from self.batches
+        if self.fail:
+            raise self.fail
+
+
+def test_refused_items_are_kept_once_and_resolved_when_stored_later(runtime: Runtime) -> None:
+    good, other = simulated(2)
+    unknown = dataclasses.replace(other, procedure_code="9.999999", limit_value=None)
+    junk = RejectedRecord({"dossierId": 7, "status": "??"}, "status ?? is not mapped", "7")
+    for _ in range(2):
+        run = run_connector(runtime.sessions, Scripted([Batch([good, unknown, junk])]),
+                            runtime.derive, NOW)
+    assert (run.rejected, run.fetched) == (2, 3)
+    with runtime.sessions() as session:
+        held = list_quarantined(session)
+        assert len(held) == 2 and {q.times_seen for q in held} == {2}
+        assert {q.kind for q in held} == {"record", "source"}
+    fixed = dataclasses.replace(unknown, limit_value=5)
+    run_connector(runtime.sessions, Scripted([Batch([fixed])]), runtime.derive, NOW)
+    with runtime.sessions() as session:
+        assert count_quarantined(session) == 1
+        assert count_quarantined(session, state="resolved") == 1
+
+
+def test_a_quarantined_record_is_retried_after_the_catalogue_is_fixed(
+        runtime: Runtime) -> None:
+    record = dataclasses.replace(simulated(1)[0], procedure_code="9.999999", limit_value=None)
+    run_connector(runtime.sessions, Scripted([Batch([record])]), runtime.derive, NOW)
+    with runtime.sessions.begin() as session:
+        item = list_quarantined(session)[0]
+        assert record_from_payload(item.payload) == record
+        first = retry(session, [item.id], runtime.derive, NOW, lambda name: None)
+        assert not first[0].resolved and "unknown procedure" in first[0].reason
+        item.payload = record_payload(dataclasses.replace(record, limit_value=3))
+        second = retry(session, [item.id], runtime.derive, NOW, lambda name: None)
+    assert second[0].resolved and item.attempts == 2
+    with runtime.sessions() as session:
+        assert session.scalar(select(Dossier.code)) == record.code
+
+
+def test_a_discarded_item_stays_discarded_when_the_same_payload_comes_back(
+        runtime: Runtime) -> None:
+    junk = RejectedRecord({"dossierId": 7}, "bad", "7")
+    run_connector(runtime.sessions, Scripted([Batch([junk])]), runtime.derive, NOW)
+    with runtime.sessions.begin() as session:
+        discard(session, list_quarantined(session)[0].id, "clerk", NOW)
+    run_connector(runtime.sessions, Scripted([Batch([junk])]), runtime.derive, NOW)
+    with runtime.sessions.begin() as session:
+        assert count_quarantined(session) == 0
+        with pytest.raises(QuarantineError, match="is discarded"):
+            discard(session, list_quarantined(session, state=None)[0].id, "clerk", NOW)
+
+
+# -- runs, cursors, failures ---------------------------------------------------------------
+
+def test_a_failed_fetch_keeps_committed_batches_and_the_cursor(runtime: Runtime) -> None:
+    first, second, third = simulated(3)
+    connector = Scripted([Batch([first], {"page": 1}), Batch([second], {"page": 2})],
+                         fail=ConnectorError("opencps x: GET start=2: HTTP 503"))
+    with pytest.raises(ConnectorError):
+        run_connector(runtime.sessions, connector, runtime.derive, NOW)
+    with runtime.sessions() as session:
+        run = session.scalar(select(ConnectorRun))
+        assert (run.batches, run.created, run.cursor_after) == (2, 2, {"page": 2})
+        assert run.error == "ConnectorError: opencps x: GET start=2: HTTP 503"
+        assert last_cursor(session, "scripted") == {"page": 2}
+    assert "error: ConnectorError" in describe_run(run)
+
+
+def test_a_run_left_open_by_a_killed_process_is_closed_as_interrupted(
+        runtime: Runtime) -> None:
+    killed, _ = start_run(runtime.sessions, "scripted", NOW)
+    run_connector(runtime.sessions, Scripted([Batch(simulated(1), {"page": 1})]),
+                  runtime.derive, NOW)
+    with runtime.sessions() as session:
+        old = session.get(ConnectorRun, killed)
+        assert old.finished_at is not None and old.error.startswith("interrupted")
+        assert session.get(ConnectorCursor, "scripted").cursor == {"page": 1}
+
+
+def test_the_cursor_falls_back_to_the_last_run_for_older_databases(runtime: Runtime) -> None:
+    run_connector(runtime.sessions, Scripted([Batch([], {"page": 9})]), runtime.derive, NOW)
+    with runtime.sessions.begin() as session:
+        session.delete(session.get(ConnectorCursor, "scripted"))
+    with runtime.sessions() as session:
+        assert last_cursor(session, "scripted") == {"page": 9}
+
+
+def test_ingestion_is_idempotent_and_out_of_order_safe_on_each_database(
+        database_url: str) -> None:
+    runtime = Runtime.from_settings(make_settings(database_url))
+    Base.metadata.create_all(runtime.engine)
+    try:
+        records = simulated(30)
+        older = [dataclasses.replace(r, status=r.events[0].status,
+                                     source_modified_at=r.events[0].at, events=r.events[:1])
+                 for r in records]
+        clash = dataclasses.replace(records[1], source_id=records[0].source_id, code="X-1")
+        for batch in (records, records, older, [clash, *records]):
+            run_connector(runtime.sessions, Scripted([Batch(batch)]), runtime.derive, NOW)
+        with runtime.sessions() as session:
+            statuses = dict(session.execute(select(Dossier.code, Dossier.status)).all())
+            events = session.scalar(select(func.count()).select_from(StatusEvent))
+            runs = session.scalars(select(ConnectorRun).order_by(ConnectorRun.id)).all()
+        assert statuses == {r.code: r.status for r in records}
+        assert events == sum(len(r.events) for r in records)
+        assert [(r.created, r.updated, r.unchanged, r.rejected) for r in runs] == [
+            (30, 0, 0, 0), (0, 0, 30, 0), (0, 0, 30, 0), (0, 0, 30, 1)]
+        with runtime.sessions.begin() as session:
+            session.execute(update(QuarantinedRecord).values(state="discarded"))
+    finally:
+        runtime.engine.dispose()
