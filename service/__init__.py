@@ -24,6 +24,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(home.bp)
 
+    from service.pages import clerks
+
+    clerks.register(app)
+
     from service.metrics import init_metrics
     from service.pages import lookup
     from service.security import init_security

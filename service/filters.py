@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import importlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,8 +28,6 @@ SORTS = {"received": Dossier.received_at, "due": Dossier.due_at, "code": Dossier
          "updated": Dossier.updated_at}
 SORT_CHOICES = [*SORTS, *(f"-{name}" for name in SORTS)]
 MAX_LIMIT = 500
-# Filled by the portal-sync module (issue 6): (query, state) -> query restricted to that state.
-SYNC_STATE_FILTERS: dict[str, Callable[[Select[Any], str], Select[Any]]] = {}
 SYNC_STATES = ("pending", "synced", "failed", "not_required")
 
 
@@ -71,6 +70,9 @@ class DossierQuery:
     channel: Channel | None = None
     received_from: dt.date | None = None
     received_to: dt.date | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    extended: bool | None = None
     sync_state: str | None = None
     q: str | None = None
     sort: str = "-received"
@@ -107,6 +109,9 @@ class DossierQuerySchema(Schema):
     channel = _Coded(Channel, load_default=None)
     received_from = fields.Date(load_default=None)
     received_to = fields.Date(load_default=None)
+    due_from = fields.Date(load_default=None)
+    due_to = fields.Date(load_default=None)
+    extended = fields.Boolean(load_default=None, allow_none=True)
     sync_state = fields.String(load_default=None, validate=validate.OneOf(SYNC_STATES))
     q = fields.String(load_default=None, validate=validate.Length(max=100))
     sort = fields.String(load_default="-received", validate=validate.OneOf(SORT_CHOICES))
@@ -180,13 +185,23 @@ def _conditions(params: DossierQuery, now: dt.datetime,
         found.append(Dossier.handler == params.handler)
     if params.channel is not None:
         found.append(Dossier.channel == params.channel)
-    if params.received_from is not None:
-        found.append(Dossier.received_at >= _midnight(params.received_from, zone))
-    if params.received_to is not None:
-        end = _midnight(params.received_to + dt.timedelta(days=1), zone)
-        found.append(Dossier.received_at < end)
+    if params.extended is not None:
+        column = Dossier.extension_due_at
+        found.append(column.is_not(None) if params.extended else column.is_(None))
     if params.q:
         found.append(_text_condition(params.q))
+    return found + _date_conditions(params, zone)
+
+
+def _date_conditions(params: DossierQuery, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+    """Received and due periods: local dates, the last one included."""
+    found: list[ColumnElement[bool]] = []
+    for column, first, last in ((Dossier.received_at, params.received_from, params.received_to),
+                                (Dossier.due_at, params.due_from, params.due_to)):
+        if first is not None:
+            found.append(column >= _midnight(first, zone))
+        if last is not None:
+            found.append(column < _midnight(last + dt.timedelta(days=1), zone))
     return found
 
 
@@ -230,10 +245,17 @@ def _sort(sort: str) -> tuple[Any, bool]:
 
 
 def _sync_filter(query: Select[Any], state: str) -> Select[Any]:
-    handler = SYNC_STATE_FILTERS.get("default")
-    if handler is None:
-        raise ValidationError({"sync_state": ["portal sync states are not available"]})
-    return handler(query, state)
+    """Restrict to a portal sync state of the mirror (issue 6); no mirror row means pending."""
+    try:
+        portal = importlib.import_module("service.models.portal")
+    except ImportError:
+        raise ValidationError({"sync_state": ["portal sync states are not available"]}) from None
+    sync = portal.PortalSync
+    chosen = select(sync.dossier_id).where(sync.state == portal.SyncState(state))
+    if state == "pending":
+        return query.where(or_(Dossier.id.in_(chosen),
+                               Dossier.id.not_in(select(sync.dossier_id))))
+    return query.where(Dossier.id.in_(chosen))
 
 
 @dataclass

@@ -16,6 +16,15 @@ _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 MIN_PASSWORD_LENGTH = 8
+# Audit actions and how pages name them.
+ACTION_LABELS = {
+    "extension_issued": "Hẹn lại ngày trả kết quả (phiếu xin lỗi)",
+    "resync_requested": "Yêu cầu đồng bộ lại Cổng DVCQG",
+    "quarantine_fix": "Sửa và nhập lại bản ghi bị cách ly",
+    "quarantine_retry": "Nhập lại bản ghi bị cách ly",
+    "quarantine_discard": "Bỏ qua bản ghi bị cách ly",
+    "report_reminder": "Nhắc gửi báo cáo định kỳ",
+}
 
 
 class UserError(ValueError):
@@ -83,6 +92,11 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
 def session_token(user: User) -> str:
     """A short digest of the password hash: a session keeps it, so a new password ends it."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def action_label(action: str) -> str:
+    """The Vietnamese name of an audit action (the code itself when unknown)."""
+    return ACTION_LABELS.get(action, action)
 
 
 def audit(session: Session, user: User | None, action: str, now: dt.datetime, *,

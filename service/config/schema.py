@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.portal import PortalSchema
+from service.config.reports import ReportsSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
 
@@ -121,6 +122,7 @@ class RootSchema(Schema):
     connectors = ConnectorsField(keys=fields.String(), load_default=dict)
     portal = fields.Nested(PortalSchema, load_default=lambda: PortalSchema().load({}))
     web = fields.Nested(WebSchema, load_default=lambda: WebSchema().load({}))
+    reports = fields.Nested(ReportsSchema, load_default=lambda: ReportsSchema().load({}))
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))

@@ -6,10 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, redirect, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from service.filters import EVERYTHING, Scope
 from service.models import Role, User
@@ -112,6 +113,28 @@ def require(action: str) -> None:
         abort(403)
 
 
+ERROR_TEXT = {
+    400: "Yêu cầu không hợp lệ. Hãy tải lại trang và thử lại.",
+    403: "Tài khoản của bạn không có quyền xem trang này.",
+    404: "Không tìm thấy trang hoặc hồ sơ bạn yêu cầu.",
+    429: "Bạn đã thử quá nhiều lần. Vui lòng đợi vài phút rồi thử lại.",
+}
+
+
+def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
+    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages."""
+    bp = Blueprint(name, import_name, **options)
+    protect_forms(bp)
+    bp.register_error_handler(HTTPException, _error_page)
+    return bp
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    text = ERROR_TEXT.get(code, "Đã có lỗi xảy ra.")
+    return render_template("error.html", code=code, text=text), code
+
+
 def protect_forms(bp: Blueprint) -> None:
     """Demand a valid CSRF token on every POST, PUT, PATCH and DELETE to the blueprint."""
 
@@ -119,3 +142,16 @@ def protect_forms(bp: Blueprint) -> None:
     def check_csrf() -> None:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
+
+
+def template_context() -> dict[str, Any]:
+    """Give templates the signed-in user and the `may` check."""
+    return {"current_user": current_user(), "may": lambda action: may(current_user(), action),
+            "has_role": lambda *roles: has_role(current_user(), *roles)}
+
+
+def mask_number(value: str | None, keep: int = 3) -> str:
+    """Hide all but the last digits of an ID number or phone: '010203004567' -> '•••••••••567'."""
+    if not value:
+        return ""
+    return "•" * max(len(value) - keep, 0) + value[-keep:]

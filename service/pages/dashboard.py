@@ -1,0 +1,43 @@
+"""The dashboard clerks open every morning: today's cards and three charts."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from service.pages import charts, neighbours
+from service.pages.access import current_user, login_required, page_blueprint, scope_of
+from service.reports.dashboard import CLASSES, apology_window, dashboard
+from service.reports.reminders import upcoming
+from service.status import DeadlineClass
+from service.web import db, runtime
+
+bp = page_blueprint("dashboard", __name__)
+CLASS_CSS = {DeadlineClass.WITHIN: "within", DeadlineClass.NEAR: "near",
+             DeadlineClass.OVERDUE: "overdue", DeadlineClass.PAUSED: "paused"}
+
+
+@bp.get("/tong-quan")
+@login_required()
+def index():  # type: ignore[no-untyped-def]
+    """Show the cards and charts for the user's dossiers."""
+    rt = runtime()
+    now = rt.now()
+    scope = scope_of(current_user())
+    data = dashboard(db(), now, rt.calendar, scope)
+    data.cards.sync_failures = neighbours.sync_failures(db(), scope)
+    months = [f"{m.month:%m/%y}" for m in data.months]
+    rate_chart = charts.column_chart(months, [m.rate for m in data.months],
+                                     "Tỷ lệ hồ sơ giải quyết đúng hạn theo tháng (%)")
+    domain_chart = charts.stacked_bars(
+        [(name, [counts[c] for c in CLASSES]) for name, counts in data.open_by_domain.items()],
+        [(c.label, CLASS_CSS[c]) for c in CLASSES], "Hồ sơ đang giải quyết theo lĩnh vực")
+    handler_chart = charts.stacked_bars(
+        [(name, [count]) for name, count in data.overdue_by_handler],
+        [("Quá hạn", "overdue")], "Hồ sơ quá hạn theo cơ quan xử lý")
+    reminders = upcoming(rt.calendar.local(now).date(), rt.settings["reports"])
+    apology_day = apology_window(rt.calendar, now)[0].date()
+    return render_template("dashboard.html", data=data, now=now, rate_chart=rate_chart,
+                           reminders=reminders, apology_day=apology_day,
+                           domain_chart=domain_chart, handler_chart=handler_chart,
+                           classes=CLASSES)
+

@@ -1,0 +1,127 @@
+"""Biểu 06/VPCP/KSTT (Circular 01/2020/TT-VPCP): dossiers received, resolved and open by lĩnh vực.
+
+Counted by one GROUP BY over the dossiers of the unit; see rules.md §7 for the columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from service.models import Dossier, Procedure
+from service.reports.periods import Period
+from service.reports.scope import (
+    PAUSED,
+    finish_column,
+    judged_due_column,
+    open_at,
+    received_before,
+    unit_tree,
+)
+from service.status import Channel, Outcome
+
+# Columns 3 to 13 of the form, in order; 1 (STT) and 2 (lĩnh vực) are labels.
+COLUMNS = tuple(range(3, 14))
+NO_DOMAIN = "Chưa xác định lĩnh vực"
+
+
+@dataclass
+class Form06Row:
+    """One line of the form: a lĩnh vực (or the total) and columns 3 to 13."""
+
+    number: int | None
+    domain: str
+    cells: dict[int, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+
+    def add(self, other: dict[int, int]) -> None:
+        """Add another line's counts to this one."""
+        for column in COLUMNS:
+            self.cells[column] += other[column]
+
+
+@dataclass
+class Form06:
+    """The whole form for one unit and period."""
+
+    unit_code: str
+    unit_name: str
+    period: Period
+    rows: list[Form06Row]
+    total: Form06Row
+    made_at: dt.datetime
+
+
+def _categories(start: dt.datetime, end: dt.datetime, extension_counts_late: bool,
+                report_due: str) -> tuple[Any, Any]:
+    """Two CASE columns putting each dossier in exactly one of 4/5/6 and one of 8/9/10/12/13.
+
+    Every row lands in one category of each, whatever is NULL, so 3 = 4+5+6 = 7+11 holds by
+    construction.
+    """
+    finish = finish_column()
+    received = case((Dossier.received_at < start, 6),
+                    (Dossier.channel == Channel.ONLINE, 4), else_=5)
+    # A finished dossier without a stored verdict is judged against its due date.
+    verdict = case((Dossier.outcome == Outcome.EARLY, 8), (Dossier.outcome == Outcome.LATE, 10),
+                   (and_(Dossier.outcome.is_(None), finish > Dossier.due_at), 10), else_=9)
+    due = judged_due_column(extension_counts_late, report_due)
+    # At the end of the period, waiting for the applicant counts as within the limit (col 12).
+    standing = case((Dossier.status.in_(PAUSED), 12), (due < end, 13), else_=12)
+    state = case((and_(finish.is_not(None), finish < end), verdict), else_=standing)
+    return received.label("received"), state.label("state")
+
+
+def _fold(cells: dict[int, int]) -> dict[int, int]:
+    """Fill the total columns 3, 7 and 11 from their parts."""
+    cells[3] = cells[4] + cells[5] + cells[6]
+    cells[7] = cells[8] + cells[9] + cells[10]
+    cells[11] = cells[12] + cells[13]
+    return cells
+
+
+def form06(session: Session, unit_code: str, period: Period, timezone: str, now: dt.datetime,
+           *, extension_counts_late: bool = True, report_due: str = "source") -> Form06:
+    """Count Biểu 06 for a unit (and the units below it) over a period."""
+    unit, unit_ids = unit_tree(session, unit_code)
+    start, end = period.bounds(timezone)
+    received, state = _categories(start, end, extension_counts_late, report_due)
+    # Grouped in an outer query: PostgreSQL would not match CASE expressions whose parameters
+    # are bound twice, once in SELECT and once in GROUP BY.
+    rows_in = (select(Dossier.procedure_id, received, state)
+               .where(received_before(unit_ids, end), open_at(start)).subquery())
+    query = (select(rows_in.c.procedure_id, rows_in.c.received, rows_in.c.state, func.count())
+             .group_by(rows_in.c.procedure_id, rows_in.c.received, rows_in.c.state))
+    counts = session.execute(query).all()
+    domains = dict(session.execute(select(Procedure.id, Procedure.domain_name).where(
+        Procedure.id.in_({row[0] for row in counts}))).all())
+    lines: dict[str, Form06Row] = {}
+    for procedure_id, received_column, state_column, count in counts:
+        name = domains.get(procedure_id) or NO_DOMAIN
+        row = lines.setdefault(name, Form06Row(None, name))
+        row.cells[int(received_column)] += count
+        row.cells[int(state_column)] += count
+    for row in lines.values():
+        _fold(row.cells)
+    rows = sorted(lines.values(), key=lambda r: (r.domain == NO_DOMAIN, r.domain.casefold()))
+    total = Form06Row(None, "Tổng cộng")
+    for number, row in enumerate(rows, start=1):
+        row.number = number
+        total.add(row.cells)
+    return Form06(unit.code, unit.name, period, rows, total, now)
+
+
+def as_dict(report: Form06) -> dict[str, Any]:
+    """The form as plain data (JSON for the API), columns keyed "3" to "13"."""
+    def line(row: Form06Row) -> dict[str, Any]:
+        return {"number": row.number, "domain": row.domain,
+                "columns": {str(c): row.cells[c] for c in COLUMNS}}
+
+    return {"unit": report.unit_code, "unit_name": report.unit_name,
+            "period": {"first": report.period.first.isoformat(),
+                       "last": report.period.last.isoformat(), "label": report.period.label},
+            "rows": [line(r) for r in report.rows], "total": line(report.total),
+            "made_at": report.made_at.isoformat()}

@@ -1,0 +1,56 @@
+"""Reporting due dates (the commune's plan: rules.md §7) and which reminders are due today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from service.reports.periods import parse_period
+
+
+@dataclass(frozen=True)
+class DueReport:
+    """A periodic report, the period it covers and the date it must be sent before."""
+
+    kind: str
+    label: str
+    period_code: str
+    due: dt.date
+
+    @property
+    def key(self) -> str:
+        """A stable name for the reminder, e.g. 'form06 2026-Q3'."""
+        return f"form06 {self.period_code}"
+
+
+def due_reports(year: int, section: dict[str, Any]) -> list[DueReport]:
+    """The reports of a year: each quarter, the first half and the year, with their due dates.
+
+    Quarterly and 6-month reports go before `quarter_due_day` of the quarter's last month, the
+    annual one before `year_due_day` of December.
+    """
+    windows = section["windows"]
+    day = section["quarter_due_day"]
+    found = []
+    for quarter in range(1, 5):
+        code = f"{year}-Q{quarter}"
+        found.append(DueReport("quarter", _label(code, windows), code,
+                               dt.date(year, 3 * quarter, day)))
+    found.append(DueReport("half", _label(f"{year}-H1", windows), f"{year}-H1",
+                           dt.date(year, 6, day)))
+    found.append(DueReport("year", _label(str(year), windows), str(year),
+                           dt.date(year, 12, section["year_due_day"])))
+    return sorted(found, key=lambda r: (r.due, r.kind))
+
+
+def _label(code: str, windows: str) -> str:
+    period = parse_period(code, windows)  # type: ignore[arg-type]
+    return f"Biểu 06 {period.label} ({period.dates})"
+
+
+def upcoming(today: dt.date, section: dict[str, Any]) -> list[DueReport]:
+    """Reports due within `remind_days_before` days from today (due date not yet passed)."""
+    ahead = dt.timedelta(days=section["remind_days_before"])
+    return [r for year in (today.year, today.year + 1) for r in due_reports(year, section)
+            if today < r.due <= today + ahead]

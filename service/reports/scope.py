@@ -1,0 +1,68 @@
+"""The SQL pieces every report shares: which dossiers a unit owns, when one finished, its due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from service.models import Dossier, Unit
+from service.status import Status
+
+# Registered online but never accepted, or refused at the counter: the clock never started.
+NEVER_RECEIVED = (Status.REGISTERED, Status.NOT_ACCEPTED)
+PAUSED = (Status.WAITING_SUPPLEMENT, Status.WAITING_PAYMENT)
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (unknown unit, bad period)."""
+
+
+def unit_tree(session: Session, code: str) -> tuple[Unit, list[int]]:
+    """The unit with this code and the ids of it and every unit below it."""
+    units = session.execute(select(Unit.id, Unit.code, Unit.parent_id)).all()
+    root = next((u for u in units if u.code == code), None)
+    if root is None:
+        raise ReportError(f"unknown unit {code}")
+    ids, frontier = [root.id], [root.id]
+    while frontier:
+        frontier = [u.id for u in units if u.parent_id in frontier and u.id not in ids]
+        ids.extend(frontier)
+    unit = session.get(Unit, root.id)
+    assert unit is not None
+    return unit, ids
+
+
+def finish_column() -> ColumnElement[Any]:
+    """The finishing instant of rules.md §5; a closed dossier without one finished when written."""
+    return func.coalesce(Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at,
+                         case((Dossier.is_open.is_(False), Dossier.updated_at)))
+
+
+def judged_due_column(extension_counts_late: bool, report_due: str) -> ColumnElement[Any]:
+    """The due date reports judge an open dossier by, as the deadline engine's reporting_due.
+
+    With an extension that still counts late, the original appointment (if earlier than the new
+    date) or else the statutory date; otherwise the date the dossier is watched against.
+    """
+    if not extension_counts_late:
+        return Dossier.due_at
+    original = Dossier.statutory_due_at
+    if report_due == "source":
+        original = case((Dossier.source_due_at < Dossier.extension_due_at,
+                         Dossier.source_due_at), else_=Dossier.statutory_due_at)
+    return case((Dossier.extension_due_at.is_not(None), func.coalesce(original, Dossier.due_at)),
+                else_=Dossier.due_at)
+
+
+def received_before(unit_ids: list[int], end: Any) -> ColumnElement[bool]:
+    """Dossiers of the units received (and accepted) before `end`."""
+    return and_(Dossier.unit_id.in_(unit_ids), Dossier.received_at < end,
+                Dossier.status.not_in(NEVER_RECEIVED))
+
+
+def open_at(start: Any) -> ColumnElement[bool]:
+    """Dossiers not finished before `start`."""
+    finish = finish_column()
+    return or_(finish.is_(None), finish >= start)

@@ -1,0 +1,148 @@
+"""Workbooks: Biểu 06/VPCP/KSTT laid out like the official form, and the dossier list export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from service.models import Dossier
+from service.reports.form06 import COLUMNS, Form06, Form06Row
+from service.views import mask_name
+
+FORM_CODE = "Biểu số 06/VPCP/KSTT"
+FORM_TITLE = ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ "
+              "TRỰC TIẾP GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH")
+CIRCULAR = "Ban hành kèm theo Thông tư số 01/2020/TT-VPCP ngày 21/10/2020 của Văn phòng Chính phủ"
+FIRST_DATA_ROW = 11
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+# (first cell, last cell, text) of the four header rows, as in the official form.
+HEADER = [
+    ("A6", "A9", "STT"), ("B6", "B9", "Lĩnh vực, công việc giải quyết theo cấp"),
+    ("C6", "F6", "Số hồ sơ nhận giải quyết"), ("G6", "M6", "Kết quả giải quyết"),
+    ("C7", "C9", "Tổng số"), ("D7", "F7", "Trong đó"),
+    ("G7", "J7", "Số hồ sơ đã giải quyết"), ("K7", "M7", "Số hồ sơ đang giải quyết"),
+    ("D8", "E8", "Số mới tiếp nhận"), ("F8", "F9", "Số kỳ trước chuyển qua"),
+    ("G8", "G9", "Tổng số"), ("H8", "H9", "Trả trước hạn"), ("I8", "I9", "Trả đúng thời hạn"),
+    ("J8", "J9", "Trả quá hạn"), ("K8", "K9", "Tổng số"), ("L8", "L9", "Chưa đến hạn"),
+    ("M8", "M9", "Quá hạn"), ("D9", "D9", "Trực tuyến"),
+    ("E9", "E9", "Trực tiếp, dịch vụ bưu chính"),
+]
+
+
+def _put(sheet: Worksheet, first: str, last: str, text: str, *, bold: bool = False,
+         align: Alignment = CENTER) -> None:
+    if first != last:
+        sheet.merge_cells(f"{first}:{last}")
+    cell = sheet[first]
+    cell.value, cell.font, cell.alignment = text, Font(bold=bold), align
+
+
+def form06_workbook(report: Form06, recipient: str) -> Workbook:
+    """Biểu 06 as a workbook: title block, merged headers, numbered columns, rows, total, signs."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Biểu 06"
+    left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    _put(sheet, "A1", "C1", FORM_CODE, bold=True, align=left)
+    _put(sheet, "A2", "C3", CIRCULAR, align=left)
+    _put(sheet, "D1", "J2", FORM_TITLE, bold=True)
+    period = f"Kỳ báo cáo: {report.period.label} ({report.period.dates})"
+    _put(sheet, "D3", "J3", period)
+    _put(sheet, "K1", "M1", f"Đơn vị báo cáo: {report.unit_name}", align=left)
+    _put(sheet, "K2", "M2", f"Đơn vị nhận báo cáo: {recipient}", align=left)
+    _put(sheet, "K4", "M4", "Đơn vị tính: Số hồ sơ TTHC", align=left)
+    for first, last, text in HEADER:
+        _put(sheet, first, last, text, bold=True)
+    for column in range(1, 14):
+        sheet.cell(10, column, f"({column})").alignment = CENTER
+    row_number = FIRST_DATA_ROW
+    for line in [*report.rows, report.total]:
+        _write_line(sheet, row_number, line, bold=line is report.total)
+        row_number += 1
+    for row in sheet.iter_rows(min_row=6, max_row=row_number - 1, max_col=13):
+        for cell in row:
+            cell.border = BOX
+    _signatures(sheet, row_number + 1, report.made_at)
+    _layout(sheet)
+    return book
+
+
+def _write_line(sheet: Worksheet, row: int, line: Form06Row, bold: bool) -> None:
+    sheet.cell(row, 1, line.number).alignment = CENTER
+    sheet.cell(row, 2, line.domain).font = Font(bold=bold)
+    for column in COLUMNS:
+        cell = sheet.cell(row, column, line.cells[column])
+        cell.font, cell.alignment = Font(bold=bold), Alignment(horizontal="right")
+
+
+def _signatures(sheet: Worksheet, row: int, made_at: dt.datetime) -> None:
+    _put(sheet, f"J{row}", f"M{row}",
+         f"…, ngày {made_at:%d} tháng {made_at:%m} năm {made_at:%Y}")
+    _put(sheet, f"A{row + 1}", f"D{row + 1}", "NGƯỜI LẬP BIỂU", bold=True)
+    _put(sheet, f"J{row + 1}", f"M{row + 1}", "THỦ TRƯỞNG CƠ QUAN", bold=True)
+    _put(sheet, f"A{row + 2}", f"D{row + 2}", "(Ký, ghi rõ họ tên)")
+    _put(sheet, f"J{row + 2}", f"M{row + 2}", "(Ký, đóng dấu)")
+
+
+def _layout(sheet: Worksheet) -> None:
+    sheet.column_dimensions["A"].width = 6
+    sheet.column_dimensions["B"].width = 34
+    for column in range(3, 14):
+        sheet.column_dimensions[get_column_letter(column)].width = 11
+    for row in (1, 2, 3):
+        sheet.row_dimensions[row].height = 32
+    sheet.row_dimensions[9].height = 45
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "6:10"
+    sheet.freeze_panes = "C11"
+
+
+LIST_HEADER = ("Mã hồ sơ", "Đơn vị", "Mã thủ tục", "Thủ tục", "Lĩnh vực", "Người nộp",
+               "Kênh nộp", "Cơ quan xử lý", "Ngày tiếp nhận", "Hạn giải quyết", "Hẹn lại ngày",
+               "Trạng thái", "Kết quả", "Ngày kết thúc")
+
+
+def dossier_list_workbook(rows: Iterable[Dossier], timezone: str, mask_names: bool) -> Workbook:
+    """The filtered dossier list, streamed row by row; never ID numbers, phones or e-mails."""
+    zone = ZoneInfo(timezone)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Danh sách hồ sơ")
+    for index, width in enumerate((30, 16, 12, 50, 20, 24, 14, 28, 17, 17, 17, 24, 12, 17), 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for text in LIST_HEADER:
+        cell = WriteOnlyCell(sheet, text)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for d in rows:
+        sheet.append([
+            d.code, d.unit.code, d.procedure.code, d.procedure.name, d.procedure.domain_name,
+            mask_name(d.applicant_name) if mask_names else d.applicant_name, d.channel.label,
+            d.handler, _when(sheet, d.received_at, zone), _when(sheet, d.due_at, zone),
+            _when(sheet, d.extension_due_at, zone), d.status.label,
+            d.outcome.label if d.outcome else "",
+            _when(sheet, d.finished_at or d.returned_at or d.stopped_at, zone),
+        ])
+    return book
+
+
+def _when(sheet: Worksheet, value: dt.datetime | None, zone: ZoneInfo) -> WriteOnlyCell | None:
+    """An instant as a local date-time cell (spreadsheets have no time zones)."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, value.astimezone(zone).replace(tzinfo=None))
+    cell.number_format = "dd/mm/yyyy hh:mm"
+    return cell

@@ -1,0 +1,99 @@
+"""Signing in and out, CSRF on forms, the login rate limit and what each role may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from service.users import set_password
+from tests.pages_support import add_user, csrf_token, login
+
+PAGES = ["/tong-quan", "/ho-so", "/bao-cao", "/bao-cao/bieu-06"]
+ADMIN_PAGES = ["/quan-tri/lan-chay", "/quan-tri/canh-bao", "/quan-tri/nguoi-dung",
+               "/quan-tri/nhat-ky"]
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client: Any) -> None:
+    for path in [*PAGES, *ADMIN_PAGES, "/quan-tri/cach-ly"]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/dang-nhap?next=")
+
+
+def test_login_then_logout(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    response = login(client, "lan")
+    assert response.status_code == 302 and response.headers["Location"] == "/tong-quan"
+    page = client.get("/tong-quan").get_data(as_text=True)
+    assert "Cán bộ lan" in page and "Đăng xuất" in page
+    client.post("/dang-xuat", data={"csrf_token": csrf_token(client)})
+    assert client.get("/tong-quan").status_code == 302
+
+
+def test_login_returns_to_the_page_asked_for_but_never_elsewhere(client: Any,
+                                                                 session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    page = client.get("/dang-nhap?next=/ho-so").get_data(as_text=True)
+    assert 'name="next" value="/ho-so"' in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/dang-nhap", data={"username": "lan", "password": "mật-khẩu-đủ-dài",
+                                               "csrf_token": token, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/tong-quan"
+
+
+def test_a_wrong_password_is_refused_in_vietnamese(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    response = login(client, "lan", "sai-mật-khẩu")
+    assert response.status_code == 401
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+
+
+def test_forms_without_a_csrf_token_are_refused(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    response = client.post("/dang-nhap", data={"username": "lan", "password": "x" * 10})
+    assert response.status_code == 400
+    assert "Yêu cầu không hợp lệ" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_http_only_same_site_and_secure(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    cookie = login(client, "lan").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_login_attempts_are_rate_limited(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    codes = [login(client, "lan", "sai-mật-khẩu").status_code for _ in range(11)]
+    assert codes[:10] == [401] * 10
+    assert codes[10] == 429
+    assert "thử quá nhiều lần" in login(client, "lan").get_data(as_text=True)
+
+
+def test_a_password_change_ends_open_sessions(client: Any, session: Session) -> None:
+    user = add_user(session, "lan", "clerk")
+    login(client, "lan")
+    set_password(user, "một-mật-khẩu-mới")
+    session.commit()
+    assert client.get("/tong-quan").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["clerk", "head", "viewer"])
+def test_only_admins_open_the_admin_pages(client: Any, session: Session, role: str) -> None:
+    add_user(session, "u", role, handler="Công an xã" if role == "head" else None)
+    login(client, "u")
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
+    for path in ADMIN_PAGES:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "không có quyền" in response.get_data(as_text=True)
+    assert client.get("/quan-tri/cach-ly").status_code == (200 if role == "clerk" else 403)
+
+
+def test_an_admin_opens_every_page(client: Any, session: Session) -> None:
+    add_user(session, "root", "admin")
+    login(client, "root")
+    for path in [*PAGES, *ADMIN_PAGES, "/quan-tri/cach-ly"]:
+        assert client.get(path).status_code == 200, path
