@@ -8,11 +8,13 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from service.resources.auth import SECURITY_SCHEME
+from service.resources.auth import SECURITY_SCHEME, bearer_secret, hash_token
+from service.security import limiter
 
 API_PREFIX = "/api"
 # Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
@@ -23,6 +25,9 @@ BLUEPRINT_MODULES: list[str] = [
     "service.resources.lookup",
     "service.resources.ingest",
 ]
+
+# Blueprints with limits of their own instead of [api] rate_limit.
+OWN_LIMITS = frozenset({"lookup-api"})
 
 docs_ui = Blueprint("api_docs_ui", __name__)
 
@@ -44,6 +49,17 @@ class MonitorApi(Api):
 def swagger_ui() -> str:
     """Show the interactive API documentation (Swagger UI, served from bundled files)."""
     return render_template("api_docs.html")
+
+
+def api_limit() -> str:
+    """Requests allowed per API client ([api] rate_limit)."""
+    return current_app.config["TTHC"]["api"]["rate_limit"]
+
+
+def api_client() -> str:
+    """Rate-limit key: the bearer token when there is one, else the client address."""
+    secret = bearer_secret()
+    return f"api-token:{hash_token(secret)[:16]}" if secret else get_remote_address()
 
 
 def schema_namer() -> Callable[[Any], str]:
@@ -85,7 +101,10 @@ def init_api(app: Flask) -> MonitorApi:
         SECURITY_SCHEME, {"type": "http", "scheme": "bearer",
                           "description": "Token from `tthc-monitor token create NAME`."})
     for path in BLUEPRINT_MODULES:
-        api.register_blueprint(importlib.import_module(path).blp)
+        blp = importlib.import_module(path).blp
+        if blp.name not in OWN_LIMITS:
+            limiter.limit(api_limit, key_func=api_client)(blp)
+        api.register_blueprint(blp)
     app.register_blueprint(docs_ui)
     app.extensions["tthc_api"] = api
     return api
