@@ -23,6 +23,7 @@ BLUEPRINT_MODULES: list[str] = [
     "service.resources.dossiers",
     "service.resources.runs",
     "service.resources.lookup",
+    "service.resources.reports",
     "service.resources.ingest",
 ]
 
