@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, g, request
 from prometheus_client import (
@@ -28,6 +29,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from service.models import ConnectorRun, Dossier
+from service.portal.overview import sync_overview
 from service.resources.auth import current_token
 
 METRICS_PATH = "/metrics"
@@ -37,9 +39,10 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 class DatabaseCollector(Collector):
     """Figures read from the database at scrape time; each source is one function."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime], timezone: str) -> None:
         self.engine = engine
         self.clock = clock
+        self.zone = ZoneInfo(timezone)
 
     def collect(self) -> Iterator[Metric]:
         """Yield every database metric."""
@@ -47,6 +50,7 @@ class DatabaseCollector(Collector):
             now = self.clock()
             yield from connector_runs(session, now)
             yield open_dossiers(session)
+            yield from portal_sync(session, now, self.zone)
 
 
 def connector_runs(session: Session, now: dt.datetime) -> Iterator[Metric]:
@@ -83,6 +87,19 @@ def open_dossiers(session: Session) -> Metric:
     for deadline_class, count in rows:
         gauge.add_metric([deadline_class.value if deadline_class else "unknown"], count)
     return gauge
+
+
+def portal_sync(session: Session, now: dt.datetime, zone: ZoneInfo) -> Iterator[Metric]:
+    """Dossiers by portal sync state, and the age of the oldest change the portal lacks."""
+    overview = sync_overview(session, now, zone)
+    states = GaugeMetricFamily("tthc_portal_sync_dossiers", "Dossiers by portal sync state",
+                               labels=["state"])
+    for state, count in overview.counts.items():
+        states.add_metric([state.value], count)
+    yield states
+    yield GaugeMetricFamily("tthc_portal_sync_lag_seconds",
+                            "Seconds since the oldest change the portal has not acknowledged",
+                            value=overview.lag.total_seconds() if overview.lag else 0.0)
 
 
 class RequestMetrics:
@@ -142,7 +159,8 @@ def init_metrics(app: Flask) -> None:
         # Built per scrape: tests swap the app's runtime after create_app.
         runtime = app.extensions["tthc"]
         database = CollectorRegistry()
-        database.register(DatabaseCollector(runtime.engine, runtime.now))
+        database.register(DatabaseCollector(runtime.engine, runtime.now,
+                                            runtime.settings["timezone"]))
         body = generate_latest(shown) + generate_latest(database)
         return Response(body, mimetype=CONTENT_TYPE_LATEST)
 

@@ -176,3 +176,24 @@ def test_api_rate_limit_is_per_client_and_configurable(tmp_path: Any) -> None:
         assert answers == [401, 401, 429]
         other = client.get("/api/v1/units", headers={"Authorization": "Bearer tthc_other"})
         assert other.status_code == 401, "another token is another client"
+
+
+def test_metrics_report_ingest_runs_dossiers_and_sync_lag(client: Any, session: Session,
+                                                          make_dossier: Any) -> None:
+    from service.models import ConnectorRun
+    from service.status import DeadlineClass
+
+    session.add_all([
+        ConnectorRun(connector="simulator", started_at=NOW, finished_at=NOW),
+        ConnectorRun(connector="simulator", started_at=NOW, error="timeout"),
+    ])
+    make_dossier(deadline_class=DeadlineClass.OVERDUE)
+    session.commit()
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert 'tthc_ingest_runs{connector="simulator",result="ok"} 1.0' in text
+    assert 'tthc_ingest_runs{connector="simulator",result="error"} 1.0' in text
+    assert 'tthc_open_dossiers{deadline_class="overdue"} 1.0' in text
+    assert 'tthc_http_requests_total{endpoint="home.healthz",method="GET",status="200"}' in text
+    lag = re.search(r"^tthc_portal_sync_lag_seconds (\S+)$", text, re.M)
+    assert lag is not None and float(lag.group(1)) > 0, "the new dossier waits for the portal"
