@@ -2,6 +2,7 @@
 
 from service.cli import cli, deadline, dossiers, imports, ingest, serve, tokens
 from service.cli import db as db_commands
+from service.cli import scan as scan_commands
 from service.cli import sync as sync_commands
 
 cli.add_command(db_commands.group)
@@ -16,3 +17,4 @@ cli.add_command(imports.quarantine_group)
 cli.add_command(deadline.command)
 cli.add_command(tokens.group)
 cli.add_command(sync_commands.sync)
+cli.add_command(scan_commands.scan)

@@ -6,9 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.config.alerts import AlertsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
+from service.config.scheduler import SchedulerSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
 
@@ -66,12 +68,6 @@ class ServerSchema(Schema):
     threads = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
 
 
-class SchedulerSchema(Schema):
-    """The scheduler process."""
-
-    enabled = fields.Boolean(load_default=True)
-
-
 class UnitSchema(Schema):
     """An agency the deployment serves (a commune, or a division of it)."""
 
@@ -116,6 +112,7 @@ class RootSchema(Schema):
                               validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
     server = fields.Nested(ServerSchema, load_default=lambda: ServerSchema().load({}))
     scheduler = fields.Nested(SchedulerSchema, load_default=lambda: SchedulerSchema().load({}))
+    alerts = fields.Nested(AlertsSchema, load_default=lambda: AlertsSchema().load({}))
     calendar = fields.Nested(CalendarSchema, load_default=lambda: CalendarSchema().load({}))
     deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
     units = fields.List(fields.Nested(UnitSchema), load_default=list)

@@ -1,6 +1,7 @@
 """All tables; importing this package registers every model on Base.metadata."""
 
 from service.db import Base
+from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
 from service.models.portal import (
@@ -11,17 +12,23 @@ from service.models.portal import (
     SyncState,
 )
 from service.models.ratings import CitizenRating
+from service.models.scheduling import DeadlineTransition, ScanState, SchedulerLease
 from service.models.tokens import ApiToken
 from service.models.units import Procedure, Unit
 from service.models.users import AuditLog, Role, User
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertDigest",
+    "AlertMessage",
     "ApiToken",
     "AuditLog",
     "Base",
     "CitizenRating",
     "ConnectorCursor",
     "ConnectorRun",
+    "DeadlineTransition",
     "Dossier",
     "Procedure",
     "PortalOutbox",
@@ -30,6 +37,8 @@ __all__ = [
     "PortalSyncRun",
     "QuarantinedRecord",
     "Role",
+    "ScanState",
+    "SchedulerLease",
     "StatusEvent",
     "SupplementRound",
     "SyncState",

@@ -1,0 +1,33 @@
+"""Job: send the alerts and digests that are due, on the configured channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Mapping
+
+from jobs.lease import process_name
+from service.alerts import AlertPolicy, Channel, DeliveryReport, Directory, build_channels, deliver
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def run(runtime: Runtime, now: dt.datetime,
+        channels: Mapping[str, Channel] | None = None) -> DeliveryReport | None:
+    """One dispatch run; None when alerts are off."""
+    settings = runtime.settings
+    if not settings["alerts"]["enabled"]:
+        return None
+    if channels is None:
+        channels = build_channels(settings["alerts"], os.environ)
+    report = deliver(runtime.sessions, channels,
+                     AlertPolicy.from_settings(settings, runtime.calendar),
+                     Directory.from_settings(settings), now, holder=process_name())
+    if report.sent or report.failed or report.cancelled or report.digests_created:
+        log.info("alerts: %d message(s) sent carrying %d alert(s), %d failed, %d given up, "
+                 "%d cancelled, %d deferred, %d digest(s) created", report.sent,
+                 report.alerts, report.failed, report.gave_up, report.cancelled,
+                 report.deferred, report.digests_created)
+    return report

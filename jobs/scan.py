@@ -1,0 +1,46 @@
+"""Job: the deadline scan, then the alerts its transitions call for, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from service.alerts import AlertPolicy, Directory, RaiseReport, active_channels, raise_alerts
+from service.runtime import Runtime
+from service.scan import ScanResult, scan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """A scan and the alerts it raised (None when alerts are off)."""
+
+    scan: ScanResult
+    alerts: RaiseReport | None
+
+
+def scan_and_raise(session: Session, runtime: Runtime, now: dt.datetime) -> ScanOutcome:
+    """Scan and raise alerts in the caller's transaction."""
+    settings = runtime.settings
+    recheck = dt.timedelta(minutes=settings["scheduler"]["scan_recheck_minutes"])
+    result = scan(session, now, recheck)
+    report = None
+    if settings["alerts"]["enabled"]:
+        policy = AlertPolicy.from_settings(settings, runtime.calendar)
+        report = raise_alerts(session, result, policy, Directory.from_settings(settings),
+                              active_channels(settings["alerts"]))
+    return ScanOutcome(result, report)
+
+
+def run(runtime: Runtime, now: dt.datetime) -> ScanOutcome:
+    """One scan, committed; transitions and alerts are all recorded or none."""
+    with runtime.sessions.begin() as session:
+        outcome = scan_and_raise(session, runtime, now)
+    log.info("deadline scan: %d examined, %d transition(s), %d alert(s) raised",
+             outcome.scan.examined, len(outcome.scan.transitions),
+             outcome.alerts.total if outcome.alerts else 0)
+    return outcome

@@ -1,0 +1,89 @@
+"""The schedule as data: each job's run function, its default timing, where to override it.
+
+[scheduler.jobs.NAME] in config.toml overrides a job's timing (every_minutes, every_seconds or
+at = "HH:MM") or turns it off (enabled = false). Ingest jobs come from [connectors.*], each at
+its connector's interval_minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Jobs that read and write the deadline state run one at a time in their own executor, so a
+# scan, a dispatch and the digest never interleave inside one scheduler.
+SERIAL = "serial"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One job of the schedule and its default timing."""
+
+    name: str
+    target: str
+    every: dt.timedelta | None = None
+    at: str | None = None
+    # A [section, key] of the configuration that sets the default: minutes, or "HH:MM".
+    setting: tuple[str, str] | None = None
+    executor: str = "default"
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a planned job runs: an interval, or a time of day."""
+
+    every: dt.timedelta | None = None
+    at: dt.time | None = None
+
+
+JOBS: tuple[ScheduledJob, ...] = (
+    ScheduledJob("scan", "jobs.scan:run", every=dt.timedelta(minutes=5), executor=SERIAL),
+    ScheduledJob("alerts", "jobs.alerts:run", every=dt.timedelta(minutes=1), executor=SERIAL),
+    ScheduledJob("digest", "jobs.digest:run", at="07:30", setting=("alerts", "digest_at"),
+                 executor=SERIAL),
+    ScheduledJob("sync", "jobs.sync:run", every=dt.timedelta(minutes=2),
+                 setting=("portal", "interval_minutes")),
+    ScheduledJob("reconcile", "jobs.reconcile:run", every=dt.timedelta(hours=1),
+                 setting=("portal", "reconcile_interval_minutes")),
+)
+JOB_NAMES = frozenset(job.name for job in JOBS)
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """Import "module:function"."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
+    """The job's timing: [scheduler.jobs.NAME], else its setting, else its default."""
+    override = settings["scheduler"]["jobs"].get(job.name, {})
+    if "every_seconds" in override:
+        return Timing(every=dt.timedelta(seconds=override["every_seconds"]))
+    if "every_minutes" in override:
+        return Timing(every=dt.timedelta(minutes=override["every_minutes"]))
+    if "at" in override:
+        return Timing(at=dt.time.fromisoformat(override["at"]))
+    if job.setting is not None:
+        section, key = job.setting
+        value = settings.get(section, {}).get(key)
+        if isinstance(value, int):
+            return Timing(every=dt.timedelta(minutes=value))
+        if isinstance(value, str):
+            return Timing(at=dt.time.fromisoformat(value))
+    return Timing(every=job.every, at=dt.time.fromisoformat(job.at) if job.at else None)
+
+
+def planned(settings: Mapping[str, Any]) -> list[tuple[ScheduledJob, Timing]]:
+    """Every enabled job of this configuration with its timing, ingest jobs first."""
+    plan = [(ScheduledJob(f"ingest:{name}", "jobs.ingest:run", kwargs={"connector": name}),
+             Timing(every=dt.timedelta(minutes=options.get("interval_minutes", 5))))
+            for name, options in sorted(settings["connectors"].items())]
+    for job in JOBS:
+        if settings["scheduler"]["jobs"].get(job.name, {}).get("enabled", True):
+            plan.append((job, timing(job, settings)))
+    return plan

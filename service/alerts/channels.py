@@ -1,0 +1,140 @@
+"""Delivery channels: e-mail over SMTP and a JSON webhook; each raises DeliveryError only."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from service.alerts.messages import Rendered
+from service.alerts.recipients import Recipient
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a message; the text names the channel and the reason."""
+
+
+class Channel(Protocol):
+    """Sends rendered messages to recipients."""
+
+    name: str
+
+    def send(self, recipient: Recipient, message: Rendered) -> None:
+        """Deliver the message or raise DeliveryError."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class EmailChannel:
+    """SMTP with optional STARTTLS and login; one connection reused for a dispatch run."""
+
+    name = "email"
+
+    def __init__(self, host: str, port: int, sender: str, *, starttls: bool = False,
+                 username: str = "", password: str = "", timeout: float = 20.0) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.starttls, self.username, self.password = starttls, username, password
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, recipient: Recipient, message: Rendered) -> None:
+        """Send one multipart (plain text + HTML) e-mail."""
+        if not recipient.email:
+            raise DeliveryError(f"email: recipient {recipient.key} has no address")
+        mail = EmailMessage()
+        mail["Subject"] = message.subject
+        mail["From"] = self.sender
+        mail["To"] = formataddr((recipient.name, recipient.email))
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(domain="tthc-monitor")
+        mail.set_content(message.text)
+        mail.add_alternative(message.html, subtype="html")
+        try:
+            self._connection().send_message(mail)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise DeliveryError(f"email via {self.host}:{self.port}: {exc}") from None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            try:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+            except BaseException:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def close(self) -> None:
+        """Say goodbye to the server, ignoring a connection that is already gone."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+class WebhookChannel:
+    """POST the message as JSON (e.g. to a chat bot); any non-2xx answer is a failure."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, *, token: str = "", timeout: float = 10.0) -> None:
+        self.url, self.token, self.timeout = url, token, timeout
+        # Errors name the host only: chat-bot URLs often carry their secret in the path.
+        self.where = urlsplit(url).netloc
+        self.session = requests.Session()
+
+    def send(self, recipient: Recipient, message: Rendered) -> None:
+        """Post one message with its recipient."""
+        body = {**message.payload, "recipient": {"key": recipient.key, "name": recipient.name}}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            answer = self.session.post(self.url, json=body, headers=headers,
+                                       timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DeliveryError(f"webhook {self.where}: {type(exc).__name__}") from None
+        if not 200 <= answer.status_code < 300:
+            raise DeliveryError(f"webhook {self.where}: HTTP {answer.status_code}")
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+
+def build_channels(section: Mapping[str, Any], environ: Mapping[str, str]
+                   ) -> dict[str, Channel]:
+    """The channels [alerts] turns on; secrets come from the environment variables it names."""
+    channels: dict[str, Channel] = {}
+    email = section["email"]
+    if email["host"]:
+        channels["email"] = EmailChannel(
+            email["host"], email["port"], email["sender"], starttls=email["starttls"],
+            username=email["username"], password=environ.get(email["password_env"], ""),
+            timeout=email["timeout_s"])
+    webhook = section["webhook"]
+    if webhook["url"]:
+        channels["webhook"] = WebhookChannel(
+            webhook["url"], token=environ.get(webhook["token_env"], ""),
+            timeout=webhook["timeout_s"])
+    return channels
+
+
+def active_channels(section: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the channels [alerts] turns on, without building them."""
+    return frozenset(name for name, on in (("email", section["email"]["host"]),
+                                           ("webhook", section["webhook"]["url"])) if on)

@@ -1,0 +1,173 @@
+"""Alert messages in Vietnamese: subject, plain text, HTML and the webhook's JSON.
+
+Only the masked applicant name appears: never the ID number, phone or e-mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment
+
+from service.models.alerts import AlertKind, MessageKind
+
+FORMAT = "%d/%m/%Y %H:%M"
+FOOTER = ("Thư này do hệ thống theo dõi hồ sơ thủ tục hành chính gửi tự động; "
+          "vui lòng không trả lời thư.")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One dossier as an alert shows it."""
+
+    code: str
+    procedure: str
+    applicant: str
+    handler: str | None
+    received_at: dt.datetime
+    due_at: dt.datetime
+    status: str
+    kind: AlertKind
+    level: int
+    overdue_days: int = 0
+
+    @property
+    def section(self) -> str:
+        """The heading the item is listed under."""
+        if self.kind is AlertKind.OVERDUE:
+            return "Quá hạn, cần lãnh đạo chỉ đạo" if self.level == 2 else "Quá hạn"
+        if self.kind is AlertKind.APOLOGY:
+            return "Hôm nay là hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+        return "Sắp đến hạn"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for any channel."""
+
+    kind: MessageKind
+    subject: str
+    text: str
+    html: str
+    payload: dict[str, Any]
+
+
+SECTION_ORDER = ("Quá hạn, cần lãnh đạo chỉ đạo", "Quá hạn",
+                 "Hôm nay là hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả", "Sắp đến hạn")
+
+TEXT = """Kính gửi: {{ name }},
+
+{{ intro }}
+{% for title, items in sections %}
+{% if sections|length > 1 or items|length > 1 %}{{ title }} ({{ items|length }} hồ sơ):
+{% endif %}{% for i in items %}
+- Mã hồ sơ: {{ i.code }}
+  Thủ tục: {{ i.procedure }}
+  Người nộp: {{ i.applicant }}
+  Cơ quan giải quyết: {{ i.handler or "chưa rõ" }}
+  Ngày tiếp nhận: {{ i.received_at|local }}
+  Hạn giải quyết: {{ i.due_at|local }}{% if i.overdue_days %} (đã quá {{ i.overdue_days }} \
+ngày làm việc){% endif %}
+  Trạng thái: {{ i.status }}{% if link %}
+  Xem hồ sơ: {{ link }}/ho-so/{{ i.code }}{% endif %}
+{% endfor %}{% endfor %}
+--
+{{ footer }}
+"""
+
+HTML = """<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: Arial, sans-serif; color: #1a1a1a;">
+<p>Kính gửi: {{ name }},</p>
+<p>{{ intro }}</p>
+{% for title, items in sections %}
+<h3 style="margin-bottom: 4px;">{{ title }} ({{ items|length }} hồ sơ)</h3>
+<table style="border-collapse: collapse;" cellpadding="6" border="1">
+<tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Người nộp</th><th>Cơ quan giải quyết</th>
+<th>Ngày tiếp nhận</th><th>Hạn giải quyết</th><th>Trạng thái</th></tr>
+{% for i in items %}<tr>
+<td>{% if link %}<a href="{{ link }}/ho-so/{{ i.code }}">{{ i.code }}</a>{% else %}{{ i.code }}\
+{% endif %}</td>
+<td>{{ i.procedure }}</td><td>{{ i.applicant }}</td><td>{{ i.handler or "chưa rõ" }}</td>
+<td>{{ i.received_at|local }}</td>
+<td>{{ i.due_at|local }}{% if i.overdue_days %}<br><strong>đã quá {{ i.overdue_days }} ngày \
+làm việc</strong>{% endif %}</td>
+<td>{{ i.status }}</td>
+</tr>{% endfor %}
+</table>
+{% endfor %}
+<p style="color: #555; font-size: small;">{{ footer }}</p>
+</body></html>
+"""
+
+
+def _environment(zone: dt.tzinfo) -> Environment:
+    env = Environment(autoescape=True, keep_trailing_newline=True)
+    env.filters["local"] = lambda value: value.astimezone(zone).strftime(FORMAT)
+    return env
+
+
+def single_intro(item: Item, zone: dt.tzinfo, today: dt.date) -> tuple[str, str]:
+    """Subject and opening sentence of a message about one dossier."""
+    due = item.due_at.astimezone(zone).strftime(FORMAT)
+    if item.kind is AlertKind.APOLOGY:
+        return (f"[Hạn gửi phiếu xin lỗi hôm nay] Hồ sơ {item.code} – hạn {due}",
+                f"Hôm nay ({today:%d/%m/%Y}) là hạn cuối gửi Phiếu xin lỗi và hẹn lại ngày trả "
+                f"kết quả cho hồ sơ dưới đây, hạn giải quyết {due}. Theo khoản 6 Điều 19 Nghị "
+                "định 118/2025/NĐ-CP, nếu hồ sơ không thể giải quyết đúng hạn, cơ quan giải "
+                "quyết phải gửi văn bản xin lỗi người nộp, nêu rõ lý do và hẹn lại ngày trả "
+                "kết quả chậm nhất 01 ngày trước ngày hết hạn, tức là trong hôm nay.")
+    if item.kind is AlertKind.OVERDUE and item.level == 2:
+        return (f"[Quá hạn {item.overdue_days} ngày làm việc] Hồ sơ {item.code}",
+                f"Hồ sơ dưới đây đã quá hạn {item.overdue_days} ngày làm việc mà chưa được "
+                "giải quyết. Kính báo cáo để đồng chí chỉ đạo xử lý.")
+    if item.kind is AlertKind.OVERDUE:
+        return (f"[Quá hạn] Hồ sơ {item.code} – hạn {due}",
+                "Hồ sơ dưới đây đã quá hạn giải quyết. Đề nghị khẩn trương xử lý và báo cáo "
+                "lý do chậm trễ.")
+    return (f"[Sắp đến hạn] Hồ sơ {item.code} – hạn {due}",
+            "Hồ sơ dưới đây sắp đến hạn giải quyết. Đề nghị khẩn trương xử lý để trả kết quả "
+            "đúng hẹn cho người dân.")
+
+
+def render(kind: MessageKind, name: str, items: list[Item], zone: dt.tzinfo,
+           today: dt.date, link: str = "") -> Rendered:
+    """Render one message about the items for the recipient called name."""
+    if kind is MessageKind.SINGLE:
+        subject, intro = single_intro(items[0], zone, today)
+    elif kind is MessageKind.DIGEST:
+        subject = f"[Bản tin ngày {today:%d/%m/%Y}] {len(items)} hồ sơ cần chú ý"
+        intro = (f"Danh sách {len(items)} hồ sơ đang giải quyết cần đồng chí chú ý hôm nay "
+                 f"({_counts(items)}).")
+    else:
+        subject = f"[Cảnh báo] {len(items)} hồ sơ cần chú ý"
+        intro = f"Hệ thống ghi nhận cảnh báo mới về {len(items)} hồ sơ ({_counts(items)})."
+    sections = [(title, [i for i in items if i.section == title]) for title in SECTION_ORDER]
+    values = {"name": name, "intro": intro, "subject": subject, "footer": FOOTER,
+              "link": link, "sections": [(t, group) for t, group in sections if group]}
+    env = _environment(zone)
+    return Rendered(kind, subject, env.from_string(TEXT).render(values),
+                    env.from_string(HTML).render(values),
+                    _payload(kind, subject, env.from_string(TEXT).render(values), items, zone))
+
+
+def _counts(items: list[Item]) -> str:
+    parts = []
+    for title in SECTION_ORDER:
+        count = sum(1 for i in items if i.section == title)
+        if count:
+            parts.append(f"{title.lower()}: {count}")
+    return "; ".join(parts)
+
+
+def _payload(kind: MessageKind, subject: str, text: str, items: list[Item],
+             zone: dt.tzinfo) -> dict[str, Any]:
+    """The webhook body: the text for chat bots, and the items as data."""
+    return {"kind": kind.value, "subject": subject, "text": text, "items": [
+        {"code": i.code, "procedure": i.procedure, "applicant": i.applicant,
+         "handler": i.handler, "received_at": i.received_at.astimezone(zone).isoformat(),
+         "due_at": i.due_at.astimezone(zone).isoformat(), "status": i.status,
+         "alert": i.kind.value, "alert_label": i.kind.label, "level": i.level,
+         "overdue_days": i.overdue_days} for i in items]}

@@ -1,0 +1,133 @@
+"""Turn a scan's transitions and the milestones it passed into alert rows, once each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, select, true
+from sqlalchemy.orm import Session
+
+from service.alerts.policy import AlertPolicy, last_due_reaching
+from service.alerts.recipients import Directory, Party
+from service.models import Alert, AlertDelivery, Dossier, Unit
+from service.models.alerts import AlertKind, DeliveryState
+from service.models.scheduling import insert_ignoring_duplicates
+from service.scan import CHUNK, ScanResult
+from service.status import DeadlineClass
+
+RUNNING = (DeadlineClass.WITHIN, DeadlineClass.NEAR)
+
+
+@dataclass
+class RaiseReport:
+    """Alerts created by one call, by (kind, level), and events nobody is configured for."""
+
+    created: Counter[tuple[AlertKind, int]] = field(default_factory=Counter)
+    unrouted: int = 0
+
+    @property
+    def total(self) -> int:
+        """How many alert rows were created."""
+        return sum(self.created.values())
+
+
+def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, directory: Directory,
+                 channels: Collection[str]) -> RaiseReport:
+    """Create the alerts a scan calls for, with a pending delivery per active channel.
+
+    Near and overdue alerts follow the scan's transitions. The apology duty and the level-2
+    escalation are instants derived from due_at; the dossiers whose instant the scan passed
+    are read by due_at range. A rerun or a second scanner inserts nothing new.
+    """
+    events: set[tuple[int, AlertKind, int]] = set()
+    for move in scan.transitions:
+        if move.after is DeadlineClass.NEAR:
+            events.add((move.dossier_id, AlertKind.NEAR, 1))
+        elif move.after is DeadlineClass.OVERDUE:
+            events.add((move.dossier_id, AlertKind.OVERDUE, 1))
+    candidates = _milestone_candidates(session, scan, policy)
+    facts = _facts(session, candidates | {dossier_id for dossier_id, _, _ in events})
+    events |= _milestones(candidates, facts, policy, scan.now)
+    report = RaiseReport()
+    rows = []
+    for dossier_id, kind, level in sorted(events, key=lambda e: (e[0], e[1].value, e[2])):
+        fact = facts.get(dossier_id)
+        if fact is None or not fact.is_open or fact.due_at is None:
+            continue
+        party = Party(fact.unit_code, fact.handler, fact.received_by)
+        found = directory.resolve(party, policy.roles(kind, level))
+        report.unrouted += not found
+        rows.extend(_alert_row(dossier_id, kind, level, recipient.key, recipient.name, role,
+                               fact.due_at, scan.now, policy) for recipient, role in found)
+    created = insert_ignoring_duplicates(session, Alert, rows, returning=(
+        Alert.id, Alert.kind, Alert.level, Alert.recipient, Alert.send_after))
+    deliveries = []
+    for row in created:
+        report.created[(row.kind, row.level)] += 1
+        recipient = directory.get(row.recipient)
+        deliveries.extend({"alert_id": row.id, "channel": channel, "attempts": 0,
+                           "state": DeliveryState.PENDING, "next_attempt_at": row.send_after}
+                          for channel in (recipient.channels if recipient else ())
+                          if channel in channels)
+    if deliveries:
+        session.execute(AlertDelivery.__table__.insert(), deliveries)
+    session.flush()
+    return report
+
+
+def _alert_row(dossier_id: int, kind: AlertKind, level: int, key: str, name: str, role: str,
+               due_at: dt.datetime, now: dt.datetime, policy: AlertPolicy) -> dict[str, Any]:
+    return {"dossier_id": dossier_id, "kind": kind, "level": level, "recipient": key,
+            "recipient_name": name, "recipient_role": role, "due_at": due_at,
+            "created_at": now, "send_after": policy.send_after(now, level)}
+
+
+def _milestone_candidates(session: Session, scan: ScanResult, policy: AlertPolicy) -> set[int]:
+    """Dossiers that may have reached their apology or escalation instant during the scan."""
+    ids = set(scan.changed_ids) | {move.dossier_id for move in scan.transitions}
+    if scan.previous is None or scan.now <= scan.previous:
+        return ids
+    for instant_of in (policy.apology_at, policy.escalation_at):
+        low = last_due_reaching(instant_of, scan.previous)
+        high = last_due_reaching(instant_of, scan.now)
+        ids.update(session.scalars(select(Dossier.id).where(
+            Dossier.is_open == true(), Dossier.due_at > low, Dossier.due_at <= high)))
+    return ids
+
+
+def _milestones(candidates: Iterable[int], facts: dict[int, Row[Any]], policy: AlertPolicy,
+                now: dt.datetime) -> set[tuple[int, AlertKind, int]]:
+    """The apology and escalation events due at now among the candidates."""
+    escalate_through = last_due_reaching(policy.escalation_at, now)
+    apology_through = last_due_reaching(policy.apology_at, now)
+    events = set()
+    for dossier_id in candidates:
+        fact = facts.get(dossier_id)
+        if fact is None or fact.due_at is None or not fact.is_open:
+            continue
+        if fact.deadline_class is DeadlineClass.OVERDUE and fact.due_at <= escalate_through:
+            events.add((dossier_id, AlertKind.OVERDUE, 2))
+        if (fact.deadline_class in RUNNING and now < fact.due_at <= apology_through
+                and fact.extension_due_at is None
+                # A limit of a day or less leaves no day before the due date to apologise in.
+                and policy.apology_at(fact.due_at) > fact.received_at):
+            events.add((dossier_id, AlertKind.APOLOGY, 1))
+    return events
+
+
+def _facts(session: Session, ids: set[int]) -> dict[int, Row[Any]]:
+    """What rules and recipients need of each dossier, read in chunks."""
+    ordered, facts = sorted(ids), {}
+    for start in range(0, len(ordered), CHUNK):
+        rows = session.execute(
+            select(Dossier.id, Dossier.is_open, Dossier.deadline_class, Dossier.due_at,
+                   Dossier.received_at, Dossier.handler, Dossier.received_by,
+                   Dossier.extension_due_at, Unit.code.label("unit_code"))
+            .join(Unit, Unit.id == Dossier.unit_id)
+            .where(Dossier.id.in_(ordered[start:start + CHUNK])))
+        facts.update((row.id, row) for row in rows)
+    return facts

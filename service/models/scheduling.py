@@ -1,0 +1,72 @@
+"""What the scheduler keeps between runs: scan watermarks, deadline transitions, the lease."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.db import Base, UTCDateTime
+from service.models.types import CodeEnum
+from service.status import DeadlineClass
+
+
+class ScanState(Base):
+    """How far a periodic scan has got; its row is also the lock that serialises scans."""
+
+    __tablename__ = "scan_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The `now` of the last scan: time-driven changes up to this instant are accounted for.
+    scanned_through: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    runs: Mapped[int] = mapped_column(default=0)
+
+
+class DeadlineTransition(Base):
+    """An open dossier moved between deadline classes (None: it was not or is no longer open)."""
+
+    __tablename__ = "deadline_transition"
+    __table_args__ = (Index("ix_deadline_transition_dossier_at", "dossier_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    # When the dossier entered the new class as far as its data tells (a due instant for the
+    # time-driven moves, the write that caused it for the others); never after `scanned_at`.
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    scanned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    before: Mapped[DeadlineClass | None] = mapped_column(CodeEnum(DeadlineClass))
+    after: Mapped[DeadlineClass | None] = mapped_column(CodeEnum(DeadlineClass))
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SchedulerLease(Base):
+    """The right to run scheduled jobs, held by one process until it stops renewing it."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Sequence[dict[str, Any]],
+                               returning: Sequence[Any] = ()) -> list[Any]:
+    """Insert rows, skipping any that would break a unique constraint; return the new ones.
+
+    Two scanners or a rerun may try to add the same row: the database, not a prior read,
+    decides which insert wins, so nothing is ever recorded twice.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(model).on_conflict_do_nothing()
+    if not returning:
+        session.execute(statement, list(rows))
+        return []
+    return list(session.execute(statement.returning(*returning), list(rows)))

@@ -1,0 +1,231 @@
+"""The deadline scan: transitions across Tết and a supplement restart, indexed reads, no repeats."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+from connectors.base import DossierRecord, EventRecord, SupplementRecord
+from connectors.simulator import SimulatorConnector
+from jobs import scan as scan_job
+from service.dossiers import issue_extension
+from service.ingest import Ingestor
+from service.models import Base, DeadlineTransition, Dossier
+from service.runtime import Runtime
+from service.scan import deadline_class
+from service.status import Channel, DeadlineClass, LimitUnit, Status
+from tests.conftest import UNIT_CODE, local, make_settings
+
+WITHIN, NEAR = DeadlineClass.WITHIN, DeadlineClass.NEAR
+OVERDUE, PAUSED = DeadlineClass.OVERDUE, DeadlineClass.PAUSED
+
+
+def record(code: str, received: dt.datetime, status: Status = Status.PROCESSING,
+           modified: dt.datetime | None = None, **extra: Any) -> DossierRecord:
+    """A dossier for a 3-working-day procedure, handled by the commune's justice officer."""
+    values: dict[str, Any] = dict(
+        code=code, unit_code=UNIT_CODE, procedure_code="1.004873",
+        procedure_name="Cấp Giấy xác nhận tình trạng hôn nhân", domain_name="Hộ tịch",
+        applicant_name="Nguyễn Văn Bình", applicant_phone="0912345678",
+        applicant_id_no="010203004567", channel=Channel.DIRECT, received_at=received,
+        status=status, source_id=code, source_modified_at=modified or received,
+        limit_value=3, limit_unit=LimitUnit.WORKING_DAYS, unit_name="UBND xã Thanh Miện",
+        handler="Công chức Tư pháp - Hộ tịch", received_by="Lê Thị Cúc",
+        events=(EventRecord(received, Status.ACCEPTED),))
+    values.update(extra)
+    return DossierRecord(**values)
+
+
+def ingest(runtime: Runtime, now: dt.datetime, *records: DossierRecord) -> None:
+    """Store records as the ingest job does, stamping them at now."""
+    with runtime.sessions.begin() as session:
+        Ingestor(session, "test", runtime.derive).store(list(records), now)
+
+
+def transitions(runtime: Runtime) -> list[tuple[str, Any, Any, dt.datetime]]:
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(Dossier.code, DeadlineTransition.before, DeadlineTransition.after,
+                   DeadlineTransition.at).join(Dossier)
+            .order_by(DeadlineTransition.at, DeadlineTransition.id))
+        return [(code, before, after, at) for code, before, after, at in rows]
+
+
+def twice_a_day(first: dt.date, last: dt.date) -> Iterator[dt.datetime]:
+    day = first
+    while day <= last:
+        yield local(day.year, day.month, day.day, 8)
+        yield local(day.year, day.month, day.day, 18)
+        day += dt.timedelta(days=1)
+
+
+def test_class_follows_the_rule_of_the_interface() -> None:
+    due, near = local(2026, 3, 5, 17), local(2026, 3, 4, 17)
+    assert deadline_class(Status.PROCESSING, True, due, near, local(2026, 3, 4, 9)) is WITHIN
+    assert deadline_class(Status.PROCESSING, True, due, near, near) is NEAR
+    assert deadline_class(Status.PROCESSING, True, due, near, due) is OVERDUE
+    assert deadline_class(Status.WAITING_SUPPLEMENT, True, due, None, due) is PAUSED
+    assert deadline_class(Status.RESOLVED, False, due, near, due) is None
+
+
+def test_transitions_across_tet_and_a_supplement_restart(runtime: Runtime) -> None:
+    # A: received Wed 11/02/2026, 3 working days: Thu 12, Fri 13, then Tết (14-22/02) -> due
+    # Mon 23/02 17:00; "near" from the close of the last working day before, Fri 13/02.
+    a = record("A", local(2026, 2, 11, 9))
+    # B: received Mon 09/02 (due Thu 12/02), sent back for papers Wed 11/02 before "near";
+    # completed Tue 24/02: the limit restarts, due Fri 27/02 17:00, near from Thu 26/02 17:00.
+    b = record("B", local(2026, 2, 9, 9))
+    asked, done = local(2026, 2, 11, 10), local(2026, 2, 24, 9)
+    b_waiting = dataclasses.replace(b, status=Status.WAITING_SUPPLEMENT, source_modified_at=asked,
+                                    supplements=(SupplementRecord(asked),))
+    b_back = dataclasses.replace(b, status=Status.PROCESSING, source_modified_at=done,
+                                 supplements=(SupplementRecord(asked, done),))
+    changes = {local(2026, 2, 9, 9): [b], local(2026, 2, 11, 9): [a],
+               asked: [b_waiting], done: [b_back]}
+    instants = sorted({*changes, *twice_a_day(dt.date(2026, 2, 9), dt.date(2026, 2, 28))})
+    for now in instants:
+        if now in changes:
+            ingest(runtime, now, *changes[now])
+        else:
+            scan_job.run(runtime, now)
+    assert transitions(runtime) == [
+        ("B", None, WITHIN, local(2026, 2, 9, 9)),
+        ("A", None, WITHIN, local(2026, 2, 11, 9)),
+        ("B", WITHIN, PAUSED, asked),
+        ("A", WITHIN, NEAR, local(2026, 2, 13, 17)),
+        ("A", NEAR, OVERDUE, local(2026, 2, 23, 17)),
+        ("B", PAUSED, WITHIN, done),
+        ("B", WITHIN, NEAR, local(2026, 2, 26, 17)),
+        ("B", NEAR, OVERDUE, local(2026, 2, 27, 17)),
+    ]
+
+
+def test_nothing_moves_during_tet(runtime: Runtime) -> None:
+    ingest(runtime, local(2026, 2, 11, 9), record("A", local(2026, 2, 11, 9)))
+    scan_job.run(runtime, local(2026, 2, 13, 18))
+    for now in twice_a_day(dt.date(2026, 2, 14), dt.date(2026, 2, 22)):
+        assert scan_job.run(runtime, now).scan.transitions == []
+
+
+def test_extension_moves_an_overdue_dossier_back(runtime: Runtime) -> None:
+    ingest(runtime, local(2026, 3, 2, 9), record("C", local(2026, 3, 2, 9)))
+    scan_job.run(runtime, local(2026, 3, 6, 8))
+    issued = local(2026, 3, 6, 9)
+    with runtime.sessions.begin() as session:
+        row = session.scalar(select(Dossier).where(Dossier.code == "C"))
+        issue_extension(session, runtime.policy, row, local(2026, 3, 13, 17), "Chờ xác minh",
+                        "Chủ tịch UBND xã", issued)
+    moves = scan_job.run(runtime, local(2026, 3, 6, 10)).scan.transitions
+    assert [(m.before, m.after, m.at) for m in moves] == [(OVERDUE, WITHIN, issued)]
+
+
+def test_finished_dossier_leaves_the_classes(runtime: Runtime) -> None:
+    received = local(2026, 3, 2, 9)
+    ingest(runtime, received, record("D", received))
+    scan_job.run(runtime, local(2026, 3, 2, 10))
+    resolved = local(2026, 3, 3, 15)
+    ingest(runtime, resolved, record("D", received, Status.RESOLVED, resolved,
+                                     finished_at=resolved))
+    moves = scan_job.run(runtime, local(2026, 3, 3, 16)).scan.transitions
+    assert [(m.before, m.after, m.at) for m in moves] == [(WITHIN, None, resolved)]
+    with runtime.sessions() as session:
+        assert session.scalar(select(Dossier.deadline_class)) is None
+
+
+def test_a_second_scan_at_the_same_instant_records_nothing(runtime: Runtime) -> None:
+    ingest(runtime, local(2026, 3, 2, 9), record("E", local(2026, 3, 2, 9)))
+    now = local(2026, 3, 5, 18)
+    assert len(scan_job.run(runtime, now).scan.transitions) == 1
+    assert scan_job.run(runtime, now).scan.transitions == []
+    assert len(transitions(runtime)) == 1
+
+
+def brute_force(session: Session, now: dt.datetime) -> dict[int, DeadlineClass | None]:
+    rows = session.execute(select(Dossier.id, Dossier.status, Dossier.is_open, Dossier.due_at,
+                                  Dossier.near_at))
+    return {r.id: deadline_class(r.status, r.is_open, r.due_at, r.near_at, now) for r in rows}
+
+
+def test_incremental_scans_agree_with_a_full_reclassification(runtime: Runtime) -> None:
+    connector = SimulatorConnector("sim", {"backfill_days": 20, "per_day_max": 30})
+    start = local(2026, 3, 20, 9)
+    for hours in range(0, 24 * 6, 7):
+        now = start + dt.timedelta(hours=hours)
+        if hours % 3 == 0:
+            records = [r for batch in connector.fetch(None, now) for r in batch.records]
+            ingest(runtime, now, *records)
+        scan_job.run(runtime, now)
+        with runtime.sessions() as session:
+            stored = dict(session.execute(select(Dossier.id, Dossier.deadline_class)).all())
+            assert stored == brute_force(session, now)
+
+
+@pytest.fixture
+def sqlite_statements(runtime: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", remember)
+    yield seen
+    event.remove(runtime.engine, "before_cursor_execute", remember)
+
+
+def test_incremental_scan_reads_dossiers_only_through_indexes(
+        runtime: Runtime, sqlite_statements: list[str]) -> None:
+    received = local(2026, 3, 2, 9)
+    ingest(runtime, received, *(record(f"F{i}", received + dt.timedelta(hours=i))
+                                for i in range(40)))
+    scan_job.run(runtime, local(2026, 3, 2, 18))
+    sqlite_statements.clear()
+    result = scan_job.run(runtime, local(2026, 3, 4, 18)).scan
+    assert 0 < result.examined < 40
+    reads = [s for s in sqlite_statements if s.lstrip().upper().startswith("SELECT")
+             and "FROM dossier" in s and "WHERE dossier.id IN" not in s]
+    assert reads
+    with runtime.engine.connect() as conn:
+        for statement in reads:
+            params = tuple(None for _ in range(statement.count("?")))
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", params))
+            assert "SCAN dossier" not in plan, (statement, plan)
+
+
+@pytest.mark.postgres
+def test_concurrent_scans_record_each_transition_once(pg_schema_url: str) -> None:
+    runtime = Runtime.from_settings(make_settings(pg_schema_url))
+    Base.metadata.create_all(runtime.engine)
+    received = local(2026, 3, 2, 9)
+    ingest(runtime, received, *(record(f"G{i}", received) for i in range(30)))
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def scanner(now: dt.datetime) -> None:
+        try:
+            barrier.wait()
+            scan_job.run(runtime, now)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    for now in (local(2026, 3, 2, 10), local(2026, 3, 4, 18), local(2026, 3, 5, 18)):
+        threads = [threading.Thread(target=scanner, args=(now,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    with runtime.sessions() as session:
+        duplicates = session.execute(text(
+            "SELECT dossier_id, after FROM deadline_transition GROUP BY dossier_id, after "
+            "HAVING count(*) > 1")).all()
+    assert duplicates == []
+    assert len(transitions(runtime)) == 30 * 3
+    runtime.engine.dispose()
