@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from connectors.dvcqg import DvcqgClient, GatewayConfig, PortalLoginError, parse_reply
 from jobs import sync
-from service.models import Base, PortalSync, PortalSyncRun, SyncState
-from service.portal import PortalOptions, build_payload, find_dossier, requeue, sync_overview
-from service.portal.payload import ordered_events, progress_line
+from service.models import PortalSyncRun, SyncState
+from service.portal import PortalOptions, requeue, sync_overview
 from service.runtime import Runtime
 from service.status import Status
-from tests.conftest import local, make_settings
+from tests.conftest import local
+from tests.fixtures.dvcqg.checks import assert_portal_holds_the_truth, live_runtime, state
 from tests.fixtures.dvcqg.gateway import GatewayEmulator
 from tests.fixtures.dvcqg.source import Source
 
@@ -34,18 +34,6 @@ def gateway() -> Iterator[GatewayEmulator]:
     emulator.close()
 
 
-def live_runtime(database_url: str, gateway: GatewayEmulator, **portal: Any) -> Runtime:
-    """A runtime in live mode against the emulator, with short timeouts and a 10-minute cap."""
-    settings = make_settings(database_url, portal={
-        "mode": "live", "gateway_url": gateway.url, "username": "monitor",
-        "connect_timeout_s": 0.5, "read_timeout_s": 0.5,
-        "retry": {"base_seconds": 60, "max_seconds": 600, "jitter": 0.5,
-                  "max_consecutive_failures": 3}, **portal})
-    runtime = Runtime.from_settings(settings)
-    Base.metadata.create_all(runtime.engine)
-    return runtime
-
-
 @pytest.fixture
 def live(tmp_path: Any, gateway: GatewayEmulator,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
@@ -60,29 +48,6 @@ def run(runtime: Runtime, now: dt.datetime) -> sync.SyncReport:
     report = sync.run(runtime, now, rng=random.Random(6))
     assert report is not None
     return report
-
-
-def state(runtime: Runtime, code: str) -> PortalSync:
-    with runtime.sessions() as session:
-        dossier = find_dossier(session, code)
-        return session.scalars(select(PortalSync).where(PortalSync.dossier_id == dossier.id)).one()
-
-
-def expected(runtime: Runtime, code: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """What the portal should hold: our payload and every history line, in order."""
-    options = PortalOptions.from_settings(runtime.settings)
-    with runtime.sessions() as session:
-        dossier = find_dossier(session, code)
-        return build_payload(dossier, options), [
-            progress_line(dossier, e, options) for e in ordered_events(dossier.events)]
-
-
-def assert_portal_holds_the_truth(runtime: Runtime, gateway: GatewayEmulator,
-                                  codes: list[str]) -> None:
-    for code in codes:
-        item, lines = expected(runtime, code)
-        assert gateway.dossiers[code] == item, code
-        assert gateway.lines[code] == lines, code  # each line once, in history order
 
 
 def test_login_envelope_and_dstcode_header_on_every_call(live: Runtime,
