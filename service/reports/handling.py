@@ -46,7 +46,7 @@ class LateBody:
 
 
 def _seconds(session: Session, start: Any, end: Any) -> Any:
-    """Elapsed seconds between two instant columns, in this database's dialect."""
+    """Elapsed seconds between two instant columns (SQLite: floating days, rounded later)."""
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400
     return extract("epoch", end - start)
@@ -77,8 +77,8 @@ def handling_times(session: Session, unit_code: str, period: Period,
     procedures = {p.id: p for p in session.scalars(select(Procedure).where(
         Procedure.id.in_(found)))}
     result = [HandlingTime(p.code, p.name, f"{p.limit_value} {p.limit_unit.label}", e["n"],
-                           dt.timedelta(seconds=float(e["median"])),
-                           dt.timedelta(seconds=float(e["p90"])))
+                           dt.timedelta(seconds=round(float(e["median"]))),
+                           dt.timedelta(seconds=round(float(e["p90"]))))
               for pid, e in found.items() if (p := procedures.get(pid))]
     return sorted(result, key=lambda h: (-h.finished, h.code))
 

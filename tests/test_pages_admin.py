@@ -1,0 +1,83 @@
+"""Admin pages: quarantined records fixed by a clerk, connector runs, users, audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.base import DossierRecord
+from service import quarantine
+from service.models import AuditLog, ConnectorRun, Dossier, QuarantinedRecord
+from service.status import Channel, Status
+from tests.conftest import UNIT_CODE, local
+from tests.pages_support import NOW, add_user, csrf_token, login
+
+
+def _quarantined(session: Session) -> QuarantinedRecord:
+    """A record refused because its procedure is unknown and it gives no time limit."""
+    record = DossierRecord(
+        code=f"{UNIT_CODE}-260302-0042", unit_code=UNIT_CODE, procedure_code="9.999999",
+        procedure_name="Thủ tục lạ", domain_name="Hộ tịch", applicant_name="Phạm Văn Nam",
+        channel=Channel.DIRECT, received_at=local(2026, 3, 2, 9), status=Status.PROCESSING,
+        source_id="q-42")
+    quarantine.quarantine(session, "simulator", None,
+                          [(record, "unknown procedure 9.999999")], NOW)
+    session.commit()
+    return session.scalar(select(QuarantinedRecord))
+
+
+def test_clerk_fixes_a_quarantined_record_and_it_is_stored(client: Any,
+                                                           session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    item = _quarantined(session)
+    login(client, "lan")
+    page = client.get("/quan-tri/cach-ly").get_data(as_text=True)
+    assert "unknown procedure 9.999999" in page and item.code in page
+    payload = {**item.payload, "limit_value": 5, "limit_unit": "working_days"}
+    response = client.post(f"/quan-tri/cach-ly/{item.id}", data={
+        "action": "fix", "payload": json.dumps(payload), "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert "Đã nhập lại hồ sơ thành công." in client.get("/quan-tri/cach-ly").get_data(
+        as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Dossier.code)) == item.code
+    assert session.get(QuarantinedRecord, item.id).state == quarantine.RESOLVED
+    entry = session.scalar(select(AuditLog))
+    assert (entry.username, entry.action) == ("lan", "quarantine_fix")
+
+
+def test_bad_json_is_refused_and_nothing_changes(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    item = _quarantined(session)
+    login(client, "lan")
+    client.post(f"/quan-tri/cach-ly/{item.id}", data={
+        "action": "fix", "payload": "{không phải json", "csrf_token": csrf_token(client)})
+    assert "Không thực hiện được" in client.get("/quan-tri/cach-ly").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(QuarantinedRecord, item.id).state == quarantine.OPEN
+
+
+def test_clerk_discards_a_record(client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    item = _quarantined(session)
+    login(client, "lan")
+    client.post(f"/quan-tri/cach-ly/{item.id}",
+                data={"action": "discard", "csrf_token": csrf_token(client)})
+    session.expire_all()
+    assert session.get(QuarantinedRecord, item.id).state == quarantine.DISCARDED
+
+
+def test_admin_sees_runs_users_and_the_audit_log(client: Any, session: Session) -> None:
+    session.add(ConnectorRun(connector="simulator", started_at=NOW, finished_at=NOW,
+                             fetched=12, created=10, updated=2, error="HTTP 500 từ máy chủ"))
+    add_user(session, "root", "admin")
+    add_user(session, "ca", "head", handler="Công an xã")
+    login(client, "root")
+    runs = client.get("/quan-tri/lan-chay").get_data(as_text=True)
+    assert "simulator" in runs and "HTTP 500 từ máy chủ" in runs
+    users = client.get("/quan-tri/nguoi-dung").get_data(as_text=True)
+    assert "Lãnh đạo cơ quan xử lý" in users and "Công an xã" in users and UNIT_CODE in users
+    assert client.get("/quan-tri/nhat-ky").status_code == 200
