@@ -24,6 +24,7 @@ BLUEPRINT_MODULES: list[str] = [
     "service.resources.runs",
     "service.resources.lookup",
     "service.resources.reports",
+    "service.resources.sync",
     "service.resources.ingest",
 ]
 
