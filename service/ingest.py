@@ -12,11 +12,11 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,7 @@ MAX_LENGTHS = {
 }
 INSTANT_FIELDS = ("received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
                   "stopped_at", "source_modified_at")
+DOSSIER = Dossier.__table__
 # Computes the deadline columns of a dossier row from its values, procedure and supplements.
 Deriver = Callable[[dict[str, Any], Procedure, Sequence[SupplementRecord], dt.datetime], None]
 
@@ -289,12 +290,15 @@ class Ingestor:
                merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord]
                ) -> None:
         merges = list(merges)
+        # Core statements: the ORM's bulk path groups rows by which values are None and would
+        # send one statement per group, often one per row.
         if inserts:
-            rows = self.session.execute(insert(Dossier).returning(Dossier.id, Dossier.code),
-                                        inserts)
+            rows = self.session.execute(
+                insert(DOSSIER).returning(DOSSIER.c.id, DOSSIER.c.code), inserts)
             merges.extend((row.id, latest[row.code]) for row in rows)
         if updates:
-            self.session.execute(update(Dossier), updates)
+            for statement, rows in _updates_by_columns(updates):
+                self.session.execute(statement, rows)
             merges.extend((values["id"], latest[values["code"]]) for values in updates)
         self._merge_history(merges)
 
@@ -328,10 +332,21 @@ class Ingestor:
                 elif stored is not None and stored.completed_at is None and item.completed_at:
                     stored.completed_at = item.completed_at
         if new_events:
-            self.session.execute(insert(StatusEvent), new_events)
+            self.session.execute(insert(StatusEvent.__table__), new_events)
         if new_rounds:
-            self.session.execute(insert(SupplementRound), new_rounds)
+            self.session.execute(insert(SupplementRound.__table__), new_rounds)
         self.session.flush()
+
+
+def _updates_by_columns(updates: list[dict[str, Any]]) -> Iterator[tuple[Any, list[dict]]]:
+    """One UPDATE ... WHERE id = :row_id per set of columns, with its rows as executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        groups.setdefault(tuple(sorted(k for k in values if k != "id")), []).append(values)
+    for columns, rows in groups.items():
+        statement = (update(DOSSIER).where(DOSSIER.c.id == bindparam("row_id"))
+                     .values({name: bindparam(name) for name in columns}))
+        yield statement, [{**row, "row_id": row["id"]} for row in rows]
 
 
 def _latest_by_code(records: Sequence[DossierRecord],

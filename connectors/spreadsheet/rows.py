@@ -62,6 +62,10 @@ DAY_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 # "08 giờ 15 phút, ngày 03/03/2025" as printed on receipts.
 SPOKEN = re.compile(r"(\d{1,2})\s*giờ\s*(\d{1,2})?\s*(?:phút)?\D*?(\d{1,2})/(\d{1,2})/(\d{4})")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# The common forms, read without strptime's per-call pattern work: day first, then time.
+DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+                       r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+TIME_FIRST = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 def normalise(text: Any) -> str:
@@ -210,6 +214,9 @@ class RowParser:
         if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < 100000:
             return (EXCEL_EPOCH + dt.timedelta(days=float(value))).replace(tzinfo=self.zone)
         text = str(value).strip()
+        quick = self._quick(text, close)
+        if quick is not None:
+            return quick
         for fmt in DATE_FORMATS:
             try:
                 return dt.datetime.strptime(text, fmt).replace(tzinfo=self.zone)
@@ -229,6 +236,25 @@ class RowParser:
             except ValueError:
                 return None
         return None
+
+    def _quick(self, text: str, close: dt.time) -> dt.datetime | None:
+        """dd/mm/yyyy [HH:MM[:SS]] and HH:MM[:SS] dd/mm/yyyy; None to try the slower forms."""
+        match = DAY_FIRST.match(text)
+        if match:
+            day, month, year, hour, minute, second = match.groups()
+        else:
+            match = TIME_FIRST.match(text)
+            if not match:
+                return None
+            hour, minute, second, day, month, year = match.groups()
+        try:
+            if hour is None:
+                return dt.datetime.combine(dt.date(int(year), int(month), int(day)), close,
+                                           self.zone)
+            return dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
+                               int(second or 0), tzinfo=self.zone)
+        except ValueError:
+            return None
 
     def _coded(self, values: dict[str, Any], field: str, words: dict[str, int],
                enum: Any) -> Any:
