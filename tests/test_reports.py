@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from jobs import report_reminder
 from service.calendar import CalendarSettings, WorkCalendar
+from service.cli import cli
+from service.cli import commands as _commands  # noqa: F401 - registers the commands
 from service.filters import EVERYTHING, Scope
-from service.models import Procedure
+from service.models import Base, Dossier, Procedure, Unit
 from service.reports.assessment import assessment
 from service.reports.dashboard import apology_window, dashboard
 from service.reports.handling import handling_times, late_by_body
 from service.reports.periods import PeriodError, current_quarter, parse_period, period_code
 from service.reports.reminders import due_reports, upcoming
+from service.runtime import Runtime
 from service.status import Channel, DeadlineClass, LimitUnit, Outcome, Status
 from tests.conftest import UNIT_CODE, local, make_settings
 
@@ -168,3 +179,120 @@ def test_dashboard_counts_at_now(session: Session, make_dossier: Any,
     assert apology_window(calendar, now)[0] == local(2026, 3, 11)
     assert dashboard(session, now, calendar, Scope(unit_ids=frozenset())).cards.open == 0
     assert dashboard(session, now, calendar, EVERYTHING).cards.open == 4
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path) -> Path:
+    """A configuration on a SQLite file with a few dossiers of Q3 2026."""
+    database = f"sqlite:///{tmp_path / 'cli.db'}"
+    runtime = Runtime.from_settings(make_settings(database))
+    Base.metadata.create_all(runtime.engine)
+    with runtime.sessions() as session:
+        unit = Unit(code=UNIT_CODE, name="UBND xã Thanh Miện")
+        procedure = _procedure(session, "1.000001")
+        for day, channel in ((1, Channel.ONLINE), (2, Channel.DIRECT)):
+            session.add(Dossier(
+                code=f"{UNIT_CODE}-2607{day:02d}-0001", unit=unit, procedure=procedure,
+                applicant_name="Nguyễn Văn Bình", channel=channel, status=Status.PROCESSING,
+                received_at=local(2026, 7, day, 9), due_at=local(2026, 12, 1, 17), source="t",
+                source_id=str(day), fingerprint="", lookup_secret="s",
+                updated_at=local(2026, 7, day, 9)))
+        session.commit()
+    runtime.engine.dispose()
+    path = tmp_path / "config.toml"
+    path.write_text(f'database_url = "{database}"\n', encoding="utf-8")
+    return path
+
+
+def tthc(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def test_report_form06_prints_and_writes_the_xlsx(cli_config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bieu-06.xlsx"
+    done = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE, "--period", "2026-Q3",
+                "--out", str(out))
+    assert done.exit_code == 0, done.output
+    assert "Quý III năm 2026 (từ ngày 15/06/2026 đến ngày 14/09/2026)" in done.stdout
+    assert "1\tHộ tịch\t2\t1\t1\t0\t0\t0\t0\t0\t2\t2\t0" in done.stdout
+    sheet = load_workbook(out)["Biểu 06"]
+    assert [sheet.cell(11, c).value for c in (2, 3, 4, 5)] == ["Hộ tịch", 2, 1, 1]
+
+
+def test_report_form06_takes_a_date_range(cli_config: Path) -> None:
+    done = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE,
+                "--period", "2026-07-02..2026-07-31")
+    assert done.exit_code == 0, done.output
+    assert "Từ 02/07/2026 đến 31/07/2026" in done.stdout
+    assert "Tổng cộng\t2\t0\t1\t1\t" in done.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--period", "2026-Q7"), "not understood"),
+    (("--period", "2026-Q3", "--unit", "000.00.00.H99"), "unknown unit 000.00.00.H99"),
+])
+def test_report_errors_are_one_line_with_exit_2(cli_config: Path, args: tuple[str, ...],
+                                                message: str) -> None:
+    base = ["report", "form06", "--unit", UNIT_CODE]
+    done = tthc(cli_config, *base, *args)
+    assert done.exit_code == 2 and message in done.output
+
+
+def test_report_assessment_prints_each_indicator(cli_config: Path) -> None:
+    done = tthc(cli_config, "report", "assessment", "--unit", UNIT_CODE, "--period", "2026-Q3")
+    assert done.exit_code == 0, done.output
+    assert "Tiến độ giải quyết\tHồ sơ đúng hạn và trong hạn" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("Total\t")
+
+
+class _Hook(BaseHTTPRequestHandler):
+    """A chat-bot webhook standing in for the real one: keeps bodies, answers a set status."""
+
+    bodies: list[dict[str, Any]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        length = int(self.headers["Content-Length"])
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.fixture
+def webhook() -> Iterator[type[_Hook]]:
+    """A local HTTP server receiving webhook posts."""
+    handler = type("Hook", (_Hook,), {"bodies": [], "status": 200})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_reminder_goes_out_once_before_the_due_date(database_url: str,
+                                                    webhook: type[_Hook]) -> None:
+    settings = make_settings(database_url, alerts={
+        "webhook": {"url": webhook.url},
+        "recipients": [{"name": "Văn phòng UBND xã", "roles": ["clerk"],
+                        "channels": ["webhook"]}]})
+    runtime = Runtime.from_settings(settings)
+    Base.metadata.create_all(runtime.engine)
+    try:
+        assert report_reminder.run(runtime, local(2026, 8, 20, 8)) == 0
+        webhook.status = 500
+        assert report_reminder.run(runtime, local(2026, 9, 1, 8)) == 0
+        webhook.status = 200
+        assert report_reminder.run(runtime, local(2026, 9, 2, 8)) == 1
+        assert report_reminder.run(runtime, local(2026, 9, 3, 8)) == 0
+    finally:
+        runtime.engine.dispose()
+    assert len(webhook.bodies) == 2
+    body = webhook.bodies[-1]
+    assert body["subject"].startswith("Nhắc gửi báo cáo: Biểu 06 Quý III năm 2026")
+    assert "trước ngày 05/09/2026" in body["text"] and body["period"] == "2026-Q3"
+    assert body["recipient"]["name"] == "Văn phòng UBND xã"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import select
+from click.testing import CliRunner, Result
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from service.models import AuditLog, Role
+from service import create_app
+from service.cli import cli
+from service.cli import commands as _commands  # noqa: F401 - registers the commands
+from service.config import load_config
+from service.models import AuditLog, Base, Role
 from service.users import (
     UserError,
     audit,
@@ -16,7 +23,7 @@ from service.users import (
     set_password,
 )
 from tests.conftest import UNIT_CODE
-from tests.pages_support import NOW, PASSWORD, ensure_unit
+from tests.pages_support import NOW, PASSWORD, ensure_unit, login
 
 
 def test_password_is_stored_as_an_argon2id_hash(session: Session) -> None:
@@ -78,3 +85,53 @@ def test_audit_records_who_did_what_to_which_dossier(session: Session, make_doss
     entry = session.scalar(select(AuditLog))
     assert (entry.username, entry.action, entry.dossier_id, entry.target) == (
         "lan", "extension_issued", dossier.id, dossier.code)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A configuration on a SQLite file holding every table and the configured unit."""
+    database = tmp_path / "users.db"
+    engine = create_engine(f"sqlite:///{database}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        ensure_unit(session)
+        session.commit()
+    engine.dispose()
+    path = tmp_path / "config.toml"
+    path.write_text(f'database_url = "sqlite:///{database}"\n', encoding="utf-8")
+    return path
+
+
+def tthc(config: Path, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+
+
+def test_user_add_prompts_for_the_password_twice(config_file: Path) -> None:
+    done = tthc(config_file, "user", "add", "lan", "--role", "clerk", "--unit", UNIT_CODE,
+                input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    assert "User 'lan' (clerk) created for 000.32.26.H26." in done.output
+    assert PASSWORD not in done.output
+    listed = tthc(config_file, "user", "list")
+    assert listed.output.strip() == f"lan\tclerk\t{UNIT_CODE}\t\tactive"
+    client = create_app(load_config(config_file, environ={})).test_client()
+    assert login(client, "lan").status_code == 302
+
+
+def test_user_add_refuses_an_unknown_unit_with_a_hint(config_file: Path) -> None:
+    done = tthc(config_file, "user", "add", "lan", "--role", "clerk", "--unit", "000.00.00.H99",
+                input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert done.exit_code == 1
+    assert "unknown unit 000.00.00.H99" in done.output and "db upgrade" in done.output
+
+
+def test_user_password_and_disable(config_file: Path) -> None:
+    tthc(config_file, "user", "add", "root", "--role", "admin",
+         input=f"{PASSWORD}\n{PASSWORD}\n")
+    new = "mật-khẩu-mới-123"
+    assert tthc(config_file, "user", "password", "root", input=f"{new}\n{new}\n").exit_code == 0
+    client = create_app(load_config(config_file, environ={})).test_client()
+    assert login(client, "root", new).status_code == 302
+    assert tthc(config_file, "user", "disable", "root").exit_code == 0
+    assert "disabled" in tthc(config_file, "user", "list").output
+    assert tthc(config_file, "user", "disable", "nobody").exit_code == 1

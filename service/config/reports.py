@@ -20,3 +20,7 @@ class ReportsSchema(Schema):
     year_due_day = fields.Integer(load_default=7, validate=validate.Range(min=1, max=31))
     # The reminder job warns this many days before a due date (and every day until it).
     remind_days_before = fields.Integer(load_default=5, validate=validate.Range(min=0, max=60))
+    # Which [[alerts.recipients]] roles get the reminder, on their own channels.
+    remind_roles = fields.List(fields.String(validate=validate.OneOf(
+        ["clerk", "department", "head", "vice_chairman"])),
+        load_default=lambda: ["clerk", "vice_chairman"])

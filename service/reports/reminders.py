@@ -6,7 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import AuditLog
 from service.reports.periods import parse_period
+
+REMINDER_ACTION = "report_reminder"
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,40 @@ def upcoming(today: dt.date, section: dict[str, Any]) -> list[DueReport]:
     ahead = dt.timedelta(days=section["remind_days_before"])
     return [r for year in (today.year, today.year + 1) for r in due_reports(year, section)
             if today < r.due <= today + ahead]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder to send: the report and its text in Vietnamese."""
+
+    report: DueReport
+    subject: str
+    text: str
+
+
+def pending(session: Session, settings: dict[str, Any], today: dt.date) -> list[Reminder]:
+    """Reminders due today that were not sent before (the audit log remembers each once)."""
+    section = settings["reports"]
+    sent = set(session.scalars(select(AuditLog.target).where(
+        AuditLog.action == REMINDER_ACTION)))
+    link = settings.get("alerts", {}).get("base_url", "")
+    units = " ".join(u["code"] for u in settings["units"]) or "CODE"
+    found = []
+    for report in upcoming(today, section):
+        if report.key in sent:
+            continue
+        subject = f"Nhắc gửi báo cáo: {report.label} trước ngày {report.due:%d/%m/%Y}"
+        text = (f"Theo kế hoạch, {report.label} phải gửi trước ngày {report.due:%d/%m/%Y}.\n"
+                f"Số liệu đã sẵn sàng trên hệ thống: {link}/bao-cao/bieu-06?period="
+                f"{report.period_code}&windows={section['windows']}\n"
+                f"Xuất Excel bằng lệnh: tthc-monitor report form06 --unit {units} "
+                f"--period {report.period_code} --out bieu-06.xlsx")
+        found.append(Reminder(report, subject, text))
+    return found
+
+
+def record(session: Session, reminder: Reminder, now: dt.datetime, delivered: int) -> None:
+    """Remember that a reminder went out (or had nowhere to go), so it is sent once."""
+    session.add(AuditLog(at=now, username="system", action=REMINDER_ACTION,
+                         target=reminder.report.key, detail=f"delivered to {delivered}"))
+    session.flush()
