@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from connectors.base import DossierRecord
 from service import quarantine
 from service.models import AuditLog, ConnectorRun, Dossier, QuarantinedRecord
+from service.models.alerts import Alert, AlertDelivery, AlertKind, DeliveryState
 from service.status import Channel, Status
 from tests.conftest import UNIT_CODE, local
 from tests.pages_support import NOW, add_user, csrf_token, login
@@ -81,3 +82,21 @@ def test_admin_sees_runs_users_and_the_audit_log(client: Any, session: Session) 
     users = client.get("/quan-tri/nguoi-dung").get_data(as_text=True)
     assert "Lãnh đạo cơ quan xử lý" in users and "Công an xã" in users and UNIT_CODE in users
     assert client.get("/quan-tri/nhat-ky").status_code == 200
+
+
+def test_alerts_show_on_the_dossier_page_and_in_the_log(client: Any, session: Session,
+                                                        make_dossier: Any) -> None:
+    dossier = make_dossier(due_at=local(2026, 3, 5, 17))
+    alert = Alert(dossier_id=dossier.id, kind=AlertKind.OVERDUE, level=1, recipient="email:ca",
+                  recipient_name="Công an xã", recipient_role="department",
+                  due_at=dossier.due_at, created_at=NOW, send_after=NOW)
+    session.add(alert)
+    session.flush()
+    session.add(AlertDelivery(alert_id=alert.id, channel="email", state=DeliveryState.SENT,
+                              attempts=1, next_attempt_at=NOW, sent_at=NOW))
+    add_user(session, "root", "admin")
+    login(client, "root")
+    page = client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
+    assert "Quá hạn → Công an xã" in page and "email: Đã gửi" in page
+    log = client.get("/quan-tri/canh-bao").get_data(as_text=True)
+    assert dossier.code in log and "Công an xã" in log and "email: Đã gửi lúc 10/03/2026" in log

@@ -70,14 +70,14 @@ def alerts_of(session: Session, dossier: Dossier) -> list[Any]:
     """Alerts recorded for the dossier, newest first, or [] without the alerts module."""
     module = _module("service.alerts")
     finder = getattr(module, "alerts_for_dossier", None) if module else None
-    return list(finder(session, dossier.id)) if finder else []
+    return list(finder(session, dossier.id, runtime().settings["timezone"])) if finder else []
 
 
 def alert_log(session: Session, limit: int = 200) -> list[Any] | None:
     """The latest alerts and deliveries, or None without the alerts module."""
     module = _module("service.alerts")
     finder = getattr(module, "recent_alerts", None) if module else None
-    return list(finder(session, limit)) if finder else None
+    return list(finder(session, limit, runtime().settings["timezone"])) if finder else None
 
 
 def payload_json(view: Any, personal: bool) -> str:
