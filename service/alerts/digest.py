@@ -29,10 +29,12 @@ def make_item(row: Row[Any], kind: AlertKind, level: int, now: dt.datetime,
               policy: AlertPolicy) -> Item:
     """The item a message shows for a dossier row read with ITEM_COLUMNS."""
     late = policy.overdue_days(row.due_at, now) if kind is AlertKind.OVERDUE else 0
+    apology = (policy.calendar.local(policy.apology_at(row.due_at)).date()
+               if kind is AlertKind.APOLOGY else None)
     return Item(code=row.code, procedure=row.procedure,
                 applicant=mask_name(row.applicant_name), handler=row.handler,
                 received_at=row.received_at, due_at=row.due_at, status=row.status.label,
-                kind=kind, level=level, overdue_days=late)
+                kind=kind, level=level, overdue_days=late, apology_day=apology)
 
 
 def current_item(row: Row[Any], now: dt.datetime, policy: AlertPolicy) -> Item | None:

@@ -6,6 +6,7 @@ Only the masked applicant name appears: never the ID number, phone or e-mail.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ class Item:
     kind: AlertKind
     level: int
     overdue_days: int = 0
+    # The day the apology letter is due (apology items only).
+    apology_day: dt.date | None = None
 
     @property
     def section(self) -> str:
@@ -113,12 +116,14 @@ def single_intro(item: Item, zone: dt.tzinfo, today: dt.date) -> tuple[str, str]
     """Subject and opening sentence of a message about one dossier."""
     due = item.due_at.astimezone(zone).strftime(FORMAT)
     if item.kind is AlertKind.APOLOGY:
-        return (f"[Hạn gửi phiếu xin lỗi hôm nay] Hồ sơ {item.code} – hạn {due}",
-                f"Hôm nay ({today:%d/%m/%Y}) là hạn cuối gửi Phiếu xin lỗi và hẹn lại ngày trả "
-                f"kết quả cho hồ sơ dưới đây, hạn giải quyết {due}. Theo khoản 6 Điều 19 Nghị "
+        day = item.apology_day or today
+        when = f"hôm nay ({day:%d/%m/%Y})" if day == today else f"ngày {day:%d/%m/%Y}"
+        return (f"[Hạn gửi phiếu xin lỗi {when}] Hồ sơ {item.code} – hạn {due}",
+                f"Hạn cuối gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả cho hồ sơ dưới đây là "
+                f"{when}; hồ sơ phải được giải quyết trước {due}. Theo khoản 6 Điều 19 Nghị "
                 "định 118/2025/NĐ-CP, nếu hồ sơ không thể giải quyết đúng hạn, cơ quan giải "
                 "quyết phải gửi văn bản xin lỗi người nộp, nêu rõ lý do và hẹn lại ngày trả "
-                "kết quả chậm nhất 01 ngày trước ngày hết hạn, tức là trong hôm nay.")
+                "kết quả chậm nhất 01 ngày trước ngày hết hạn.")
     if item.kind is AlertKind.OVERDUE and item.level == 2:
         return (f"[Quá hạn {item.overdue_days} ngày làm việc] Hồ sơ {item.code}",
                 f"Hồ sơ dưới đây đã quá hạn {item.overdue_days} ngày làm việc mà chưa được "
@@ -148,9 +153,9 @@ def render(kind: MessageKind, name: str, items: list[Item], zone: dt.tzinfo,
     values = {"name": name, "intro": intro, "subject": subject, "footer": FOOTER,
               "link": link, "sections": [(t, group) for t, group in sections if group]}
     env = _environment(zone)
-    return Rendered(kind, subject, env.from_string(TEXT).render(values),
-                    env.from_string(HTML).render(values),
-                    _payload(kind, subject, env.from_string(TEXT).render(values), items, zone))
+    text = re.sub(r"\n{3,}", "\n\n", env.from_string(TEXT).render(values))
+    return Rendered(kind, subject, text, env.from_string(HTML).render(values),
+                    _payload(kind, subject, text, items, zone))
 
 
 def _counts(items: list[Item]) -> str:
