@@ -16,7 +16,8 @@ def run(runtime: Runtime, now: dt.datetime) -> ReconcileReport | None:
     """One reconcile run; a fault is logged and the next run starts afresh."""
     options = PortalOptions.from_settings(runtime.settings)
     try:
-        report = run_reconcile(runtime.sessions, gateway_for(runtime, now), now, options)
+        report = run_reconcile(runtime.sessions, gateway_for(runtime, now, "reconcile"), now,
+                               options)
     except Exception:  # noqa: BLE001 - the scheduler goes on; the next run retries
         log.exception("portal reconcile failed")
         return None

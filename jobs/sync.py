@@ -30,13 +30,18 @@ def live_client(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Dvcq
         auth_errors=tuple(portal["auth_errors"])))
 
 
-def gateway_for(runtime: Runtime, now: dt.datetime) -> GatewayFor:
-    """The outbox in mode "record"; in mode "live" one client kept on the runtime (its login)."""
+def gateway_for(runtime: Runtime, now: dt.datetime, job: str = "sync") -> GatewayFor:
+    """The outbox in mode "record"; in mode "live" a client kept on the runtime per job.
+
+    Keeping the client keeps its login session between runs; one per job because the sync
+    and reconcile jobs may run at once in the scheduler's threads.
+    """
     if runtime.settings["portal"]["mode"] == "record":
         return lambda session: OutboxGateway(session, now)
-    client = runtime.extras.get(CLIENT_KEY)
+    key = f"{CLIENT_KEY}:{job}"
+    client = runtime.extras.get(key)
     if client is None:
-        client = runtime.extras[CLIENT_KEY] = live_client(runtime.settings, os.environ)
+        client = runtime.extras[key] = live_client(runtime.settings, os.environ)
     return lambda session: client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -159,6 +160,19 @@ def test_unknown_procedure_waits_for_new_data_or_a_clerk(live: Runtime,
     row = state(live, bad)
     assert row.state is SyncState.SYNCED and row.requeued_by == "can_bo_mot_cua"
     assert_portal_holds_the_truth(live, gateway, [bad, good])
+
+
+def test_a_reply_echoing_personal_data_is_kept_for_clerks_but_never_logged(
+        live: Runtime, gateway: GatewayEmulator, caplog: pytest.LogCaptureFixture) -> None:
+    source = Source(live)
+    code = source.new(1, T0)
+    source.deliver(T0)
+    gateway.fail("echo", SYNC, code)
+    with caplog.at_level(logging.DEBUG):
+        run(live, T0)
+    row = state(live, code)
+    assert row.permanent and "0987654321" in (row.last_error or "")
+    assert "không hợp lệ" in caplog.text and "0987654321" not in caplog.text
 
 
 def test_server_errors_timeouts_and_text_errors_back_off_without_blocking_others(

@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 from jobs import reconcile, sync
 from service.models import Base, Dossier, PortalOutbox, PortalSync, StatusEvent, SyncState
 from service.portal import (
+    OutboxGateway,
     PortalOptions,
     find_dossier,
     requeue,
+    run_sync,
     sync_overview,
     sync_state_for,
 )
@@ -38,8 +40,16 @@ def record_runtime(database_url: str, **portal: Any) -> Runtime:
 
 
 @pytest.fixture
-def recorded(database_url: str) -> Iterator[Runtime]:
-    """Record mode on SQLite and, when configured, PostgreSQL."""
+def recorded(tmp_path: Any) -> Iterator[Runtime]:
+    """Record mode on SQLite."""
+    runtime = record_runtime(f"sqlite:///{tmp_path / 'record.db'}", reconcile_sample=2)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def recorded_db(database_url: str) -> Iterator[Runtime]:
+    """Record mode on SQLite and PostgreSQL, for what leans on SQL (NULLS FIRST, CASE, MIN)."""
     runtime = record_runtime(database_url, reconcile_sample=2)
     yield runtime
     runtime.engine.dispose()
@@ -82,53 +92,53 @@ def test_record_mode_fills_the_outbox_and_acknowledges(recorded: Runtime) -> Non
     assert sync_now(recorded, T0 + dt.timedelta(minutes=7)).results == []
 
 
-def test_reconcile_finds_and_repairs_an_injected_mismatch(recorded: Runtime) -> None:
-    source = Source(recorded)
+def test_reconcile_finds_and_repairs_an_injected_mismatch(recorded_db: Runtime) -> None:
+    source = Source(recorded_db)
     codes = [source.new(n, T0) for n in (1, 2)]
     source.deliver(T0)
-    sync_now(recorded, T0)
-    with recorded.sessions.begin() as session:  # the portal drifts: it shows "Đang xử lý"
+    sync_now(recorded_db, T0)
+    with recorded_db.sessions.begin() as session:  # the portal drifts: it shows "Đang xử lý"
         session.execute(update(PortalOutbox).where(PortalOutbox.dossier_code == codes[0])
                         .values(status=4))
-    report = reconcile_now(recorded, T0 + dt.timedelta(hours=1))
+    report = reconcile_now(recorded_db, T0 + dt.timedelta(hours=1))
     assert [(r.code, r.portal, r.ours, r.requeued) for r in report.results if r.mismatch] == [
         (codes[0], 4, 2, True)]
-    row = state(recorded, codes[0])
+    row = state(recorded_db, codes[0])
     assert row.state is SyncState.PENDING and row.portal_status == 4
-    assert sync_now(recorded, T0 + dt.timedelta(hours=1)).acked == 1
-    assert reconcile_now(recorded, T0 + dt.timedelta(hours=2)).mismatched == 0
-    assert state(recorded, codes[0]).state is SyncState.SYNCED
+    assert sync_now(recorded_db, T0 + dt.timedelta(hours=1)).acked == 1
+    assert reconcile_now(recorded_db, T0 + dt.timedelta(hours=2)).mismatched == 0
+    assert state(recorded_db, codes[0]).state is SyncState.SYNCED
 
 
-def test_reconcile_samples_synced_dossiers_checked_longest_ago(recorded: Runtime) -> None:
-    source = Source(recorded)
+def test_reconcile_samples_synced_dossiers_checked_longest_ago(recorded_db: Runtime) -> None:
+    source = Source(recorded_db)
     codes = [source.new(n, T0) for n in range(1, 6)]
     source.deliver(T0)
-    sync_now(recorded, T0)
+    sync_now(recorded_db, T0)
     seen: list[str] = []
     for hour in (1, 2, 3):
-        seen += [r.code for r in reconcile_now(recorded, T0 + dt.timedelta(hours=hour)).results]
+        seen += [r.code for r in reconcile_now(recorded_db, T0 + dt.timedelta(hours=hour)).results]
     assert seen[:4] == codes[:4] and set(seen) == set(codes)
-    assert all(state(recorded, c).reconciled_at is not None for c in codes)
+    assert all(state(recorded_db, c).reconciled_at is not None for c in codes)
 
 
 def test_reconcile_sweep_finds_a_change_committed_behind_the_watermark(
-        recorded: Runtime) -> None:
-    source = Source(recorded)
+        recorded_db: Runtime) -> None:
+    source = Source(recorded_db)
     code = source.new(1, T0)
     source.deliver(T0 + dt.timedelta(hours=3))
-    sync_now(recorded, T0 + dt.timedelta(hours=3))
+    sync_now(recorded_db, T0 + dt.timedelta(hours=3))
     # An ingest run that began long ago commits only now, stamping its old start time.
-    with recorded.sessions.begin() as session:
+    with recorded_db.sessions.begin() as session:
         dossier = find_dossier(session, code)
         session.add(StatusEvent(dossier_id=dossier.id, at=T0 + dt.timedelta(minutes=30),
                                 status=Status.PROCESSING))
         session.execute(update(Dossier).where(Dossier.id == dossier.id).values(
             status=Status.PROCESSING, updated_at=T0 + dt.timedelta(minutes=30)))
-    assert sync_now(recorded, T0 + dt.timedelta(hours=4)).checked == 0
-    assert reconcile_now(recorded, T0 + dt.timedelta(hours=4)).checked == 1
-    assert state(recorded, code).state is SyncState.PENDING
-    assert sync_now(recorded, T0 + dt.timedelta(hours=4)).acked == 1
+    assert sync_now(recorded_db, T0 + dt.timedelta(hours=4)).checked == 0
+    assert reconcile_now(recorded_db, T0 + dt.timedelta(hours=4)).checked == 1
+    assert state(recorded_db, code).state is SyncState.PENDING
+    assert sync_now(recorded_db, T0 + dt.timedelta(hours=4)).acked == 1
 
 
 def test_live_reconcile_repairs_a_wrong_status_and_a_lost_dossier(
@@ -176,24 +186,24 @@ def test_failed_dossiers_are_all_checked_but_permanent_ones_only_annotated(
     runtime.engine.dispose()
 
 
-def test_overview_counts_states_lag_and_the_766_ratio(recorded: Runtime) -> None:
-    source = Source(recorded)
+def test_overview_counts_states_lag_and_the_766_ratio(recorded_db: Runtime) -> None:
+    source = Source(recorded_db)
     march = [source.new(n, local(2026, 3, 2 + n, 9)) for n in range(1, 5)]
     april = source.new(9, local(2026, 4, 1, 9))
     source.deliver(local(2026, 4, 1, 10))
-    sync_now(recorded, local(2026, 4, 1, 10))
+    sync_now(recorded_db, local(2026, 4, 1, 10))
     source.step(march[0], Status.PROCESSING, local(2026, 4, 1, 11))
     source.deliver(local(2026, 4, 1, 11))
-    sync_now(recorded, local(2026, 4, 1, 11, 30))  # the change is acknowledged
+    sync_now(recorded_db, local(2026, 4, 1, 11, 30))  # the change is acknowledged
     source.step(march[1], Status.PROCESSING, local(2026, 4, 1, 12))
     source.deliver(local(2026, 4, 1, 12))  # not compared yet: still synced until the job runs
-    with recorded.sessions.begin() as session:  # and the April dossier failed since 11:50
+    with recorded_db.sessions.begin() as session:  # and the April dossier failed since 11:50
         session.execute(update(Dossier).where(Dossier.code == april).values(
             updated_at=local(2026, 4, 1, 11, 45)))
         session.execute(update(PortalSync).where(PortalSync.dossier_id == session.scalar(
             select(Dossier.id).where(Dossier.code == april))).values(
             state=SyncState.FAILED, changed_at=local(2026, 4, 1, 11, 50)))
-    with recorded.sessions() as session:
+    with recorded_db.sessions() as session:
         everything = sync_overview(session, local(2026, 4, 1, 12, 30), ZONE)
         in_march = sync_overview(session, local(2026, 4, 1, 12, 30), ZONE,
                                  unit="000.32.26.H26", start=dt.date(2026, 3, 1),
@@ -210,11 +220,11 @@ def test_overview_counts_states_lag_and_the_766_ratio(recorded: Runtime) -> None
 
 
 def test_overview_counts_unseen_dossiers_as_pending_from_their_last_update(
-        recorded: Runtime) -> None:
-    source = Source(recorded)
+        recorded_db: Runtime) -> None:
+    source = Source(recorded_db)
     source.new(1, T0)
     source.deliver(T0 + dt.timedelta(minutes=3))
-    with recorded.sessions() as session:
+    with recorded_db.sessions() as session:
         overview = sync_overview(session, T0 + dt.timedelta(minutes=10), ZONE)
     assert overview.counts[SyncState.PENDING] == 1 and overview.on_portal == 0
     assert overview.synced_ratio == 0 and overview.lag == dt.timedelta(minutes=7)
@@ -277,3 +287,29 @@ def test_not_required_dossiers_are_never_pushed_and_a_rule_change_rechecks_all(
     report = sync_now(runtime, T0 + dt.timedelta(days=2, minutes=5))
     assert report.checked == 2 and [r.code for r in report.results] == [old]
     runtime.engine.dispose()
+
+
+class BrokenFor(OutboxGateway):
+    """The outbox, except that one dossier hits a fault nobody foresaw."""
+
+    def __init__(self, session: Any, now: dt.datetime, code: str) -> None:
+        super().__init__(session, now)
+        self.code = code
+
+    def sync_dossier(self, madonvi: str, item: dict[str, Any], updating: bool) -> Any:
+        if item["MaHoSo"] == self.code:
+            raise KeyError("DonViXuLy")
+        return super().sync_dossier(madonvi, item, updating)
+
+
+def test_an_unforeseen_fault_fails_one_dossier_not_the_run(recorded: Runtime) -> None:
+    source = Source(recorded)
+    codes = [source.new(n, T0) for n in (1, 2, 3)]
+    source.deliver(T0)
+    options = PortalOptions.from_settings(recorded.settings)
+    report = run_sync(recorded.sessions, lambda s: BrokenFor(s, T0, codes[1]), T0, options,
+                      random.Random(1))
+    assert [r.acked for r in report.results] == [True, False, True]
+    row = state(recorded, codes[1])
+    assert row.state is SyncState.FAILED and row.permanent
+    assert "internal error" in (row.last_error or "") and "KeyError" in (row.last_error or "")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from connectors.dvcqg import (
@@ -34,6 +36,8 @@ from service.portal.state import acked_events, load_dossiers
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 2000
+# Portal messages may echo what they refused; logs must never carry personal data.
+PERSONAL_DATA = re.compile(r"\d{9,}|[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
 @dataclass
@@ -77,43 +81,66 @@ def push_dossier(session: Session, gateway: Gateway, target: Target, now: dt.dat
 
     `checkpoint` runs after every acknowledged call (the live job passes session.commit) so a
     crash never forgets what the portal already has. A failure is recorded on the dossier with
-    its backoff; PortalLoginError is not the dossier's fault and propagates.
+    its backoff; PortalLoginError and database faults are not the dossier's and propagate.
     """
     row, dossier = target.row, target.dossier
     result = PushResult(code=dossier.code)
-    madonvi = options.madonvi(dossier.unit.code)
-    item = build_payload(dossier, options)
-    item_hash = payload_hash(item)
     try:
-        if item_hash != row.acked_hash or not row.on_portal:
-            reply = gateway.sync_dossier(madonvi, item, updating=row.on_portal)
-            row.on_portal, row.acked_hash, row.acked_at = True, item_hash, now
-            row.acked_status, row.reply = dossier.status.value, reply.message
-            result.sent_dossier, result.updating = True, reply.updating
-            checkpoint()
-        for chunk in _unsent_chunks(target):
-            reply = gateway.update_progress(
-                madonvi, [progress_line(dossier, event, options) for event in chunk])
-            session.add_all(PortalProgressLine(dossier_id=dossier.id, event_id=event.id,
-                                               acked_at=now) for event in chunk)
-            target.acked.update(event.id for event in chunk)
-            row.reply = reply.message
-            result.lines += len(chunk)
-            checkpoint()
-    except PortalLoginError:
+        item_hash = _send(session, gateway, target, now, options, result, checkpoint)
+    except (PortalLoginError, SQLAlchemyError):
         raise
     except PortalError as exc:
-        _record_failure(row, exc, now, options, rng)
-        log.warning("portal sync of %s failed (%s, attempt %d): %s", dossier.code,
-                    "permanent" if exc.permanent else "will retry", row.attempts, exc)
-        result.error, result.permanent = str(exc), exc.permanent
-        result.unavailable = isinstance(exc, GatewayUnavailable)
-        return result
+        return _failed(row, exc, now, options, rng, result)
+    except Exception as exc:  # noqa: BLE001 - one dossier's odd data must not stop the run
+        log.exception("portal sync of %s: unexpected fault", dossier.code)
+        fault = PortalError(f"internal error on {dossier.code}: {type(exc).__name__}: {exc}",
+                            permanent=True)
+        return _failed(row, fault, now, options, rng, result)
     row.state, row.changed_at, row.next_attempt_at = SyncState.SYNCED, None, None
     row.attempts, row.permanent, row.last_error = 0, False, None
     row.current_hash = content_key(item_hash, (e.id for e in dossier.events))
     result.acked = True
     return result
+
+
+def _send(session: Session, gateway: Gateway, target: Target, now: dt.datetime,
+          options: PortalOptions, result: PushResult, checkpoint: Callable[[], None]) -> str:
+    """Push the dossier if the portal lacks this payload, then its unsent lines by tens."""
+    row, dossier = target.row, target.dossier
+    madonvi = options.madonvi(dossier.unit.code)
+    item = build_payload(dossier, options)
+    item_hash = payload_hash(item)
+    if item_hash != row.acked_hash or not row.on_portal:
+        reply = gateway.sync_dossier(madonvi, item, updating=row.on_portal)
+        row.on_portal, row.acked_hash, row.acked_at = True, item_hash, now
+        row.acked_status, row.reply = dossier.status.value, reply.message
+        result.sent_dossier, result.updating = True, reply.updating
+        checkpoint()
+    for chunk in _unsent_chunks(target):
+        reply = gateway.update_progress(
+            madonvi, [progress_line(dossier, event, options) for event in chunk])
+        session.add_all(PortalProgressLine(dossier_id=dossier.id, event_id=event.id,
+                                           acked_at=now) for event in chunk)
+        target.acked.update(event.id for event in chunk)
+        row.reply = reply.message
+        result.lines += len(chunk)
+        checkpoint()
+    return item_hash
+
+
+def _failed(row: PortalSync, exc: PortalError, now: dt.datetime, options: PortalOptions,
+            rng: random.Random, result: PushResult) -> PushResult:
+    _record_failure(row, exc, now, options, rng)
+    log.warning("portal sync of %s failed (%s, attempt %d): %s", result.code,
+                "permanent" if exc.permanent else "will retry", row.attempts, scrub(str(exc)))
+    result.error, result.permanent = str(exc), exc.permanent
+    result.unavailable = isinstance(exc, GatewayUnavailable)
+    return result
+
+
+def scrub(text: str) -> str:
+    """Blank out anything shaped like an ID number, a phone number or an e-mail, for logs."""
+    return PERSONAL_DATA.sub("…", text)
 
 
 def planned_calls(target: Target, options: PortalOptions) -> list[dict[str, Any]]:

@@ -84,8 +84,12 @@ def run_sync(factory: sessionmaker[Session], gateway_for: GatewayFor, now: dt.da
     except PortalLoginError as exc:
         report.error = str(exc)
         log.error("portal sync stopped: %s", exc)
-    _finish(factory, report.run_id, attempted=len(report.results), acked=report.acked,
-            failed=report.failed, error=report.error or report.stopped)
+    except Exception as exc:
+        report.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        _finish(factory, report.run_id, attempted=len(report.results), acked=report.acked,
+                failed=report.failed, error=report.error or report.stopped)
     return report
 
 
@@ -145,24 +149,34 @@ def run_reconcile(factory: sessionmaker[Session], gateway_for: GatewayFor, now: 
         session.flush()
         report = ReconcileReport(run_id=run.id, checked=found.checked)
         ids = reconcile_targets(session, options.reconcile_sample)
-    unavailable = 0
     try:
-        for sync_id in ids:
-            with factory.begin() as session:
-                result = check_dossier(session, gateway_for(session), sync_id, now, options)
-            report.results.append(result)
-            unavailable = unavailable + 1 if result.unavailable else 0
-            if unavailable >= options.retry.max_consecutive_failures:
-                report.stopped = f"gateway unavailable {unavailable} times in a row"
-                break
+        _check_all(factory, gateway_for, ids, now, options, report)
     except PortalLoginError as exc:
         report.error = str(exc)
         log.error("portal reconcile stopped: %s", exc)
-    _finish(factory, report.run_id, attempted=len(report.results),
-            acked=sum(1 for r in report.results if not r.error),
-            failed=sum(1 for r in report.results if r.error), mismatched=report.mismatched,
-            error=report.error or report.stopped)
+    except Exception as exc:
+        report.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        _finish(factory, report.run_id, attempted=len(report.results),
+                acked=sum(1 for r in report.results if not r.error),
+                failed=sum(1 for r in report.results if r.error), mismatched=report.mismatched,
+                error=report.error or report.stopped)
     return report
+
+
+def _check_all(factory: sessionmaker[Session], gateway_for: GatewayFor, ids: Sequence[int],
+               now: dt.datetime, options: PortalOptions, report: ReconcileReport) -> None:
+    """Look each dossier up in its own transaction; stop when the gateway is down."""
+    unavailable = 0
+    for sync_id in ids:
+        with factory.begin() as session:
+            result = check_dossier(session, gateway_for(session), sync_id, now, options)
+        report.results.append(result)
+        unavailable = unavailable + 1 if result.unavailable else 0
+        if unavailable >= options.retry.max_consecutive_failures:
+            report.stopped = f"gateway unavailable {unavailable} times in a row"
+            return
 
 
 def _finish(factory: sessionmaker[Session], run_id: int, *, attempted: int, acked: int,
