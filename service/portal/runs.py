@@ -1,4 +1,8 @@
-"""One run of the sync job and of the reconcile job: each dossier in its own transaction."""
+"""One run of the sync job and of the reconcile job.
+
+Live mode commits every acknowledgement as it comes; record mode commits a group of dossiers
+with their outbox rows. One dossier's failure is recorded on it and the run goes on.
+"""
 
 from __future__ import annotations
 
@@ -134,8 +138,11 @@ def preview_sync(session: Session, now: dt.datetime, options: PortalOptions,
     refresh(session, now, options, codes=codes)
     ids = forced_ids(session, codes) if codes is not None else due_for_sync(
         session, now, options.batch_size if options.mode == "live" else None)
-    targets = load_targets(session, ids)
-    return [call for target in targets for call in planned_calls(target, options)]
+    calls: list[dict] = []
+    for start in range(0, len(ids), GROUP):
+        for target in load_targets(session, ids[start:start + GROUP]):
+            calls.extend(planned_calls(target, options))
+    return calls
 
 
 def run_reconcile(factory: sessionmaker[Session], gateway_for: GatewayFor, now: dt.datetime,
