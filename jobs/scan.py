@@ -40,7 +40,8 @@ def run(runtime: Runtime, now: dt.datetime) -> ScanOutcome:
     """One scan, committed; transitions and alerts are all recorded or none."""
     with runtime.sessions.begin() as session:
         outcome = scan_and_raise(session, runtime, now)
-    log.info("deadline scan: %d examined, %d transition(s), %d alert(s) raised",
-             outcome.scan.examined, len(outcome.scan.transitions),
-             outcome.alerts.total if outcome.alerts else 0)
+    raised = outcome.alerts.total if outcome.alerts else 0
+    log.log(logging.INFO if outcome.scan.transitions or raised else logging.DEBUG,
+            "deadline scan: %d examined, %d transition(s), %d alert(s) raised",
+            outcome.scan.examined, len(outcome.scan.transitions), raised)
     return outcome

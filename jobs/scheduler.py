@@ -1,62 +1,119 @@
-"""The APScheduler process: the schedule as data, each job wrapped with a fresh clock."""
+"""The scheduler process: one BlockingScheduler, run only while this process holds the lease."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import signal
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
 
-from jobs import ingest
+from jobs.lease import LeaseKeeper
+from jobs.schedule import SERIAL, Timing, planned, resolve
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    """One scheduled job: its id, function, trigger and trigger arguments."""
-
-    id: str
-    func: Callable[..., None]
-    trigger: str
-    trigger_args: dict[str, Any]
-    kwargs: dict[str, Any] = field(default_factory=dict)
+def _trigger(timing: Timing, timezone: str) -> IntervalTrigger | CronTrigger:
+    if timing.every is not None:
+        return IntervalTrigger(seconds=timing.every.total_seconds(), timezone=timezone)
+    if timing.at is None:
+        raise ValueError("a job needs an interval or a time of day")
+    return CronTrigger(hour=timing.at.hour, minute=timing.at.minute, timezone=timezone)
 
 
-def job_specs(runtime: Runtime) -> list[JobSpec]:
-    """The schedule for this configuration."""
-    specs = []
-    for name, options in sorted(runtime.settings["connectors"].items()):
-        minutes = options.get("interval_minutes", 5)
-        specs.append(JobSpec(f"ingest:{name}", ingest.run, "interval", {"minutes": minutes},
-                             {"connector": name}))
-    return specs
+def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> BlockingScheduler:
+    """A BlockingScheduler with every planned job: coalesced, one instance each, misfire grace.
 
-
-def build_scheduler(runtime: Runtime) -> BlockingScheduler:
-    """A BlockingScheduler with every job: coalesced, one instance at a time, misfire grace."""
-    scheduler = BlockingScheduler(timezone=runtime.settings["timezone"], job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
-    for spec in job_specs(runtime):
-        scheduler.add_job(_call, spec.trigger, id=spec.id, args=[runtime, spec.func],
-                          kwargs=spec.kwargs, **spec.trigger_args)
+    With a lease, a job whose turn comes after the lease lapsed is skipped.
+    """
+    settings = runtime.settings
+    grace = settings["scheduler"]["misfire_grace_seconds"]
+    scheduler = BlockingScheduler(
+        timezone=settings["timezone"],
+        executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1)})
+    app = _flask_app(runtime)
+    for job, timing in planned(settings):
+        scheduler.add_job(_call, _trigger(timing, settings["timezone"]), id=job.name,
+                          name=job.name, executor=job.executor, coalesce=True, max_instances=1,
+                          misfire_grace_time=grace,
+                          args=[runtime, app, lease, job.name, resolve(job.target)],
+                          kwargs=dict(job.kwargs))
     return scheduler
 
 
-def _call(runtime: Runtime, func: Callable[..., None], **kwargs: Any) -> None:
-    func(runtime, runtime.now(), **kwargs)
+def _flask_app(runtime: Runtime) -> Flask:
+    """The app whose context jobs run in, sharing this runtime's engine."""
+    from service import create_app
+
+    app = create_app(runtime.settings)
+    app.extensions["tthc"] = runtime
+    return app
 
 
-def run_scheduler(runtime: Runtime) -> None:
-    """Block running the schedule until interrupted."""
-    logging.basicConfig(level=runtime.settings["log_level"],
+def _call(runtime: Runtime, app: Flask, lease: LeaseKeeper | None, name: str,
+          func: Callable[..., Any], **kwargs: Any) -> None:
+    """Run one job with a fresh clock inside an app context; log, never raise."""
+    if lease is not None and not lease.held():
+        log.warning("job %s skipped: this scheduler does not hold the lease", name)
+        return
+    with app.app_context():
+        try:
+            func(runtime, runtime.now(), **kwargs)
+        except Exception:  # noqa: BLE001 - one failing job never stops the scheduler
+            log.exception("job %s failed", name)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """Turn SIGTERM into SystemExit so running jobs finish and the lease is given back."""
+    raise SystemExit(128 + signum)
+
+
+def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None:
+    """Wait for the lease, run the schedule while holding it, wait again if it is lost."""
+    settings = runtime.settings
+    logging.basicConfig(level=settings["log_level"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    scheduler = build_scheduler(runtime)
-    log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+    # Every run of every job would log twice ("Running job", "executed successfully").
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    if not settings["scheduler"]["enabled"]:
+        log.warning("scheduler not started: [scheduler] enabled = false")
+        return
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    keeper = LeaseKeeper(runtime.sessions,
+                         dt.timedelta(seconds=settings["scheduler"]["lease_seconds"]))
+    try:
+        while keeper.wait(stop):
+            _run_while_held(runtime, keeper, stop)
+            if not stop.is_set():
+                log.warning("scheduler paused: lease lost; waiting to take it back")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        keeper.release()
+        log.info("scheduler stopped")
+
+
+def _run_while_held(runtime: Runtime, keeper: LeaseKeeper, stop: threading.Event) -> None:
+    scheduler = build_scheduler(runtime, keeper)
+    keeper.keep(on_lost=lambda: scheduler.running and scheduler.shutdown(wait=False))
+    log.info("scheduler started with %d job(s): %s", len(scheduler.get_jobs()),
+             ", ".join(job.id for job in scheduler.get_jobs()))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        log.info("scheduler stopped")
+        stop.set()
+    finally:
+        keeper.stop_keeping()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -79,18 +80,27 @@ class Hook:
     posts: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
     answers: deque[int] = field(default_factory=deque)
     url: str = ""
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until count posts arrived (True) or timeout seconds passed (False)."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
 
 
-@pytest.fixture
-def hook() -> Iterator[Hook]:
+@contextlib.contextmanager
+def webhook_server() -> Iterator[Hook]:
     """A local HTTP server standing in for a chat bot's webhook."""
     state = Hook()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.posts.append((body, self.headers.get("Authorization")))
-            self.send_response(state.answers.popleft() if state.answers else 200)
+            with state.arrived:
+                state.posts.append((body, self.headers.get("Authorization")))
+                status = state.answers.popleft() if state.answers else 200
+                state.arrived.notify_all()
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -101,10 +111,19 @@ def hook() -> Iterator[Hook]:
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    """The local webhook of one test."""
+    with webhook_server() as state:
+        yield state
 
 
 def runtime_for(tmp_path: Any, smtp: Mailbox | None, hook_url: str,

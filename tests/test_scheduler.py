@@ -1,0 +1,276 @@
+"""The scheduler: the schedule as data, the lease, and two real processes sharing PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from flask import current_app
+from sqlalchemy import func, select
+
+from jobs.lease import LeaseKeeper, acquire, holder_of, release
+from jobs.schedule import JOBS, SERIAL, planned, resolve
+from jobs.scheduler import _call, build_scheduler, run_scheduler
+from service import create_app
+from service.config import ConfigError
+from service.ingest import new_lookup_secret
+from service.models import Alert, AlertDelivery, AlertMessage, Base, Dossier, Procedure, Unit
+from service.models.alerts import DeliveryState
+from service.runtime import Runtime
+from service.status import Channel, LimitUnit, Status
+from tests.conftest import UNIT_CODE, make_settings
+from tests.test_alert_delivery import webhook_server
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
+TTL = dt.timedelta(seconds=60)
+
+
+def test_every_scheduled_job_resolves_to_a_run_function(settings: dict[str, Any]) -> None:
+    for job, _ in planned(settings):
+        function = resolve(job.target)
+        assert callable(function), job.target
+        assert list(inspect.signature(function).parameters)[:2] == ["runtime", "now"]
+    assert {job.name for job in JOBS} >= {"scan", "alerts", "digest"}
+
+
+def test_the_scheduler_plans_each_job_coalesced_once_at_a_time(runtime: Runtime) -> None:
+    scheduler = build_scheduler(runtime)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"ingest:simulator", *(job.name for job in JOBS)}
+    for job in jobs.values():
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 300)
+    assert jobs["scan"].trigger.interval == dt.timedelta(minutes=5)
+    assert jobs["ingest:simulator"].trigger.interval == dt.timedelta(minutes=5)
+    assert isinstance(jobs["digest"].trigger, CronTrigger)
+    assert str(jobs["digest"].trigger.fields[5]) == "7"  # hour
+    assert str(jobs["digest"].trigger.fields[6]) == "30"  # minute
+    assert {job.executor for job in jobs.values() if job.executor == SERIAL} == {SERIAL}
+    assert {name for name, job in jobs.items() if job.executor == SERIAL} == {
+        "scan", "alerts", "digest"}
+
+
+def test_job_timings_come_from_configuration(tmp_path: Any) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 's.db'}", scheduler={"jobs": {
+        "scan": {"every_seconds": 30}, "sync": {"enabled": False},
+        "digest": {"at": "06:45"}}}, alerts={"digest_at": "08:00"})
+    timings = {job.name: timing for job, timing in planned(settings)}
+    assert timings["scan"].every == dt.timedelta(seconds=30)
+    assert timings["digest"].at == dt.time(6, 45)
+    assert "sync" not in timings
+    default = make_settings(f"sqlite:///{tmp_path / 's.db'}", alerts={"digest_at": "08:00"})
+    assert {job.name: t for job, t in planned(default)}["digest"].at == dt.time(8, 0)
+
+
+@pytest.mark.parametrize(("jobs", "key"), [
+    ({"nightly": {"every_minutes": 5}}, "scheduler.jobs.nightly"),
+    ({"scan": {"every_minutes": 5, "at": "07:00"}}, "scheduler.jobs.scan.at"),
+    ({"scan": {"every_seconds": 0}}, "scheduler.jobs.scan.every_seconds"),
+])
+def test_a_bad_schedule_is_refused_naming_the_key(tmp_path: Any, jobs: dict[str, Any],
+                                                  key: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"key '{key}'")):
+        make_settings(f"sqlite:///{tmp_path / 's.db'}", scheduler={"jobs": jobs})
+
+
+def test_a_job_runs_in_an_app_context_with_a_fresh_clock(runtime: Runtime) -> None:
+    app = create_app(runtime.settings)
+    seen: list[tuple[str, dt.datetime]] = []
+
+    def probe(rt: Runtime, now: dt.datetime, word: str) -> None:
+        seen.append((current_app.name + word, now))
+
+    before = runtime.now()
+    _call(runtime, app, None, "probe", probe, word="!")
+    assert seen[0][0] == "service!" and seen[0][1] >= before
+
+
+def test_a_job_is_skipped_when_the_lease_is_not_held(runtime: Runtime) -> None:
+    keeper = LeaseKeeper(runtime.sessions, TTL)
+    calls: list[object] = []
+    _call(runtime, create_app(runtime.settings), keeper, "probe", lambda *a: calls.append(a))
+    assert calls == []
+
+
+def test_the_lease_is_exclusive_until_it_expires(runtime: Runtime) -> None:
+    with runtime.sessions.begin() as s:
+        assert acquire(s, "a", T0, TTL)
+    with runtime.sessions.begin() as s:
+        assert not acquire(s, "b", T0 + TTL / 2, TTL)
+        assert acquire(s, "a", T0 + TTL / 2, TTL)  # renewal pushes the expiry
+    with runtime.sessions.begin() as s:
+        assert not acquire(s, "b", T0 + TTL, TTL)
+        assert acquire(s, "b", T0 + TTL * 2, TTL)  # "a" stopped renewing: taken over
+    with runtime.sessions.begin() as s:
+        assert not acquire(s, "a", T0 + TTL * 2, TTL)
+        release(s, "a")  # not the holder: nothing happens
+        assert holder_of(s).holder == "b"
+        release(s, "b")
+    with runtime.sessions.begin() as s:
+        assert acquire(s, "a", T0 + TTL * 2, TTL)  # released: free at once
+
+
+def test_a_keeper_that_cannot_renew_in_time_stops_holding(runtime: Runtime) -> None:
+    instants = iter([T0, T0 + TTL + dt.timedelta(seconds=1)])
+    keeper = LeaseKeeper(runtime.sessions, TTL, holder="a", clock=lambda: next(instants))
+    assert keeper.try_acquire() is True
+    assert not keeper.held()
+
+
+# Two scheduler processes against PostgreSQL --------------------------------------------------
+
+RECIPIENT = {"roles": ["clerk", "department", "head", "vice_chairman"], "name": "Nhóm Zalo xã",
+             "key": "zalo", "channels": ["webhook"]}
+
+
+def config_file(path: Path, database_url: str, hook_url: str) -> Path:
+    path.write_text(f"""
+database_url = "{database_url}"
+log_level = "INFO"
+[scheduler]
+lease_seconds = 2
+[scheduler.jobs.scan]
+every_seconds = 1
+[scheduler.jobs.alerts]
+every_seconds = 1
+[scheduler.jobs.digest]
+enabled = false
+[scheduler.jobs.sync]
+enabled = false
+[scheduler.jobs.reconcile]
+enabled = false
+[alerts]
+office_hours_only = false
+# One message per alert, so that the posts can be counted.
+digest_threshold = 1000
+[alerts.webhook]
+url = "{hook_url}"
+[[alerts.recipients]]
+key = "{RECIPIENT['key']}"
+name = "{RECIPIENT['name']}"
+roles = {RECIPIENT['roles']!r}
+channels = ["webhook"]
+""".replace("'", '"'), encoding="utf-8")
+    return path
+
+
+class Process:
+    """A scheduler subprocess whose log lines are read as they come, without polling."""
+
+    def __init__(self, config: Path) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("TTHC_")}
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "jobs", "--config", str(config)], cwd=ROOT, env=env,
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stderr is not None
+        for line in self.popen.stderr:
+            self.lines.put(line)
+
+    def expect(self, pattern: str, count: int = 1, timeout: float = 60) -> None:
+        """Block until count log lines matching pattern arrived."""
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=timeout)
+        found = sum(1 for line in self.seen if re.search(pattern, line))
+        while found < count:
+            remaining = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
+            try:
+                line = self.lines.get(timeout=max(remaining, 0.001))
+            except queue.Empty:
+                raise AssertionError(f"no {pattern!r} in: {''.join(self.seen)}") from None
+            self.seen.append(line)
+            found += bool(re.search(pattern, line))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        code = self.popen.wait(timeout=60)
+        self.reader.join(timeout=10)
+        if self.popen.stderr is not None:
+            self.popen.stderr.close()
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return code
+
+
+def add_dossiers(runtime: Runtime, prefix: str, count: int, due_in: dt.timedelta) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with runtime.sessions.begin() as session:
+        unit = session.scalar(select(Unit)) or Unit(code=UNIT_CODE, name="UBND xã Thanh Miện")
+        procedure = session.scalar(select(Procedure)) or Procedure(
+            code="1.004873", name="Cấp Giấy xác nhận tình trạng hôn nhân", domain_name="Hộ tịch",
+            limit_value=3, limit_unit=LimitUnit.WORKING_DAYS)
+        session.add_all([Dossier(
+            code=f"{prefix}{i}", unit=unit, procedure=procedure, applicant_name="Trần Thị Lan",
+            channel=Channel.ONLINE, received_at=now - dt.timedelta(days=3),
+            status=Status.PROCESSING, is_open=True, source="test", source_id=f"{prefix}{i}",
+            fingerprint="", lookup_secret=new_lookup_secret(), updated_at=now,
+            due_at=now + due_in, handler="Công an xã") for i in range(count)])
+
+
+@pytest.fixture
+def pg_runtime(pg_schema_url: str) -> Iterator[Runtime]:
+    runtime = Runtime.from_settings(make_settings(pg_schema_url))
+    Base.metadata.create_all(runtime.engine)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_second_scheduler_takes_over_when_the_first_is_killed_and_nothing_is_sent_twice(
+        pg_runtime: Runtime, pg_schema_url: str, tmp_path: Path) -> None:
+    add_dossiers(pg_runtime, "W1-", 3, due_in=-dt.timedelta(minutes=1))  # overdue already
+    with webhook_server() as hook:
+        config = config_file(tmp_path / "config.toml", pg_schema_url, hook.url)
+        first = Process(config)
+        try:
+            first.expect("scheduler lease acquired")
+            second = Process(config)
+            try:
+                second.expect("scheduler lease held by .*; waiting")
+                first.expect(r"sent single message \d+ on webhook", count=3)
+                # Due while the first may still run, or only after it is gone.
+                add_dossiers(pg_runtime, "W2-", 3, due_in=dt.timedelta(seconds=2))
+                first.stop(signal.SIGKILL)
+                add_dossiers(pg_runtime, "W3-", 3, due_in=-dt.timedelta(minutes=1))
+                second.expect("scheduler lease acquired")
+                assert hook.wait_for(9, timeout=60), "".join(second.seen)
+                assert second.stop() == 0
+            finally:
+                second.stop(signal.SIGKILL)
+        finally:
+            first.stop(signal.SIGKILL)
+        codes = sorted(body["items"][0]["code"] for body, _ in hook.posts)
+    assert codes == sorted(f"W{w}-{i}" for w in (1, 2, 3) for i in range(3))
+    assert any(re.search("sent single message", line) for line in second.seen)
+    with pg_runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Alert)) == 9
+        assert session.scalar(select(func.count()).select_from(AlertMessage)) == 9
+        states = session.execute(select(AlertDelivery.state, AlertDelivery.attempts)).all()
+    assert states == [(DeliveryState.SENT, 1)] * 9
+
+
+def test_a_disabled_scheduler_returns_at_once(tmp_path: Any) -> None:
+    runtime = Runtime.from_settings(make_settings(f"sqlite:///{tmp_path / 's.db'}",
+                                                  scheduler={"enabled": False}))
+    run_scheduler(runtime, threading.Event())
+    with runtime.engine.connect() as conn:
+        assert "scheduler_lease" not in conn.dialect.get_table_names(conn)
+    runtime.engine.dispose()
