@@ -116,13 +116,15 @@ def _lock(session: Session) -> dt.datetime | None:
 def _candidate_ids(session: Session, previous: dt.datetime, now: dt.datetime,
                    recheck: dt.timedelta) -> tuple[set[int], set[int]]:
     """Ids whose class can have changed, and those among them written since the last scan."""
-    changed = set(session.scalars(select(Dossier.id).where(
+    # Core reads (session.connection()): ORM result processing would double the cost.
+    db = session.connection()
+    changed = set(db.scalars(select(Dossier.id).where(
         Dossier.updated_at > previous - recheck,
         or_(Dossier.is_open == true(), Dossier.deadline_class.is_not(None)))))
     timed: set[int] = set()
     if now > previous:
         for column in (Dossier.near_at, Dossier.due_at):
-            timed.update(session.scalars(select(Dossier.id).where(
+            timed.update(db.scalars(select(Dossier.id).where(
                 Dossier.is_open == true(), column > previous, column <= now)))
     return changed | timed, changed
 
@@ -130,14 +132,14 @@ def _candidate_ids(session: Session, previous: dt.datetime, now: dt.datetime,
 def _rows(session: Session, ids: list[int]) -> Iterator[Sequence[Row[Any]]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        yield session.execute(select(*COLUMNS).where(Dossier.id.in_(chunk))).all()
+        yield session.connection().execute(select(*COLUMNS).where(Dossier.id.in_(chunk))).all()
 
 
 def _all_tracked(session: Session) -> Iterator[Sequence[Row[Any]]]:
     """Every open or still-classified dossier, a chunk at a time (only the very first scan)."""
     after = 0
     while True:
-        rows = session.execute(select(*COLUMNS).where(
+        rows = session.connection().execute(select(*COLUMNS).where(
             Dossier.id > after,
             or_(Dossier.is_open == true(), Dossier.deadline_class.is_not(None)))
             .order_by(Dossier.id).limit(CHUNK)).all()
@@ -163,7 +165,7 @@ def _apply(session: Session, rows: Sequence[Row[Any]], now: dt.datetime) -> list
                        row.due_at)
             for row in group if row.id in applied)
     if done:
-        session.execute(DeadlineTransition.__table__.insert(), [
+        session.connection().execute(DeadlineTransition.__table__.insert(), [
             {"dossier_id": t.dossier_id, "at": t.at, "scanned_at": now, "before": t.before,
              "after": t.after, "due_at": t.due_at} for t in done])
     return done
@@ -181,4 +183,4 @@ def _compare_and_set(session: Session, ids: list[int], before: DeadlineClass | N
                else table.c.deadline_class == before)
     statement = (update(table).where(table.c.id.in_(ids), current)
                  .values(deadline_class=after).returning(table.c.id))
-    return list(session.scalars(statement))
+    return list(session.connection().scalars(statement))

@@ -130,7 +130,8 @@ def runtime_for(tmp_path: Any, smtp: Mailbox | None, hook_url: str,
                 **alerts: Any) -> Runtime:
     section = {"recipients": RECIPIENTS, "webhook": {"url": hook_url},
                "email": {"host": "127.0.0.1" if smtp else "", "port": smtp.port if smtp else 25,
-                         "username": "canhbao", "sender": "Theo dõi hồ sơ <tthc@example.vn>"},
+                         "starttls": False, "username": "canhbao",
+                         "sender": "Theo dõi hồ sơ <tthc@example.vn>"},
                **alerts}
     runtime = Runtime.from_settings(make_settings(f"sqlite:///{tmp_path / 'd.db'}",
                                                   alerts=section))
