@@ -212,3 +212,28 @@ def test_an_interrupted_file_resumes_after_the_last_committed_row(catalogued: Ru
 def test_usual_vietnamese_date_forms_are_read(text: Any, expected: dt.datetime) -> None:
     parser = SpreadsheetConnector("s", {"unit_code": UNIT}).parser
     assert parser.instant({"received_at": text}, "received_at") == expected
+
+
+def test_quarantine_commands_list_fix_retry_and_discard(config_file: Path,
+                                                       catalogued: Runtime) -> None:
+    import_cli(config_file, MIXED)
+    runner = CliRunner()
+
+    def quarantine(*args: str) -> Any:
+        return runner.invoke(cli, ["--config", str(config_file), "quarantine", *args],
+                             catch_exceptions=False)
+
+    listed = quarantine("list")
+    assert "5 item(s)" in listed.output and "0912345678" not in listed.output
+    with catalogued.sessions() as session:
+        ids = {q.reason.split(":")[0]: q.id for q in session.scalars(select(QuarantinedRecord))}
+    fixed = quarantine("fix", str(ids["row 6"]), "--set", "Ngày tiếp nhận=02/03/2026 14:00")
+    assert fixed.output.strip() == f"{ids['row 6']}: stored"
+    retried = quarantine("retry", "--all")
+    # Only the duplicate row can be stored as it is: a clerk retrying it takes its values.
+    assert "1 of 4 resolved" in retried.output
+    assert f"{ids['row 8']}: 000.32.26.H26-260302-0001: stored" in retried.output
+    assert quarantine("discard", str(ids["row 9"])).output.strip().endswith("discarded")
+    assert "2 item(s)" in quarantine("list").output
+    refused = quarantine("discard", str(ids["row 9"]))
+    assert refused.exit_code == 1 and "is discarded, not open" in refused.output

@@ -131,3 +131,14 @@ def test_a_body_that_is_not_json_or_a_connector_that_is_not_a_webhook(client: An
     assert post(client, b"{not json").status_code == 400
     assert client.post("/api/v1/ingest/simulator", json=[record(1)],
                        headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
+
+
+def test_webhook_token_command_prints_a_token_and_its_digest() -> None:
+    from click.testing import CliRunner
+
+    from service.cli import cli
+    from service.cli import commands as _commands  # noqa: F401 - registers the sub-commands
+
+    output = CliRunner().invoke(cli, ["webhook-token"]).output.splitlines()
+    token = output[0].rsplit(" ", 1)[1]
+    assert output[1] == f'token_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"'

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +189,11 @@ def _connector_for(runtime: Runtime) -> Any:
             return None
 
     return build
+
+
+@click.command("webhook-token")
+def webhook_token() -> None:
+    """Print a new token for a webhook sender and the digest to put in its connector."""
+    token = secrets.token_urlsafe(32)
+    click.echo(f"token (give it to the sending system, it is not stored): {token}")
+    click.echo(f'token_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"')
