@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from connectors.base import DossierRecord, EventRecord, SupplementRecord
 from connectors.simulator import SimulatorConnector
 from jobs import scan as scan_job
+from service.cli import cli, commands  # noqa: F401 - registers the commands
 from service.dossiers import issue_extension
 from service.ingest import Ingestor
 from service.models import Base, DeadlineTransition, Dossier
@@ -228,4 +230,30 @@ def test_concurrent_scans_record_each_transition_once(pg_schema_url: str) -> Non
             "HAVING count(*) > 1")).all()
     assert duplicates == []
     assert len(transitions(runtime)) == 30 * 3
+    runtime.engine.dispose()
+
+
+def test_scan_command_prints_what_changed_and_dry_run_records_nothing(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'database_url = "{url}"\n[[alerts.recipients]]\nroles = ["clerk"]\n'
+                      'name = "Lê Thị Cúc"\nchannels = ["webhook"]\n', encoding="utf-8")
+    runtime = Runtime.from_settings(make_settings(url))
+    Base.metadata.create_all(runtime.engine)
+    received = runtime.now() - dt.timedelta(days=30)
+    ingest(runtime, runtime.now(), record("000.32.26.H26-260101-0001", received))
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["--config", str(config), "scan", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run, nothing recorded" in dry.output
+    assert "000.32.26.H26-260101-0001  (mới) → Quá hạn" in dry.output
+    assert transitions(runtime) == []
+    done = runner.invoke(cli, ["--config", str(config), "scan"])
+    assert "1 dossier(s) examined, 1 changed class." in done.output
+    # The clerk is told; nobody is configured for the escalation to the vice-chairman.
+    assert ("1 alert(s) raised: Quá hạn: 1; 1 event(s) without a configured recipient."
+            in done.output)
+    again = runner.invoke(cli, ["--config", str(config), "scan"])
+    assert "0 changed class." in again.output and "0 alert(s) raised" in again.output
+    assert len(transitions(runtime)) == 1
     runtime.engine.dispose()

@@ -43,12 +43,7 @@ def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, direct
     escalation are instants derived from due_at; the dossiers whose instant the scan passed
     are read by due_at range. A rerun or a second scanner inserts nothing new.
     """
-    events: set[tuple[int, AlertKind, int]] = set()
-    for move in scan.transitions:
-        if move.after is DeadlineClass.NEAR:
-            events.add((move.dossier_id, AlertKind.NEAR, 1))
-        elif move.after is DeadlineClass.OVERDUE:
-            events.add((move.dossier_id, AlertKind.OVERDUE, 1))
+    events = _transition_events(scan)
     candidates = _milestone_candidates(session, scan, policy)
     facts = _facts(session, candidates | {dossier_id for dossier_id, _, _ in events})
     events |= _milestones(candidates, facts, policy, scan.now)
@@ -63,6 +58,20 @@ def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, direct
         report.unrouted += not found
         rows.extend(_alert_row(dossier_id, kind, level, recipient.key, recipient.name, role,
                                fact.due_at, scan.now, policy) for recipient, role in found)
+    _store(session, rows, directory, channels, report)
+    return report
+
+
+def _transition_events(scan: ScanResult) -> set[tuple[int, AlertKind, int]]:
+    """Near and overdue alerts: one event per move into those classes."""
+    kinds = {DeadlineClass.NEAR: AlertKind.NEAR, DeadlineClass.OVERDUE: AlertKind.OVERDUE}
+    return {(move.dossier_id, kinds[move.after], 1) for move in scan.transitions
+            if move.after in kinds}
+
+
+def _store(session: Session, rows: list[dict[str, Any]], directory: Directory,
+           channels: Collection[str], report: RaiseReport) -> None:
+    """Insert the alerts nobody inserted before, and a delivery per channel for each."""
     created = insert_ignoring_duplicates(session, Alert, rows, returning=(
         Alert.id, Alert.kind, Alert.level, Alert.recipient, Alert.send_after))
     deliveries = []
@@ -76,7 +85,6 @@ def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, direct
     if deliveries:
         session.execute(AlertDelivery.__table__.insert(), deliveries)
     session.flush()
-    return report
 
 
 def _alert_row(dossier_id: int, kind: AlertKind, level: int, key: str, name: str, role: str,
