@@ -11,13 +11,25 @@ import binascii
 import datetime as dt
 import importlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from service.models import Dossier, Procedure, Unit
@@ -176,7 +188,7 @@ def _conditions(params: DossierQuery, now: dt.datetime,
     if params.outcome:
         found.append(Dossier.outcome.in_(params.outcome))
     if params.is_open is not None:
-        found.append(Dossier.is_open.is_(params.is_open))
+        found.append(Dossier.is_open == (true() if params.is_open else false()))
     if params.unit:
         found.append(Dossier.unit_id.in_(select(Unit.id).where(Unit.code == params.unit)))
     if params.domain or params.procedure:
@@ -189,7 +201,7 @@ def _conditions(params: DossierQuery, now: dt.datetime,
         column = Dossier.extension_due_at
         found.append(column.is_not(None) if params.extended else column.is_(None))
     if params.q:
-        found.append(_text_condition(params.q))
+        found.append(_text_condition(params.q, zone))
     return found + _date_conditions(params, zone)
 
 
@@ -217,9 +229,10 @@ def _procedures(params: DossierQuery) -> Select[tuple[int]]:
 
 def class_condition(kind: DeadlineClass, now: dt.datetime) -> ColumnElement[bool]:
     """SQL for "open and in this deadline class at `now`" (paused = waiting for the applicant)."""
+    # "is_open = 1" written as a literal so SQLite can use the partial index of open dossiers.
     if kind is DeadlineClass.PAUSED:
-        return and_(Dossier.is_open.is_(True), Dossier.status.in_(PAUSED))
-    running = and_(Dossier.is_open.is_(True), Dossier.status.not_in(PAUSED))
+        return and_(Dossier.is_open == true(), Dossier.status.in_(PAUSED))
+    running = and_(Dossier.is_open == true(), Dossier.status.not_in(PAUSED))
     if kind is DeadlineClass.OVERDUE:
         return and_(running, Dossier.due_at < now)
     if kind is DeadlineClass.NEAR:
@@ -228,12 +241,33 @@ def class_condition(kind: DeadlineClass, now: dt.datetime) -> ColumnElement[bool
                 or_(Dossier.near_at.is_(None), Dossier.near_at > now))
 
 
-def _text_condition(text: str) -> ColumnElement[bool]:
-    """A code when the text holds a digit (clerks type its tail), otherwise the applicant."""
+# A dossier code ends with the receipt date and the day's number: -YYMMDD-NNNN (rules.md §9).
+CODE_TAIL = re.compile(r"(\d{6})-\d{1,7}$")
+FULL_CODE = re.compile(r"^[0-9A-Za-z.]+-\d{6}-\d{1,7}$")
+
+
+def _text_condition(text: str, zone: ZoneInfo) -> ColumnElement[bool]:
+    """A code when the text holds a digit, otherwise the applicant's name.
+
+    A whole code is looked up exactly; a tail such as 260302-0042 also narrows the receipt
+    date to around the day it names, so neither needs a scan of every dossier.
+    """
+    if FULL_CODE.match(text):
+        return Dossier.code.in_(sorted({text, text.upper()}))
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if any(ch.isdigit() for ch in text):
-        return Dossier.code.ilike(pattern, escape="\\")
-    return Dossier.applicant_name.ilike(pattern, escape="\\")
+    if not any(ch.isdigit() for ch in text):
+        return Dossier.applicant_name.ilike(pattern, escape="\\")
+    matched = Dossier.code.ilike(pattern, escape="\\")
+    tail = CODE_TAIL.search(text)
+    try:
+        day = dt.datetime.strptime(tail.group(1), "%y%m%d").date() if tail else None
+    except ValueError:
+        day = None
+    if day is None:
+        return matched
+    # Codes are given at receipt; a few days either side allow for time zones and late entry.
+    return and_(matched, Dossier.received_at >= _midnight(day - dt.timedelta(days=3), zone),
+                Dossier.received_at < _midnight(day + dt.timedelta(days=4), zone))
 
 
 def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, UTCDateTime
@@ -25,6 +25,13 @@ class Dossier(Base):
         Index("ix_dossier_open_near", "is_open", "near_at"),
         Index("ix_dossier_unit_received", "unit_id", "received_at"),
         Index("ix_dossier_unit_finished", "unit_id", "finished_at"),
+        # Web app (issue 7): the newest-first list of every unit, the open dossiers the
+        # dashboard counts (small, covering, so no table lookups), and the on-time chart.
+        Index("ix_dossier_received_at", "received_at"),
+        Index("ix_dossier_open_cover", "is_open", "due_at", "near_at", "status",
+              "procedure_id", "handler", "unit_id", "extension_due_at",
+              sqlite_where=text("is_open = 1"), postgresql_where=text("is_open")),
+        Index("ix_dossier_finished_outcome", "finished_at", "outcome", "unit_id", "handler"),
         UniqueConstraint("source", "source_id", name="uq_dossier_source_source_id"),
     )
 

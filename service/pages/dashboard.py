@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+import time
 
+from flask import current_app, render_template
+
+from service.filters import Scope
 from service.pages import charts, neighbours
 from service.pages.access import current_user, login_required, page_blueprint, scope_of
-from service.reports.dashboard import CLASSES, apology_window, dashboard
+from service.reports.dashboard import CLASSES, MonthRate, apology_window, dashboard
 from service.reports.reminders import upcoming
 from service.status import DeadlineClass
 from service.web import db, runtime
 
 bp = page_blueprint("dashboard", __name__)
+# Closed months' on-time counts change only when late data arrives; recount after this long.
+MONTH_CACHE_SECONDS = 600
+
+
+class MonthCache:
+    """On-time counts of closed months per scope, kept a few minutes in this process."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[Scope, dt.date], tuple[MonthRate, float]] = {}
+
+    def known(self, scope: Scope) -> dict[dt.date, MonthRate]:
+        """The months of this scope still fresh."""
+        clock = time.monotonic()
+        return {month: rate for (owner, month), (rate, until) in list(self._items.items())
+                if owner == scope and until > clock}
+
+    def keep(self, scope: Scope, rates: list[MonthRate]) -> None:
+        """Remember closed months' counts; drop what has expired."""
+        clock = time.monotonic()
+        for key in [k for k, (_, until) in self._items.items() if until <= clock]:
+            self._items.pop(key, None)
+        for rate in rates:
+            self._items.setdefault((scope, rate.month), (rate, clock + MONTH_CACHE_SECONDS))
+
+
 CLASS_CSS = {DeadlineClass.WITHIN: "within", DeadlineClass.NEAR: "near",
              DeadlineClass.OVERDUE: "overdue", DeadlineClass.PAUSED: "paused"}
 
@@ -23,7 +52,9 @@ def index():  # type: ignore[no-untyped-def]
     rt = runtime()
     now = rt.now()
     scope = scope_of(current_user())
-    data = dashboard(db(), now, rt.calendar, scope)
+    cache = current_app.extensions.setdefault("tthc_month_cache", MonthCache())
+    data = dashboard(db(), now, rt.calendar, scope, cache.known(scope))
+    cache.keep(scope, data.months[:-1])
     data.cards.sync_failures = neighbours.sync_failures(db(), scope)
     months = [f"{m.month:%m/%y}" for m in data.months]
     rate_chart = charts.column_chart(months, [m.rate for m in data.months],
