@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
@@ -27,6 +30,35 @@ STATIC_HEADERS = {
 
 # One limiter for the app; routes add their own limits, nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+log = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=64)
+def parse_limits(text: str) -> tuple[RateLimitItem, ...]:
+    """'10 per minute;60 per hour' as limit items (parsed once per distinct text)."""
+    return tuple(parse_many(text))
+
+
+def hit_limits(text: str, *key: str) -> bool:
+    """Count one request against each limit for `key`; False once any of them is exceeded.
+
+    A direct use of the limiter's storage for hot routes, where @limiter.limit's per-request
+    bookkeeping costs more than the route itself (see bench/lookup.py).
+    """
+    try:
+        return all([limiter.limiter.hit(item, *key) for item in parse_limits(text)])
+    except Exception:  # noqa: BLE001 - like RATELIMIT_SWALLOW_ERRORS: a dead store fails open
+        log.warning("rate-limit storage unreachable; %s not counted", key[0])
+        return True
+
+
+def within_limits(text: str, *key: str) -> bool:
+    """Whether one more request for `key` would stay within every limit (counts nothing)."""
+    try:
+        return all(limiter.limiter.test(item, *key) for item in parse_limits(text))
+    except Exception:  # noqa: BLE001 - see hit_limits
+        log.warning("rate-limit storage unreachable; %s not checked", key[0])
+        return True
 
 
 def init_security(app: Flask) -> None:
@@ -46,7 +78,9 @@ def init_security(app: Flask) -> None:
         # If Redis goes away the site keeps answering, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # X-RateLimit-* headers cost a storage read per limit on every answer; the 429 page
+        # and JSON message say what happened.
+        RATELIMIT_HEADERS_ENABLED=False,
     )
     limiter.init_app(app)
     init_csrf(app)

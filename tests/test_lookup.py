@@ -50,7 +50,7 @@ def post_lookup(client: Any, code: str, factor: str) -> Any:
 
 def test_right_code_and_phone_digits_show_the_progress(session: Session, dossier: Dossier
                                                        ) -> None:
-    result = lookup.lookup(session, dossier.code, "5678", NOW)
+    result = lookup.lookup(session.connection(), dossier.code, "5678", NOW)
     assert result is not None
     assert result.applicant == "Nguyễn V. B."
     assert result.status_text == "Hồ sơ đang được xử lý tại Công chức Tư pháp - Hộ tịch."
@@ -60,7 +60,7 @@ def test_right_code_and_phone_digits_show_the_progress(session: Session, dossier
 
 def test_lookup_secret_works_in_any_case_and_spacing(session: Session, dossier: Dossier) -> None:
     spaced = " ".join(dossier.lookup_secret.lower())
-    assert lookup.lookup(session, dossier.code.lower(), spaced, NOW) is not None
+    assert lookup.lookup(session.connection(), dossier.code.lower(), spaced, NOW) is not None
 
 
 @pytest.mark.parametrize("code_ok, factor", [(False, "5678"), (True, "5679"), (True, ""),
@@ -68,7 +68,7 @@ def test_lookup_secret_works_in_any_case_and_spacing(session: Session, dossier: 
 def test_wrong_code_or_factor_returns_nothing(session: Session, dossier: Dossier, code_ok: bool,
                                               factor: str) -> None:
     code = dossier.code if code_ok else dossier.code + "9"
-    assert lookup.lookup(session, code, factor, NOW) is None
+    assert lookup.lookup(session.connection(), code, factor, NOW) is None
 
 
 def test_wrong_code_and_wrong_factor_do_the_same_database_work(runtime: Runtime,
@@ -81,10 +81,10 @@ def test_wrong_code_and_wrong_factor_do_the_same_database_work(runtime: Runtime,
 
     event.listen(runtime.engine, "before_cursor_execute", record)
     try:
-        lookup.lookup(session, "000.00.00.X00-000000-0000", "5678", NOW)
+        lookup.lookup(session.connection(), "000.00.00.X00-000000-0000", "5678", NOW)
         wrong_code = list(statements)
         statements.clear()
-        lookup.lookup(session, dossier.code, "0000", NOW)
+        lookup.lookup(session.connection(), dossier.code, "0000", NOW)
         wrong_factor = list(statements)
     finally:
         event.remove(runtime.engine, "before_cursor_execute", record)
@@ -96,7 +96,7 @@ def test_extension_shows_both_dates_and_the_apology(session: Session,
                                                     ) -> None:
     row = make_dossier(source_due_at=local(2026, 3, 5, 16), extension_due_at=local(2026, 3, 9, 16),
                        due_at=local(2026, 3, 9, 16))
-    result = lookup.lookup(session, row.code, row.lookup_secret, NOW)
+    result = lookup.lookup(session.connection(), row.code, row.lookup_secret, NOW)
     assert result is not None
     assert result.original_due_at == local(2026, 3, 5, 16)
     assert result.due_at == local(2026, 3, 9, 16)
@@ -113,7 +113,7 @@ def test_extension_shows_both_dates_and_the_apology(session: Session,
 def test_late_flag(session: Session, make_dossier: Callable[..., Dossier], status: Status,
                    outcome: Outcome | None, due: Any, late: bool) -> None:
     row = make_dossier(status=status, outcome=outcome, due_at=due, is_open=status.is_open)
-    result = lookup.lookup(session, row.code, "5678", NOW)
+    result = lookup.lookup(session.connection(), row.code, "5678", NOW)
     assert result is not None and result.is_late is late
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -197,3 +199,28 @@ def test_metrics_report_ingest_runs_dossiers_and_sync_lag(client: Any, session: 
     assert 'tthc_http_requests_total{endpoint="home.healthz",method="GET",status="200"}' in text
     lag = re.search(r"^tthc_portal_sync_lag_seconds (\S+)$", text, re.M)
     assert lag is not None and float(lag.group(1)) > 0, "the new dossier waits for the portal"
+
+
+def redis_url() -> str:
+    pytest.importorskip("redis", reason="the redis client is in the [redis] extra")
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/15"
+
+
+def test_limits_kept_in_redis_survive_a_new_worker(tmp_path: Any) -> None:
+    overrides = {"web": {"ratelimit_storage": redis_url()},
+                 "lookup": {"rate_limit": "2 per minute"}}
+    # A fresh address per run: counters in the shared Redis must not carry over between runs.
+    address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    for app in app_with(tmp_path, **overrides):
+        client = app.test_client()
+        first = [client.get("/api/v1/lookup/A-1?factor=1234", environ_base={
+            "REMOTE_ADDR": address}).status_code for _ in range(2)]
+        assert first == [404, 404]
+    for app in app_with(tmp_path, **overrides):  # another process would start empty in memory
+        third = app.test_client().get("/api/v1/lookup/A-1?factor=1234",
+                                      environ_base={"REMOTE_ADDR": address})
+        assert third.status_code == 429

@@ -9,10 +9,12 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 from service import lookup as domain
 from service.pages.access import protect_forms
-from service.security import limiter
+from service.security import hit_limits, within_limits
 from service.web import db, runtime
 
 bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
@@ -32,25 +34,24 @@ def lookup_options() -> dict[str, Any]:
     return current_app.config["TTHC"]["lookup"]
 
 
-def client_limit() -> str:
-    """Lookups allowed per client address."""
-    return lookup_options()["rate_limit"]
+def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
+    """Look a dossier up within the [lookup] limits; raise 429 past them.
 
-
-def code_limit() -> str:
-    """Failed lookups allowed per dossier code, from any address."""
-    return lookup_options()["code_rate_limit"]
-
-
-def code_key() -> str:
-    """Rate-limit key: the dossier code asked for, however it is spelled."""
-    code = request.form.get("code") or (request.view_args or {}).get("code") or ""
-    return "lookup-code:" + domain.normalise_code(code)[:64]
-
-
-def failed(response: Response) -> bool:
-    """Only failed lookups count against a code, so a citizen can check their own freely."""
-    return response.status_code == 404
+    Every request counts against the client address; only failures count against the code,
+    so a citizen can check their own dossier freely while a guesser is stopped whatever
+    addresses they spread over. A code past its limit is refused even with the right factor.
+    """
+    options = lookup_options()
+    code_key = domain.normalise_code(code)[:64]
+    if not hit_limits(options["rate_limit"], "lookup-client", get_remote_address()):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    if not within_limits(options["code_rate_limit"], "lookup-code", code_key):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    with runtime().engine.connect() as conn:
+        found = domain.lookup(conn, code, factor, runtime().now())
+    if found is None:
+        hit_limits(options["code_rate_limit"], "lookup-code", code_key)
+    return found
 
 
 def render_form(status: int = 200, **context: object) -> tuple[str, int]:
@@ -82,24 +83,23 @@ def form() -> tuple[str, int]:
 
 
 @bp.post("")
-@limiter.limit(client_limit, error_message=TOO_MANY)
-@limiter.limit(code_limit, key_func=code_key, deduct_when=failed, error_message=TOO_MANY)
 def result() -> tuple[str, int]:
     """Look the dossier up and show its progress, or the same message for any mismatch."""
     code = request.form.get("code", "")[:64]
     factor = request.form.get("factor", "")[:32]
-    found = domain.lookup(db(), code, factor, runtime().now())
+    found = guarded_lookup(code, factor)
     if found is None:
         return render_form(404, code=code, error=NOT_FOUND)
     return render_form(result=found, code=code, factor=factor)
 
 
 @bp.post("/danh-gia")
-@limiter.limit(client_limit, error_message=TOO_MANY)
 def rate() -> tuple[str, int]:
     """Record the citizen's rating of the dossier they just looked up."""
     if not lookup_options()["ratings"]:
         abort(404)
+    if not hit_limits(lookup_options()["rate_limit"], "lookup-client", get_remote_address()):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
     code = request.form.get("code", "")[:64]
     score = request.form.get("score", type=int)
     if score is None or not 1 <= score <= 5:

@@ -11,9 +11,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from service import lookup as domain
-from service.pages.lookup import TOO_MANY, client_limit, code_key, code_limit, failed
-from service.security import limiter
-from service.web import db, runtime
+from service.pages.lookup import guarded_lookup
 
 blp = Blueprint("lookup-api", __name__, url_prefix="/api/v1/lookup",
                 description="Citizen lookup by dossier code and a second factor (public).")
@@ -73,18 +71,13 @@ def as_json(result: domain.LookupResult) -> dict[str, Any]:
 class Lookup(MethodView):
     """A citizen's dossier."""
 
-    decorators = [
-        limiter.limit(client_limit, error_message=TOO_MANY),
-        limiter.limit(code_limit, key_func=code_key, deduct_when=failed, error_message=TOO_MANY),
-    ]
-
-    @blp.arguments(LookupArgs, location="query")
+    @blp.arguments(LookupArgs(), location="query")  # an instance: built once, not per call
     @blp.response(200, LookupSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="Wrong code or wrong factor")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Too many lookups")
     def get(self, args: dict[str, Any], code: str) -> Any:
         """Look up a dossier by its code and the second factor."""
-        found = domain.lookup(db(), code, args["factor"], runtime().now())
+        found = guarded_lookup(code, args["factor"])
         if found is None:
             abort(404, message=NOT_FOUND)
         return as_json(found)
