@@ -17,7 +17,7 @@ from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.channels import Channel, DeliveryError
-from service.alerts.digest import create_digests, make_item, open_items
+from service.alerts.digest import create_digests, first_digest_run, make_item, open_items
 from service.alerts.messages import Rendered, render
 from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory, Recipient
@@ -65,7 +65,9 @@ def deliver(factory: sessionmaker[Session], channels: Mapping[str, Channel],
     report = DeliveryReport()
     with factory.begin() as session:
         day = policy.digest_due(now)
-        if day is not None:
+        # Digests are prepared once a day, by the first run after digest time; a recipient
+        # who passes the threshold later that day gets combined messages instead.
+        if day is not None and first_digest_run(session, now, day, policy):
             report.digests_created = create_digests(session, now, day, policy, directory,
                                                     channels)
         work = _prepare(session, channels, policy, directory, now, holder, limit, report)

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, select, true
+from sqlalchemy import Row, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from service.alerts.messages import Item
 from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory
-from service.models import Alert, AlertDigest, Dossier, Procedure
+from service.models import Alert, AlertDigest, Dossier, Procedure, ScanState
 from service.models.alerts import AlertKind, DeliveryState
 from service.models.scheduling import insert_ignoring_duplicates
 from service.status import DeadlineClass
@@ -71,6 +71,22 @@ def open_items(session: Session, now: dt.datetime, policy: AlertPolicy,
             mine[row.id] = item
     return {key: sorted(items.values(), key=lambda i: (i.due_at, i.code))
             for key, items in best.items()}
+
+
+DIGEST_STATE = "digest"
+
+
+def first_digest_run(session: Session, now: dt.datetime, day: dt.date,
+                     policy: AlertPolicy) -> bool:
+    """Claim the preparation of day's digests: True for the first caller of the day only."""
+    insert_ignoring_duplicates(session, ScanState, [{"name": DIGEST_STATE, "runs": 0}])
+    start = policy.calendar.at(day, dt.time(0))
+    claimed = session.execute(
+        update(ScanState).where(ScanState.name == DIGEST_STATE, or_(
+            ScanState.scanned_through.is_(None), ScanState.scanned_through < start))
+        .values(scanned_through=now, runs=ScanState.runs + 1).returning(ScanState.name)
+        .execution_options(synchronize_session=False))
+    return claimed.first() is not None
 
 
 def create_digests(session: Session, now: dt.datetime, day: dt.date, policy: AlertPolicy,
