@@ -1,0 +1,68 @@
+"""Bulk writes of a batch: dossier updates grouped by columns, and the history merge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.base import DossierRecord
+from service.models import Dossier, StatusEvent, SupplementRound
+
+DOSSIER = Dossier.__table__
+
+
+def updates_by_columns(updates: list[dict[str, Any]]) -> Iterator[tuple[Any, list[dict]]]:
+    """One UPDATE ... WHERE id = :row_id per set of columns, with its rows as executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        groups.setdefault(tuple(sorted(k for k in values if k != "id")), []).append(values)
+    for columns, rows in groups.items():
+        statement = (update(DOSSIER).where(DOSSIER.c.id == bindparam("row_id"))
+                     .values({name: bindparam(name) for name in columns}))
+        yield statement, [{**row, "row_id": row["id"]} for row in rows]
+
+
+def merge_history(session: Session, merges: list[tuple[int, DossierRecord]]) -> None:
+    """Add history lines and supplement rounds not yet stored; never change old lines."""
+    merges = [(id_, r) for id_, r in merges if r.events or r.supplements]
+    if not merges:
+        return
+    ids = [dossier_id for dossier_id, _ in merges]
+    known = {tuple(row) for row in session.execute(
+        select(StatusEvent.dossier_id, StatusEvent.at, StatusEvent.status)
+        .where(StatusEvent.dossier_id.in_(ids)))}
+    rounds = {(r.dossier_id, r.requested_at): r for r in session.scalars(
+        select(SupplementRound).where(SupplementRound.dossier_id.in_(ids)))}
+    new_events, new_rounds = [], []
+    for dossier_id, record in merges:
+        for event in record.events:
+            key = (dossier_id, event.at.astimezone(dt.UTC), event.status)
+            if key not in known:
+                known.add(key)
+                new_events.append({"dossier_id": dossier_id, "at": event.at,
+                                   "status": event.status, "actor": event.actor,
+                                   "department": event.department, "note": event.note})
+        for item in record.supplements:
+            key = (dossier_id, item.requested_at.astimezone(dt.UTC))
+            stored = rounds.get(key)
+            if key not in rounds:
+                new_rounds.append({"dossier_id": dossier_id, "requested_at": item.requested_at,
+                                   "completed_at": item.completed_at, "note": item.note})
+                rounds[key] = None
+            elif stored is not None and stored.completed_at is None and item.completed_at:
+                stored.completed_at = item.completed_at
+    if new_events:
+        session.execute(insert(StatusEvent.__table__), new_events)
+    if new_rounds:
+        session.execute(insert(SupplementRound.__table__), new_rounds)
+    session.flush()
+
+
+def db_reason(exc: IntegrityError | DataError) -> str:
+    """The driver's first line only: SQLAlchemy's text would echo the row's personal data."""
+    return str(exc.orig).strip().splitlines()[0][:300]

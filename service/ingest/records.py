@@ -1,0 +1,140 @@
+"""Canonical records before they are stored: checks, fingerprints, ordering, counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from connectors.base import DossierRecord, SupplementRecord
+from service.models import Procedure
+from service.status import Channel, Status
+
+NATIONAL_CODE = re.compile(r"^\d\.\d{6}")
+LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# Column widths of the dossier row; a longer value is a rejected record, not a failed batch.
+MAX_LENGTHS = {
+    "code": 64, "source_id": 128, "applicant_name": 255, "applicant_id_no": 32,
+    "applicant_phone": 32, "applicant_email": 255, "handler": 255, "received_by": 255,
+    "source_status": 64, "source_sub_status": 64, "unit_code": 64, "procedure_code": 64,
+}
+INSTANT_FIELDS = ("received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
+                  "stopped_at", "source_modified_at")
+
+
+class RecordError(ValueError):
+    """A record that cannot be stored; the reason is shown to clerks in quarantine."""
+
+
+@dataclass
+class IngestStats:
+    """Counts of one batch or one run."""
+
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def add(self, other: IngestStats) -> None:
+        """Accumulate another batch's counts."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+
+@dataclass
+class Catalogue:
+    """Units and procedures by code, shared by the batches of one run to spare a query each."""
+
+    units: dict[str, int] = field(default_factory=dict)
+    procedures: dict[str, Procedure] = field(default_factory=dict)
+    loaded: bool = False
+
+
+def national_code(code: str) -> str:
+    """Strip a province suffix: 1.001193.000.00.00.H26 -> 1.001193."""
+    match = NATIONAL_CODE.match(code.strip())
+    return match.group(0) if match else code.strip()
+
+
+def fingerprint(record: DossierRecord) -> str:
+    """Return a stable digest of everything a record says."""
+    return hashlib.blake2b(repr(record).encode(), digest_size=16).hexdigest()
+
+
+def new_lookup_secret() -> str:
+    """Draw the secret printed on the receipt for the citizen lookup."""
+    return "".join(secrets.choice(LOOKUP_ALPHABET) for _ in range(8))
+
+
+def check_record(record: DossierRecord) -> None:
+    """Raise RecordError when a record's values cannot go into a dossier row."""
+    if not isinstance(record.code, str) or not record.code.strip():
+        raise RecordError("the record has no dossier code")
+    if not isinstance(record.status, Status):
+        raise RecordError(f"status {record.status!r} is not a portal status")
+    if not isinstance(record.channel, Channel):
+        raise RecordError(f"channel {record.channel!r} is not a channel")
+    if not isinstance(record.applicant_name, str) or not record.applicant_name.strip():
+        raise RecordError("the record has no applicant name")
+    for name in INSTANT_FIELDS:
+        value = getattr(record, name)
+        if value is None and name != "received_at":
+            continue
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise RecordError(f"{name} must be a date and time with its time zone")
+    for name, limit in MAX_LENGTHS.items():
+        value = getattr(record, name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            raise RecordError(f"{name} must be text of at most {limit} characters")
+    for event in record.events:
+        if not isinstance(event.status, Status) or event.at.tzinfo is None:
+            raise RecordError(f"history line at {event.at} has a bad status or instant")
+
+
+def latest_by_code(records: Sequence[DossierRecord],
+                    reject: Callable[[DossierRecord, str], None]) -> dict[str, DossierRecord]:
+    """Keep the newest record of each code in the batch; codeless records are rejected."""
+    latest: dict[str, DossierRecord] = {}
+    for record in records:
+        if not isinstance(record.code, str) or not record.code.strip():
+            reject(record, "the record has no dossier code")
+            continue
+        kept = latest.get(record.code)
+        if kept is None or newer(record, kept):
+            latest[record.code] = record
+    return latest
+
+
+def merge_rounds(stored: Sequence[SupplementRecord], given: Sequence[SupplementRecord]
+                  ) -> tuple[SupplementRecord, ...]:
+    """Stored rounds completed by what the record says; a source may report only the latest."""
+    by_start = {item.requested_at: item for item in stored}
+    for item in given:
+        kept = by_start.get(item.requested_at)
+        if kept is None or (kept.completed_at is None and item.completed_at is not None):
+            by_start[item.requested_at] = item
+    return tuple(sorted(by_start.values(), key=lambda item: item.requested_at))
+
+
+def newer(record: DossierRecord, other: DossierRecord) -> bool:
+    if record.source_modified_at is None or other.source_modified_at is None:
+        return True
+    return record.source_modified_at >= other.source_modified_at
+
+
+def stale(record: DossierRecord, row: Any) -> bool:
+    """True when the stored state is newer than the record (an out-of-order delivery)."""
+    return (record.source_modified_at is not None and row.source_modified_at is not None
+            and record.source_modified_at < row.source_modified_at)
+
+
+def payload_summary(record: DossierRecord) -> dict[str, Any]:
+    """The record as JSON-safe data for quarantine, without the applicant's personal data."""
+    keep = ("code", "unit_code", "procedure_code", "procedure_name", "domain_name", "status",
+            "received_at", "source_id", "source_modified_at")
+    return {key: str(getattr(record, key)) for key in keep}
