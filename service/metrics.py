@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from service.models import ConnectorRun, Dossier
+from service.models import Alert, AlertDelivery, ConnectorRun, Dossier
 from service.portal.overview import sync_overview
 from service.resources.auth import current_token
 
@@ -50,6 +50,7 @@ class DatabaseCollector(Collector):
             now = self.clock()
             yield from connector_runs(session, now)
             yield open_dossiers(session)
+            yield from alerts(session)
             yield from portal_sync(session, now, self.zone)
 
 
@@ -87,6 +88,23 @@ def open_dossiers(session: Session) -> Metric:
     for deadline_class, count in rows:
         gauge.add_metric([deadline_class.value if deadline_class else "unknown"], count)
     return gauge
+
+
+def alerts(session: Session) -> Iterator[Metric]:
+    """Alerts raised by kind and level, and their deliveries by channel and state."""
+    raised = GaugeMetricFamily("tthc_alerts", "Alerts raised, by kind and level",
+                               labels=["kind", "level"])
+    for kind, level, count in session.execute(
+            select(Alert.kind, Alert.level, func.count()).group_by(Alert.kind, Alert.level)):
+        raised.add_metric([kind.value, str(level)], count)
+    yield raised
+    deliveries = GaugeMetricFamily("tthc_alert_deliveries", "Alert deliveries by state",
+                                   labels=["channel", "state"])
+    for channel, state, count in session.execute(
+            select(AlertDelivery.channel, AlertDelivery.state, func.count())
+            .group_by(AlertDelivery.channel, AlertDelivery.state)):
+        deliveries.add_metric([channel, state.value], count)
+    yield deliveries
 
 
 def portal_sync(session: Session, now: dt.datetime, zone: ZoneInfo) -> Iterator[Metric]:

@@ -22,6 +22,7 @@ BLUEPRINT_MODULES: list[str] = [
     "service.resources.units",
     "service.resources.dossiers",
     "service.resources.runs",
+    "service.resources.alerts",
     "service.resources.lookup",
     "service.resources.reports",
     "service.resources.sync",

@@ -34,7 +34,7 @@ class LabelOf(fields.Function):
 
     def __init__(self, attribute: str, **kwargs: Any) -> None:
         def label(obj: Any) -> str | None:
-            value = getattr(obj, attribute)
+            value = obj.get(attribute) if isinstance(obj, dict) else getattr(obj, attribute)
             return None if value is None else value.label
 
         super().__init__(label, **kwargs)
