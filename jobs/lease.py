@@ -95,10 +95,11 @@ class LeaseKeeper:
         """Block until the lease is ours (True) or stop is set (False)."""
         announced = False
         while not stop.is_set():
-            if self.try_acquire():
+            won = self.try_acquire()
+            if won:
                 log.info("scheduler lease acquired by %s", self.holder)
                 return True
-            if not announced:
+            if won is False and not announced:
                 with self.sessions() as session:
                     row = holder_of(session)
                 log.info("scheduler lease held by %s; waiting",
