@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, request
@@ -61,6 +62,24 @@ def within_limits(text: str, *key: str) -> bool:
         return True
 
 
+# Query values that are secrets or personal data, and bearer tokens, wherever a log line holds them.
+SECRET_RE = re.compile(r"(?i)((?:factor|token|password)=)[^&\s\"']+|(tthc_)[A-Za-z0-9_\-]{8,}")
+# Access logs of the servers this app runs under; their lines carry the query string.
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "waitress")
+
+
+class RedactSecrets(logging.Filter):
+    """Blank the lookup factor, passwords and API tokens out of log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message in place; never drop it."""
+        message = record.getMessage()
+        redacted = SECRET_RE.sub(lambda m: (m.group(1) or m.group(2)) + "…", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def init_security(app: Flask) -> None:
     """Apply the [security] configuration: proxies, limits, cookies, headers and the limiter."""
     settings = app.config["TTHC"]
@@ -84,6 +103,10 @@ def init_security(app: Flask) -> None:
     )
     limiter.init_app(app)
     init_csrf(app)
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
     hsts = f"max-age={options['hsts_max_age']}; includeSubDomains" if options["hsts"] else None
 
     @app.after_request

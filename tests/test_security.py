@@ -224,3 +224,16 @@ def test_limits_kept_in_redis_survive_a_new_worker(tmp_path: Any) -> None:
         third = app.test_client().get("/api/v1/lookup/A-1?factor=1234",
                                       environ_base={"REMOTE_ADDR": address})
         assert third.status_code == 429
+
+
+def test_access_logs_never_hold_the_factor_or_a_token(app: Any,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("werkzeug").info('127.0.0.1 "%s" 404', "GET /api/v1/lookup/X-1"
+                                           "?factor=5678 HTTP/1.1")
+        logging.getLogger("gunicorn.access").info("Authorization: Bearer tthc_%s", "a" * 43)
+    text = caplog.text
+    assert "5678" not in text and "a" * 43 not in text
+    assert "factor=…" in text and "tthc_…" in text
