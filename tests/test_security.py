@@ -237,3 +237,15 @@ def test_access_logs_never_hold_the_factor_or_a_token(app: Any,
     text = caplog.text
     assert "5678" not in text and "a" * 43 not in text
     assert "factor=…" in text and "tthc_…" in text
+
+
+def test_lookup_still_answers_when_the_limit_store_is_down(tmp_path: Any,
+                                                           caplog: pytest.LogCaptureFixture
+                                                           ) -> None:
+    pytest.importorskip("redis", reason="the redis client is in the [redis] extra")
+    # Nothing listens on port 1: every storage call fails at once.
+    overrides = {"web": {"ratelimit_storage": "redis://127.0.0.1:1/0"}}
+    for app in app_with(tmp_path, **overrides):
+        answer = app.test_client().get("/api/v1/lookup/A-1?factor=1234")
+        assert answer.status_code == 404
+    assert "rate-limit storage unreachable" in caplog.text
