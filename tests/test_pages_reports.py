@@ -76,6 +76,6 @@ def test_assessment_and_handling_pages(signed_in: Any) -> None:
 
 def test_dashboard_shows_cards_and_svg_charts(signed_in: Any) -> None:
     page = signed_in.get("/tong-quan").get_data(as_text=True)
-    assert page.count('<svg class="chart"') == 3
+    assert page.count("<svg class=\"chart ") == 3
     assert "Quá hạn" in page and "Phải gửi phiếu xin lỗi hôm nay" in page
     assert "<script" not in page and " style=" not in page

@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask
 
+from service.deadlines.explanation import format_duration
 from service.models import Dossier
 from service.pages import (
     access,
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
     app.add_template_global(access.mask_number)
     app.add_template_global(deadline_badge)
     app.add_template_global(action_label)
+    app.add_template_global(format_duration, "duration")
     app.add_template_global(neighbours.payload_json)
 
 

@@ -56,12 +56,14 @@ def index():  # type: ignore[no-untyped-def]
     data = dashboard(db(), now, rt.calendar, scope, cache.known(scope))
     cache.keep(scope, data.months[:-1])
     data.cards.sync_failures = neighbours.sync_failures(db(), scope)
-    months = [f"{m.month:%m/%y}" for m in data.months]
+    months = [f"{m.month:%m}" + (f"\n{m.month.year}" if i == 0 or m.month.month == 1 else "")
+              for i, m in enumerate(data.months)]
     rate_chart = charts.column_chart(months, [m.rate for m in data.months],
                                      "Tỷ lệ hồ sơ giải quyết đúng hạn theo tháng (%)")
+    series = [(c.label, CLASS_CSS[c]) for c in CLASSES]
     domain_chart = charts.stacked_bars(
         [(name, [counts[c] for c in CLASSES]) for name, counts in data.open_by_domain.items()],
-        [(c.label, CLASS_CSS[c]) for c in CLASSES], "Hồ sơ đang giải quyết theo lĩnh vực")
+        series, "Hồ sơ đang giải quyết theo lĩnh vực") + charts.legend(series)
     handler_chart = charts.stacked_bars(
         [(name, [count]) for name, count in data.overdue_by_handler],
         [("Quá hạn", "overdue")], "Hồ sơ quá hạn theo cơ quan xử lý")

@@ -1,0 +1,182 @@
+"""The clerks' web app in headless Chromium: sign in, filter, open, extend, download Biểu 06."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from service import create_app
+from service.models import Base, Dossier, Procedure, StatusEvent, Unit
+from service.runtime import Runtime
+from service.status import Channel, LimitUnit, Outcome, Status
+from service.users import create_user
+from tests.conftest import UNIT_CODE, local, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path("test-artifacts")
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 900}
+NOW = local(2026, 3, 10, 9)
+PASSWORD = "mật-khẩu-đủ-dài"
+HANDLERS = ("Công an xã", "Văn phòng UBND xã", "Tư pháp - Hộ tịch")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium package"),
+]
+
+
+def seed(session: Session) -> None:
+    """Two lĩnh vực, three handling bodies, open, overdue, paused and finished dossiers."""
+    unit = Unit(code=UNIT_CODE, name="UBND xã Thanh Miện")
+    civil = Procedure(code="1.001193", name="Đăng ký khai sinh", domain_name="Hộ tịch",
+                      limit_value=3, limit_unit=LimitUnit.WORKING_DAYS)
+    certify = Procedure(code="2.000815", name="Chứng thực bản sao từ bản chính",
+                        domain_name="Chứng thực", limit_value=2,
+                        limit_unit=LimitUnit.WORKING_DAYS)
+    for number in range(1, 31):
+        received = local(2026, 1 + number % 3, 1 + number % 27, 9)
+        finished = number % 3 == 0
+        row = Dossier(
+            code=f"{UNIT_CODE}-{received:%y%m%d}-{number:04d}", unit=unit,
+            procedure=civil if number % 2 else certify,
+            applicant_name=f"Trần Thị Hoa {number}", applicant_phone="0987654321",
+            applicant_id_no="001190012345", channel=Channel.ONLINE if number % 4 else
+            Channel.DIRECT, handler=HANDLERS[number % 3], received_at=received,
+            source_due_at=received + dt.timedelta(days=4),
+            due_at=received + dt.timedelta(days=4) if number != 7 else local(2026, 3, 12, 17),
+            status=Status.RETURNED if finished else (
+                Status.WAITING_SUPPLEMENT if number % 5 == 0 else Status.PROCESSING),
+            is_open=not finished,
+            finished_at=received + dt.timedelta(days=2 + number % 4) if finished else None,
+            outcome=(Outcome.LATE if number % 4 == 0 else Outcome.ON_TIME) if finished else None,
+            source="test", source_id=str(number), fingerprint="", lookup_secret="ABCD2345",
+            updated_at=received)
+        session.add(row)
+        session.flush()
+        session.add(StatusEvent(dossier_id=row.id, at=received, status=Status.ACCEPTED,
+                                actor="Nguyễn Thu", department="Bộ phận Một cửa"))
+    create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, full_name="Nguyễn Thu Lan")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The app with secure cookie defaults, on a loopback port, served from a thread."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'clerks.db'}")
+    runtime = Runtime.from_settings(settings)
+    runtime.now = lambda: NOW  # type: ignore[method-assign] - the pages' clock, passed in
+    Base.metadata.create_all(runtime.engine)
+    with runtime.sessions() as session:
+        seed(session)
+        session.commit()
+    app = create_app(settings)
+    app.extensions["tthc"] = runtime
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join()
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def sign_in(page: Any, server: str) -> None:
+    """Open a page, get sent to the login form, sign in and come back."""
+    page.goto(f"{server}/tong-quan")
+    assert "/dang-nhap" in page.url
+    page.get_by_label("Tên đăng nhập").fill("lan")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(f"{server}/tong-quan")
+
+
+def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
+                                                      tmp_path: Path) -> None:
+    page = browser.new_page(viewport=LAPTOP, locale="vi-VN", accept_downloads=True)
+    sign_in(page, server)
+    assert page.locator(".stat.overdue .figure").inner_text().isdigit()
+    assert page.locator("svg.chart").count() == 3
+    page.screenshot(path=str(ARTIFACTS / "clerks-dashboard.png"), full_page=True)
+
+    page.get_by_role("link", name="Hồ sơ", exact=True).click()
+    page.get_by_label("Trạng thái").select_option("5")
+    page.get_by_role("button", name="Lọc").click()
+    page.wait_for_url("**/ho-so?**status=5**")
+    statuses = page.locator("td[data-label='Trạng thái']").all_inner_texts()
+    assert statuses and set(statuses) == {"Yêu cầu bổ sung giấy tờ"}
+
+    code = f"{UNIT_CODE}-260208-0007"
+    page.get_by_label("Tìm theo mã hồ sơ hoặc tên người nộp").fill("260208-0007")
+    page.get_by_label("Trạng thái").select_option("")
+    page.get_by_role("button", name="Lọc").click()
+    page.get_by_role("link", name=code).click()
+    page.wait_for_url(f"**/ho-so/{code}")
+    body = page.locator("main").inner_text()
+    assert "Theo quy định (Nghị định 118/2025)" in body and "Giải thích cách tính" in body
+    assert "001190012345" in body  # a clerk sees the ID number on the dossier page only
+
+    page.get_by_role("link", name="Hẹn lại ngày trả (xin lỗi)").click()
+    page.get_by_label("Lý do chậm trễ").fill("Chờ kết quả xác minh của Công an huyện")
+    page.get_by_label("Ngày hẹn trả mới").fill("2026-03-20")
+    page.get_by_label("Người ký phiếu").fill("Chủ tịch UBND xã Trần Văn An")
+    page.get_by_role("button", name="Lập phiếu xin lỗi và hẹn lại").click()
+    page.wait_for_url(f"**/ho-so/{code}/phieu-xin-loi")
+    letter = page.locator("article.letter").inner_text()
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in letter
+    assert "17 giờ 00 phút, ngày 20/03/2026" in letter
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "clerks-apology-letter-print.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    page.goto(f"{server}/ho-so/{code}/gia-han")
+    assert "chỉ cho phép hẹn lại một lần" in page.locator("main").inner_text()
+
+    page.goto(f"{server}/bao-cao/bieu-06?unit={UNIT_CODE}&period=2026-Q1&windows=calendar")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải Excel (đúng mẫu Biểu 06)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    sheet = load_workbook(saved)["Biểu 06"]
+    assert sheet["A1"].value == "Biểu số 06/VPCP/KSTT"
+    total_row = next(r for r in range(11, 20) if sheet.cell(r, 2).value == "Tổng cộng")
+    cells = {c: sheet.cell(total_row, c).value for c in range(3, 14)}
+    assert cells[3] == 30 and cells[3] == cells[4] + cells[5] + cells[6] == cells[7] + cells[11]
+    assert cells[7] == 10 and cells[10] == 2
+
+
+def test_phone_width_list_and_dashboard(server: str, browser: Any) -> None:
+    page = browser.new_page(viewport=PHONE, locale="vi-VN", is_mobile=True, has_touch=True)
+    sign_in(page, server)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "clerks-dashboard-phone.png"), full_page=True)
+    page.goto(f"{server}/ho-so")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    first = page.locator("table.list tbody tr").first
+    assert first.locator("td[data-label='Mã hồ sơ'] a").is_visible()
+    assert "Trần Thị Hoa" in first.inner_text() and "0987654321" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "clerks-list-phone.png"), full_page=True)
