@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import StatusEvent, SupplementRound
+from service.models.portal import PortalSync, SyncState
 from service.status import Channel, Status
 from tests.conftest import local
 from tests.pages_support import add_user, csrf_token, login
@@ -154,3 +156,27 @@ def test_resync_needs_a_clerk_and_is_audited(client: Any, session: Session,
     assert response.status_code == 302
     page = client.get(f"/ho-so/{code}").get_data(as_text=True)
     assert "Yêu cầu đồng bộ lại Cổng DVCQG" in page
+
+
+def test_sync_state_filter_card_and_requeue(client: Any, session: Session,
+                                            dossiers: dict) -> None:
+    session.add_all([
+        PortalSync(dossier_id=dossiers["police"].id, state=SyncState.FAILED, attempts=3,
+                   last_error="Mã TTHC không tồn tại", permanent=True),
+        PortalSync(dossier_id=dossiers["civil"].id, state=SyncState.SYNCED, attempts=1)])
+    session.commit()
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    failed = client.get("/ho-so?sync_state=failed").get_data(as_text=True)
+    assert _codes(failed, dossiers) == {"police"}
+    assert _codes(client.get("/ho-so?sync_state=pending").get_data(as_text=True),
+                  dossiers) == {"done"}
+    dashboard = client.get("/tong-quan").get_data(as_text=True)
+    assert '<span class="figure">1</span><span>Lỗi đồng bộ Cổng DVCQG</span>' in dashboard
+    code = dossiers["police"].code
+    page = client.get(f"/ho-so/{code}").get_data(as_text=True)
+    assert "Đồng bộ lỗi" in page and "Mã TTHC không tồn tại" in page and "DongBoHoSoMC" in page
+    client.post(f"/ho-so/{code}/dong-bo-lai", data={"csrf_token": csrf_token(client)})
+    session.expire_all()
+    row = session.scalar(select(PortalSync).where(PortalSync.dossier_id == dossiers["police"].id))
+    assert (row.state, row.permanent, row.requeued_by) == (SyncState.PENDING, False, "lan")
