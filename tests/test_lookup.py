@@ -244,3 +244,22 @@ def test_qr_target_uses_the_public_url(app: Any) -> None:
         from service.pages.lookup import qr_target
 
         assert qr_target("A-1") == "https://dvc.thanhmien.gov.vn/tra-cuu?ma=A-1"
+
+
+def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session: Session,
+                                                              dossier: Dossier) -> None:
+    from service.models import Role
+    from service.users import create_user, session_token
+
+    client = app.test_client()
+    assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 302
+    user = create_user(session, "hoa", "mật-khẩu-dài-đủ", Role.CLERK, ["000.32.26.H26"], NOW)
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["uid"], cookie["tok"] = user.id, session_token(user)
+    page = client.get(f"/tra-cuu/phieu/{dossier.code}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and dossier.lookup_secret in html
+    assert f"/tra-cuu/qr.svg?ma={dossier.code}" in html and "Nguyễn V. B." in html
+    assert PHONE not in html and ID_NO not in html
+    assert client.get("/tra-cuu/phieu/NO-SUCH").status_code == 404

@@ -10,11 +10,15 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
 from service import lookup as domain
-from service.pages.access import protect_forms
+from service.models import Dossier
+from service.pages.access import current_user, login_required, protect_forms, scope_of
 from service.security import hit_limits, within_limits
+from service.views import mask_name
 from service.web import db, runtime
 
 bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
@@ -71,7 +75,7 @@ def too_many(error: Exception) -> tuple[str, int]:
 @bp.after_request
 def never_cache(response: Response) -> Response:
     """Results hold the citizen's dossier: no browser or proxy cache may keep them."""
-    if request.endpoint != "lookup.qr":
+    if request.endpoint not in ("lookup.qr", "lookup.receipt"):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -119,6 +123,18 @@ def qr_target(code: str) -> str:
     if base:
         return base + url_for("lookup.form", ma=code)
     return url_for("lookup.form", ma=code, _external=True)
+
+
+@bp.get("/phieu/<code>")
+@login_required()
+def receipt(code: str) -> str:
+    """Print the slip a clerk hands the citizen: code, secret and a QR code to the lookup."""
+    dossier = db().scalar(select(Dossier).where(Dossier.code == code).options(
+        selectinload(Dossier.procedure)))
+    if dossier is None or not scope_of(current_user()).allows(dossier):
+        abort(404)
+    return render_template("lookup/receipt.html", dossier=dossier, target=qr_target(code),
+                           applicant=mask_name(dossier.applicant_name))
 
 
 @bp.get("/qr.svg")
