@@ -263,3 +263,37 @@ def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session:
     assert f"/tra-cuu/qr.svg?ma={dossier.code}" in html and "Nguyễn V. B." in html
     assert PHONE not in html and ID_NO not in html
     assert client.get("/tra-cuu/phieu/NO-SUCH").status_code == 404
+
+
+def test_lookup_and_rating_on_each_database(database_url: str) -> None:
+    from tests.conftest import make_settings
+
+    rt = Runtime.from_settings(make_settings(database_url))
+    Base.metadata.create_all(rt.engine)
+    try:
+        with rt.sessions() as session:
+            from service.ingest import national_code
+            from service.models import Procedure, Unit
+            from service.status import Channel, LimitUnit
+
+            row = Dossier(code="DB-1", unit=Unit(code="000.32.26.H26", name="UBND"),
+                          procedure=Procedure(code=national_code("1.004873"), name="Hộ tịch",
+                                              domain_name="Hộ tịch", limit_value=3,
+                                              limit_unit=LimitUnit.WORKING_DAYS),
+                          applicant_name="Trần Thị Mai", applicant_phone="0912 345 678",
+                          channel=Channel.ONLINE, received_at=NOW, status=Status.PROCESSING,
+                          is_open=True, source="t", source_id="1", fingerprint="",
+                          lookup_secret="ABCD2345", updated_at=NOW, due_at=local(2026, 3, 9, 16))
+            session.add(row)
+            session.flush()
+            session.add(StatusEvent(dossier_id=row.id, at=NOW, status=Status.ACCEPTED))
+            session.commit()
+            found = lookup.lookup(session.connection(), "db-1", "5678", NOW)
+            assert found is not None and found.applicant == "Trần T. M."
+            assert [step.text for step in found.timeline] == ["Được tiếp nhận"]
+            assert lookup.lookup(session.connection(), "DB-1", "abcd-2346", NOW) is None
+            assert lookup.rate(session, "DB-1", "ABCD2345", 4, "", NOW)
+            session.commit()
+            assert session.scalars(select(CitizenRating.score)).all() == [4]
+    finally:
+        rt.engine.dispose()
