@@ -20,8 +20,8 @@ from service.runtime import Runtime
 from service.status import Status
 from tests.conftest import make_settings
 
-ROWS = 6_000
-BATCH_ROWS = 250
+ROWS = 2_500
+BATCH_ROWS = 100
 HEADERS = ["STT", "Mã hồ sơ", "Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Chủ hồ sơ",
            "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày trả kết quả", "Trạng thái"]
 
