@@ -12,7 +12,7 @@ from tests.pages_support import add_user, csrf_token, login
 
 PAGES = ["/tong-quan", "/ho-so", "/bao-cao", "/bao-cao/bieu-06"]
 ADMIN_PAGES = ["/quan-tri/lan-chay", "/quan-tri/canh-bao", "/quan-tri/nguoi-dung",
-               "/quan-tri/nhat-ky"]
+               "/quan-tri/nhat-ky", "/quan-tri/cau-hinh"]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client: Any) -> None:

@@ -100,3 +100,12 @@ def test_alerts_show_on_the_dossier_page_and_in_the_log(client: Any, session: Se
     assert "Quá hạn → Công an xã" in page and "email: Đã gửi" in page
     log = client.get("/quan-tri/canh-bao").get_data(as_text=True)
     assert dossier.code in log and "Công an xã" in log and "email: Đã gửi lúc 10/03/2026" in log
+
+
+def test_configuration_page_hides_secrets(client: Any, session: Session, app: Any) -> None:
+    add_user(session, "root", "admin")
+    login(client, "root")
+    page = client.get("/quan-tri/cau-hinh").get_data(as_text=True)
+    assert "secret_key&#34;: &#34;••••••" in page
+    assert app.config["TTHC"]["secret_key"] not in page
+    assert "Asia/Ho_Chi_Minh" in page and "TTHC_SMTP_PASSWORD" in page

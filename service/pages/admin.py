@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
 from service import quarantine
@@ -102,3 +104,29 @@ def audit_log():  # type: ignore[no-untyped-def]
     rows = db().scalars(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
                         .limit(300)).all()
     return render_template("admin/audit.html", entries=rows)
+
+
+SECRET_KEYS = ("secret_key", "password", "token")
+
+
+def _redacted(value: Any, key: str = "") -> Any:
+    """The configuration with secrets and database passwords hidden."""
+    if isinstance(value, dict):
+        return {k: _redacted(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, key) for v in value]
+    if any(word in key for word in SECRET_KEYS) and not key.endswith("_env"):
+        return "••••••" if value else value
+    if key == "database_url" and isinstance(value, str):
+        return make_url(value).render_as_string(hide_password=True)
+    return value
+
+
+@bp.get("/cau-hinh")
+@login_required(Role.ADMIN)
+def configuration():  # type: ignore[no-untyped-def]
+    """Show the configuration in force, secrets hidden."""
+    settings = _redacted(runtime().settings)
+    text = json.dumps(settings, ensure_ascii=False, indent=2, default=str, sort_keys=True)
+    return render_template("admin/configuration.html", text=text,
+                           source=runtime().settings.get("source_file"))
