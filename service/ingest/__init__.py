@@ -222,18 +222,21 @@ class Ingestor:
     def _write(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]],
                merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord]
                ) -> None:
-        merges = list(merges)
+        merges, fresh = list(merges), set()
         # Core statements: the ORM's bulk path groups rows by which values are None and would
         # send one statement per group, often one per row.
         if inserts:
             rows = self.session.execute(
                 insert(DOSSIER).returning(DOSSIER.c.id, DOSSIER.c.code), inserts)
-            merges.extend((row.id, latest[row.code]) for row in rows)
+            for row in rows:
+                fresh.add(row.id)
+                merges.append((row.id, latest[row.code]))
         if updates:
             for statement, rows in updates_by_columns(updates):
                 self.session.execute(statement, rows)
             merges.extend((values["id"], latest[values["code"]]) for values in updates)
-        merge_history(self.session, merges)
+        merge_history(self.session, merges, frozenset(fresh))
+
 
 def _detached(procedure: Procedure) -> Procedure:
     """A copy bound to no session, so a rollback in one batch cannot expire it for the next."""

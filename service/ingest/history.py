@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,28 +26,36 @@ def updates_by_columns(updates: list[dict[str, Any]]) -> Iterator[tuple[Any, lis
         yield statement, [{**row, "row_id": row["id"]} for row in rows]
 
 
-def merge_history(session: Session, merges: list[tuple[int, DossierRecord]]) -> None:
-    """Add history lines and supplement rounds not yet stored; never change old lines."""
+def merge_history(session: Session, merges: list[tuple[int, DossierRecord]],
+                  fresh: frozenset[int] = frozenset()) -> None:
+    """Add history lines and supplement rounds not yet stored; never change old lines.
+
+    `fresh` dossiers were inserted by this batch, so nothing of theirs needs looking up.
+    Aware datetimes compare and hash by instant, so keys need no conversion to UTC.
+    """
     merges = [(id_, r) for id_, r in merges if r.events or r.supplements]
     if not merges:
         return
-    ids = [dossier_id for dossier_id, _ in merges]
-    known = {tuple(row) for row in session.execute(
-        select(StatusEvent.dossier_id, StatusEvent.at, StatusEvent.status)
-        .where(StatusEvent.dossier_id.in_(ids)))}
-    rounds = {(r.dossier_id, r.requested_at): r for r in session.scalars(
-        select(SupplementRound).where(SupplementRound.dossier_id.in_(ids)))}
+    ids = [dossier_id for dossier_id, _ in merges if dossier_id not in fresh]
+    known: set[tuple] = set()
+    rounds: dict[tuple, SupplementRound | None] = {}
+    if ids:
+        known = {tuple(row) for row in session.execute(
+            select(StatusEvent.dossier_id, StatusEvent.at, StatusEvent.status)
+            .where(StatusEvent.dossier_id.in_(ids)))}
+        rounds = {(r.dossier_id, r.requested_at): r for r in session.scalars(
+            select(SupplementRound).where(SupplementRound.dossier_id.in_(ids)))}
     new_events, new_rounds = [], []
     for dossier_id, record in merges:
         for event in record.events:
-            key = (dossier_id, event.at.astimezone(dt.UTC), event.status)
+            key = (dossier_id, event.at, event.status)
             if key not in known:
                 known.add(key)
                 new_events.append({"dossier_id": dossier_id, "at": event.at,
                                    "status": event.status, "actor": event.actor,
                                    "department": event.department, "note": event.note})
         for item in record.supplements:
-            key = (dossier_id, item.requested_at.astimezone(dt.UTC))
+            key = (dossier_id, item.requested_at)
             stored = rounds.get(key)
             if key not in rounds:
                 new_rounds.append({"dossier_id": dossier_id, "requested_at": item.requested_at,
