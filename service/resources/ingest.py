@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 
 from connectors.base import ConnectorError
 from connectors.webhook import SIGNATURE_HEADER, WebhookConnector
-from service.resources.auth import authenticate, bearer_secret, note_use
+from service.resources.auth import SECURITY_SCHEME, authenticate, bearer_secret, note_use
 from service.runs import push_batch
 from service.web import db, runtime
 
@@ -46,8 +46,11 @@ class Ingest(MethodView):
     """Records pushed to a webhook connector."""
 
     @blp.response(200, PushResultSchema)
+    @blp.alt_response(400, description="The body is not JSON, or holds no or too many records")
     @blp.alt_response(401, description="Wrong token or signature")
+    @blp.alt_response(404, description="No webhook connector of that name")
     @blp.alt_response(413, description="Body larger than the connector allows")
+    @blp.doc(security=[{SECURITY_SCHEME: []}])
     def post(self, connector: str) -> Any:
         """Store one record, a list, or {"records": [...]}; authenticate with the connector's
         bearer token, an API token with the `ingest` scope, or an HMAC-SHA256 signature of the
