@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,9 +15,6 @@ from sqlalchemy.orm import Session
 
 from service.models import AuditLog, Dossier, Role, Unit, User
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
 MIN_PASSWORD_LENGTH = 8
 # Audit actions and how pages name them.
 ACTION_LABELS = {
@@ -31,9 +31,27 @@ class UserError(ValueError):
     """A user cannot be created or changed as asked; the message is for the person asking."""
 
 
+@functools.lru_cache(maxsize=8)
+def password_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHasher:
+    """An argon2id hasher; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def hasher_for(settings: Mapping[str, Any]) -> PasswordHasher:
+    """The hasher the [web] section asks for."""
+    web = settings["web"]
+    return password_hasher(web["password_time_cost"], web["password_memory_kib"])
+
+
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when the username is unknown, so both failures take the same time."""
+    return hasher.hash("not a password of anyone")
+
+
 def create_user(session: Session, username: str, password: str, role: Role | str,
                 unit_codes: list[str], now: dt.datetime, *, full_name: str = "",
-                handler: str | None = None) -> User:
+                handler: str | None = None, hasher: PasswordHasher | None = None) -> User:
     """Add a user with an argon2 password hash, linked to the given units; flush, no commit."""
     username = username.strip()
     if not username or len(username) > 64:
@@ -47,7 +65,7 @@ def create_user(session: Session, username: str, password: str, role: Role | str
     if role is Role.HEAD and not handler:
         raise UserError("a head of a handling body needs the handling body's name (--handler)")
     user = User(username=username, full_name=full_name or username,
-                password_hash=hash_password(password), role=role, handler=handler,
+                password_hash=hash_password(password, hasher), role=role, handler=handler,
                 active=True, created_at=now, units=units)
     session.add(user)
     session.flush()
@@ -62,29 +80,34 @@ def _units(session: Session, codes: list[str]) -> list[Unit]:
     return units
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     """Hash a password with argon2id after checking its length."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return (hasher or password_hasher()).hash(password)
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, hasher: PasswordHasher | None = None) -> None:
     """Replace a user's password; sessions signed with the old one stop working."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, hasher)
 
 
-def authenticate(session: Session, username: str, password: str, now: dt.datetime) -> User | None:
-    """Return the active user with this username and password, or None; records the login."""
+def authenticate(session: Session, username: str, password: str, now: dt.datetime,
+                 hasher: PasswordHasher | None = None) -> User | None:
+    """Return the active user with this username and password, or None; records the login.
+
+    A hash made with other parameters than `hasher`'s is replaced once the password is known.
+    """
+    hasher = hasher or password_hasher()
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        hasher.verify(user.password_hash if user else _dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     user.last_login_at = now
     return user
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import Unit, User
-from service.users import create_user
-from tests.conftest import UNIT_CODE, local
+from service.users import create_user, password_hasher
+from tests.conftest import UNIT_CODE, local, make_settings
 
 PASSWORD = "mật-khẩu-đủ-dài"
 NOW = local(2026, 3, 10, 9)
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# Real argon2id with a small cost, so that dozens of sign-ins stay quick in tests.
+FAST_HASHES = {"password_time_cost": 1, "password_memory_kib": 1024}
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> dict[str, Any]:
+    """Default settings on a SQLite file of this test, with cheap password hashes.
+
+    Import it into a test module to replace conftest's `settings` there.
+    """
+    return make_settings(f"sqlite:///{tmp_path / 'app.db'}", web=FAST_HASHES)
 
 
 def ensure_unit(session: Session, code: str = UNIT_CODE, name: str = "UBND xã Thanh Miện") -> Unit:
@@ -33,9 +45,15 @@ def add_user(session: Session, username: str, role: str, *, units: tuple[str, ..
     for code in units:
         ensure_unit(session, code)
     user = create_user(session, username, PASSWORD, role, list(units) if role != "admin" else [],
-                       NOW, full_name=f"Cán bộ {username}", handler=handler)
+                       NOW, full_name=f"Cán bộ {username}", handler=handler,
+                       hasher=password_hasher(**_cost()))
     session.commit()
     return user
+
+
+def _cost() -> dict[str, int]:
+    return {"time_cost": FAST_HASHES["password_time_cost"],
+            "memory_kib": FAST_HASHES["password_memory_kib"]}
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:

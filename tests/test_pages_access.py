@@ -8,7 +8,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.users import set_password
-from tests.pages_support import add_user, csrf_token, login
+from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    add_user,
+    csrf_token,
+    login,
+    settings,
+)
 
 PAGES = ["/tong-quan", "/ho-so", "/bao-cao", "/bao-cao/bieu-06"]
 ADMIN_PAGES = ["/quan-tri/lan-chay", "/quan-tri/canh-bao", "/quan-tri/nguoi-dung",

@@ -14,7 +14,13 @@ from service.models import AuditLog, ConnectorRun, Dossier, QuarantinedRecord
 from service.models.alerts import Alert, AlertDelivery, AlertKind, DeliveryState
 from service.status import Channel, Status
 from tests.conftest import UNIT_CODE, local
-from tests.pages_support import NOW, add_user, csrf_token, login
+from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    NOW,
+    add_user,
+    csrf_token,
+    login,
+    settings,
+)
 
 
 def _quarantined(session: Session) -> QuarantinedRecord:

@@ -14,7 +14,12 @@ from service.models import StatusEvent, SupplementRound
 from service.models.portal import PortalSync, SyncState
 from service.status import Channel, Status
 from tests.conftest import local
-from tests.pages_support import add_user, csrf_token, login
+from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    add_user,
+    csrf_token,
+    login,
+    settings,
+)
 
 
 @pytest.fixture

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from service.models import AuditLog, Dossier
 from service.status import Status
 from tests.conftest import local
-from tests.pages_support import add_user, csrf_token, login
+from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    add_user,
+    csrf_token,
+    login,
+    settings,
+)
 
 FORM = {"reason": "Cần xác minh thêm thông tin tại địa phương khác", "new_date": "2026-03-20",
         "signer": "Chủ tịch UBND xã Trần Văn An"}

@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 
 from service.status import Channel, Outcome, Status
 from tests.conftest import UNIT_CODE, local
-from tests.pages_support import add_user, login
+from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    add_user,
+    login,
+    settings,
+)
 
 QUERY = f"unit={UNIT_CODE}&period=2026-Q3&windows=decree09"
 

@@ -19,11 +19,14 @@ from service.users import (
     audit,
     authenticate,
     create_user,
+    password_hasher,
     session_token,
     set_password,
 )
 from tests.conftest import UNIT_CODE
 from tests.pages_support import NOW, PASSWORD, ensure_unit, login
+
+FAST = password_hasher(time_cost=1, memory_kib=1024)
 
 
 def test_password_is_stored_as_an_argon2id_hash(session: Session) -> None:
@@ -36,17 +39,25 @@ def test_password_is_stored_as_an_argon2id_hash(session: Session) -> None:
 
 def test_authenticate_accepts_the_right_password_only(session: Session) -> None:
     ensure_unit(session)
-    create_user(session, "Lan", PASSWORD, Role.CLERK, [UNIT_CODE], NOW)
-    assert authenticate(session, "lan", PASSWORD, NOW).last_login_at == NOW
-    assert authenticate(session, "lan", "sai-mật-khẩu", NOW) is None
-    assert authenticate(session, "không-có", PASSWORD, NOW) is None
+    create_user(session, "Lan", PASSWORD, Role.CLERK, [UNIT_CODE], NOW, hasher=FAST)
+    assert authenticate(session, "lan", PASSWORD, NOW, FAST).last_login_at == NOW
+    assert authenticate(session, "lan", "sai-mật-khẩu", NOW, FAST) is None
+    assert authenticate(session, "không-có", PASSWORD, NOW, FAST) is None
+
+
+def test_a_weaker_hash_is_upgraded_at_sign_in(session: Session) -> None:
+    ensure_unit(session)
+    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
+    assert "m=1024" in user.password_hash
+    authenticate(session, "lan", PASSWORD, NOW, password_hasher())
+    assert "m=65536" in user.password_hash
 
 
 def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
     ensure_unit(session)
-    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW)
+    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
     user.active = False
-    assert authenticate(session, "lan", PASSWORD, NOW) is None
+    assert authenticate(session, "lan", PASSWORD, NOW, FAST) is None
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -59,27 +70,27 @@ def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
 def test_bad_users_are_refused_with_a_reason(session: Session, args: tuple, message: str) -> None:
     ensure_unit(session)
     with pytest.raises(UserError, match=message):
-        create_user(session, *args, NOW)
+        create_user(session, *args, NOW, hasher=FAST)
 
 
 def test_usernames_are_unique_whatever_the_case(session: Session) -> None:
     ensure_unit(session)
-    create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW)
+    create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
     with pytest.raises(UserError, match="already exists"):
-        create_user(session, "LAN", PASSWORD, "clerk", [UNIT_CODE], NOW)
+        create_user(session, "LAN", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
 
 
 def test_a_new_password_changes_the_session_token(session: Session) -> None:
     ensure_unit(session)
-    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW)
+    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
     before = session_token(user)
-    set_password(user, "một-mật-khẩu-mới")
+    set_password(user, "một-mật-khẩu-mới", FAST)
     assert session_token(user) != before
 
 
 def test_audit_records_who_did_what_to_which_dossier(session: Session, make_dossier) -> None:
     dossier = make_dossier()
-    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW)
+    user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
     audit(session, user, "extension_issued", NOW, dossier=dossier, detail="new due")
     session.commit()
     entry = session.scalar(select(AuditLog))
@@ -98,7 +109,9 @@ def config_file(tmp_path: Path) -> Path:
         session.commit()
     engine.dispose()
     path = tmp_path / "config.toml"
-    path.write_text(f'database_url = "sqlite:///{database}"\n', encoding="utf-8")
+    path.write_text(f'database_url = "sqlite:///{database}"\n'
+                    "[web]\npassword_time_cost = 1\npassword_memory_kib = 1024\n",
+                    encoding="utf-8")
     return path
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from service.cli import AppContext, pass_app
 from service.models import Role, User
-from service.users import UserError, create_user, set_password
+from service.users import UserError, create_user, hasher_for, set_password
 
 ROLES = [role.value for role in Role]
 
@@ -40,7 +40,8 @@ def add(app: AppContext, name: str, role: str, units: tuple[str, ...], handler: 
     try:
         with app.runtime.sessions.begin() as session:
             user = create_user(session, name, password, role, list(units), app.runtime.now(),
-                               full_name=full_name, handler=handler)
+                               full_name=full_name, handler=handler,
+                               hasher=hasher_for(app.settings))
             summary = f"User {user.username!r} ({user.role.value}) created"
     except UserError as exc:
         hint = " (run `tthc-monitor db upgrade` to load the configured units)" \
@@ -77,7 +78,7 @@ def password(app: AppContext, name: str) -> None:
     new = _password()
     try:
         with app.runtime.sessions.begin() as session:
-            set_password(_find(session, name), new)
+            set_password(_find(session, name), new, hasher_for(app.settings))
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password of {name!r} changed.")

@@ -17,5 +17,10 @@ class WebSchema(Schema):
                                     r"^\d+ per (second|minute|hour|day)(;\d+ per "
                                     r"(second|minute|hour|day))*$",
                                     error="expected limits such as '10 per minute;50 per hour'"))
+    # argon2id cost of new password hashes (argon2-cffi's defaults); older hashes are
+    # upgraded at the next sign-in. Lower them only on very small machines.
+    password_time_cost = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
+    password_memory_kib = fields.Integer(load_default=65536,
+                                         validate=validate.Range(min=1024, max=1048576))
     # memory:// suits one process; use redis://host:6379 when several workers serve the app.
     ratelimit_storage = fields.String(load_default="memory://")

@@ -7,7 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from service.pages.access import current_user, page_blueprint, sign_in, sign_out
-from service.users import authenticate
+from service.users import authenticate, hasher_for
 from service.web import db, runtime
 
 bp = page_blueprint("auth", __name__)
@@ -37,7 +37,8 @@ def login():  # type: ignore[no-untyped-def]
         return render_template("auth/login.html", next=target, error=None)
     session = db()
     user = authenticate(session, request.form.get("username", ""),
-                        request.form.get("password", ""), runtime().now())
+                        request.form.get("password", ""), runtime().now(),
+                        hasher_for(runtime().settings))
     if user is None:
         session.rollback()
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
