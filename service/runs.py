@@ -128,16 +128,26 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
 def push_batch(factory: sessionmaker[Session], connector: str,
                items: Sequence[DossierRecord | RejectedRecord], derive: Deriver,
                now: dt.datetime) -> tuple[ConnectorRun, list[RecordResult]]:
-    """Store records a source pushed (webhook) as one recorded run in one transaction."""
-    run_id, _ = start_run(factory, connector, now)
+    """Store records a source pushed (webhook) and their run row in one transaction.
+
+    Pushes may arrive concurrently, so a push neither closes other open runs nor leaves one
+    open itself: if storing fails, nothing of it stays and a failed run is recorded instead.
+    """
     try:
         with factory.begin() as session:
-            result = store_batch(session, connector, run_id, items, derive, now)
-            _save_progress(session, connector, run_id, result.stats, None, now)
-    except Exception as exc:  # noqa: BLE001 - recorded on the run, then raised to the caller
-        finish_run(factory, run_id, IngestStats(), error=f"{type(exc).__name__}: {exc}")
+            run = ConnectorRun(connector=connector, started_at=now, heartbeat_at=_wall())
+            session.add(run)
+            session.flush()
+            result = store_batch(session, connector, run.id, items, derive, now)
+            for name in COUNTS:
+                setattr(run, name, getattr(result.stats, name))
+            run.batches, run.finished_at = 1, _wall()
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed run, then raised
+        with factory.begin() as session:
+            session.add(ConnectorRun(connector=connector, started_at=now, finished_at=_wall(),
+                                     error=f"{type(exc).__name__}: {exc}"))
         raise
-    return finish_run(factory, run_id, result.stats, error=None), result.results
+    return run, result.results
 
 
 def _save_progress(session: Session, connector: str, run_id: int, totals: IngestStats,

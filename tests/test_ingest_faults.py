@@ -35,7 +35,7 @@ from service.quarantine import (
     record_payload,
     retry,
 )
-from service.runs import describe_run, last_cursor, run_connector, start_run
+from service.runs import describe_run, last_cursor, push_batch, run_connector, start_run
 from service.runtime import Runtime
 from service.status import Status
 from tests.conftest import make_settings
@@ -280,3 +280,18 @@ def test_ingestion_is_idempotent_and_out_of_order_safe_on_each_database(
             session.execute(update(QuarantinedRecord).values(state="discarded"))
     finally:
         runtime.engine.dispose()
+
+
+def test_a_push_that_cannot_be_stored_leaves_only_a_failed_run(runtime: Runtime) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("deadline engine unavailable")
+
+    with pytest.raises(RuntimeError):
+        push_batch(runtime.sessions, "push", simulated(3), broken, NOW)
+    ok, results = push_batch(runtime.sessions, "push", simulated(3), runtime.derive, NOW)
+    with runtime.sessions() as session:
+        runs = session.scalars(select(ConnectorRun).order_by(ConnectorRun.id)).all()
+        stored = session.scalar(select(func.count()).select_from(Dossier))
+    assert [r.error for r in runs] == ["RuntimeError: deadline engine unavailable", None]
+    assert all(r.finished_at is not None for r in runs)
+    assert stored == ok.created == 3 and [r.outcome for r in results] == ["created"] * 3
