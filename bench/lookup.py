@@ -31,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import psutil  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from service.db import make_engine  # noqa: E402
@@ -165,20 +166,34 @@ def start_server(url: str, port: int, workers: int, worker: str, storage: str
     raise SystemExit("gunicorn did not start within 60 s")
 
 
-def load(port: int, seconds: float, connections: int, targets: list[tuple[str, int]],
-         rate: float = 0.0) -> dict[str, Any]:
-    """Run the load generator in its own process against the targets (closed loop or at rate)."""
+def server_cpu(server: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by gunicorn's workers (not by the load generator)."""
+    workers = psutil.Process(server.pid).children()
+    return sum(w.cpu_times().user + w.cpu_times().system for w in workers)
+
+
+def load(server: subprocess.Popen[bytes], port: int, seconds: float, connections: int,
+         targets: list[tuple[str, int]], rate: float = 0.0) -> dict[str, Any]:
+    """Run the load generator in its own process against the targets (closed loop or at rate).
+
+    Also reports the workers' CPU per request: on a machine shared with other work the rates
+    move with the neighbours' load, while CPU per request does not.
+    """
     lines = "".join(json.dumps(t) + "\n" for t in targets)
+    before = server_cpu(server)
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "loadgen.py"), "127.0.0.1", str(port),
          str(seconds), str(connections), str(rate)], input=lines, capture_output=True,
         text=True, check=True)
-    return json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    result["cpu_ms"] = (server_cpu(server) - before) * 1000 / max(result["requests"], 1)
+    return result
 
 
 def report(name: str, result: dict[str, Any]) -> None:
     print(f"{name:<8} {result['rate']:8.0f} req/s   p50 {result['p50_ms']:6.1f} ms   "
-          f"p99 {result['p99_ms']:6.1f} ms   errors {result['errors']}"
+          f"p99 {result['p99_ms']:6.1f} ms   server CPU {result['cpu_ms']:5.2f} ms/req   "
+          f"errors {result['errors']}"
           + (f" {result['error_kinds']}" if result["errors"] else ""))
 
 
@@ -204,10 +219,10 @@ def main() -> None:
     server = start_server(url, port, args.workers, args.worker_class, storage)
     try:
         lookups = lookup_targets(size)
-        load(port, min(2.0, seconds), args.connections, lookups)  # warm caches and workers
-        trivial = load(port, seconds, args.connections, [(PING, 200)])
-        lookup = load(port, seconds, args.connections, lookups)
-        steady = load(port, seconds, args.connections, lookups, rate=lookup["rate"] / 2)
+        load(server, port, min(2.0, seconds), args.connections, lookups)  # warm up
+        trivial = load(server, port, seconds, args.connections, [(PING, 200)])
+        lookup = load(server, port, seconds, args.connections, lookups)
+        steady = load(server, port, seconds, args.connections, lookups, rate=lookup["rate"] / 2)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -219,6 +234,7 @@ def main() -> None:
     report("steady", steady)
     print(f"  (steady: lookup offered {lookup['rate'] / 2:.0f} req/s, half its throughput)")
     ratio = lookup["rate"] / trivial["rate"]
+    print(f"server CPU per request, trivial/lookup {trivial['cpu_ms'] / lookup['cpu_ms']:.2f}")
     checks = {"throughput ratio >= 0.5": ratio >= 0.5,
               "lookup p99 < 50 ms at half its throughput": steady["p99_ms"] < 50,
               "no errors": trivial["errors"] == lookup["errors"] == steady["errors"] == 0}

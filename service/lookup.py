@@ -85,31 +85,33 @@ def phone_tail(phone: str | None) -> str:
     return digits[-4:] if len(digits) >= 4 else NO_MATCH
 
 
-# Everything the citizen may see, in one indexed query by code. Built once so SQLAlchemy
-# compiles it once; wrong codes and wrong factors both run exactly this.
+# Everything the citizen may see, with the history, in one indexed query by code: wrong codes,
+# wrong factors and right ones all run exactly this statement once. Built once so SQLAlchemy
+# compiles it once.
 DOSSIER_QUERY = (
     select(Dossier.id, Dossier.code, Dossier.applicant_phone, Dossier.lookup_secret,
            Dossier.applicant_name, Dossier.received_at, Dossier.due_at, Dossier.source_due_at,
            Dossier.statutory_due_at, Dossier.extension_due_at, Dossier.status, Dossier.handler,
            Dossier.outcome, Dossier.deadline_class, Dossier.finished_at, Dossier.returned_at,
-           Procedure.name.label("procedure"))
+           Procedure.name.label("procedure"), StatusEvent.at.label("event_at"),
+           StatusEvent.status.label("event_status"))
     .join(Procedure, Procedure.id == Dossier.procedure_id)
+    .outerjoin(StatusEvent, StatusEvent.dossier_id == Dossier.id)
     .where(Dossier.code == bindparam("code"))
+    .order_by(StatusEvent.at)
 )
-EVENTS_QUERY = (select(StatusEvent.at, StatusEvent.status)
-                .where(StatusEvent.dossier_id == bindparam("dossier_id"))
-                .order_by(StatusEvent.at))
 
 
-def verify(conn: Connection, code: str, factor: str) -> Row[Any] | None:
-    """The dossier with this code if the factor matches it; always does the same work."""
-    row = conn.execute(DOSSIER_QUERY, {"code": normalise_code(code)}).first()
+def verify_rows(conn: Connection, code: str, factor: str) -> Sequence[Row[Any]]:
+    """The dossier's rows (one per history line) if the factor matches; always the same work."""
+    rows = conn.execute(DOSSIER_QUERY, {"code": normalise_code(code)}).all()
+    row = rows[0] if rows else None
     given = normalise_factor(factor).encode()
     phone = phone_tail(row.applicant_phone if row else None).encode()
     secret = (row.lookup_secret.upper() if row and row.lookup_secret else NO_MATCH).encode()
     # Both comparisons run every time (no short-circuit), each in constant time.
     matched = hmac.compare_digest(given, phone) | hmac.compare_digest(given, secret)
-    return row if row is not None and matched and len(given) >= 4 else None
+    return rows if row is not None and matched and len(given) >= 4 else ()
 
 
 def lookup(conn: Connection, code: str, factor: str, now: dt.datetime) -> LookupResult | None:
@@ -117,15 +119,12 @@ def lookup(conn: Connection, code: str, factor: str, now: dt.datetime) -> Lookup
 
     Takes a Core connection: the lookup only reads, and an ORM session costs it a third more.
     """
-    row = verify(conn, code, factor)
-    if row is None:
-        return None
-    events = conn.execute(EVENTS_QUERY, {"dossier_id": row.id}).all()
-    return describe(row, events, now)
+    rows = verify_rows(conn, code, factor)
+    return describe(rows[0], rows, now) if rows else None
 
 
-def describe(row: Any, events: Sequence[Any], now: dt.datetime) -> LookupResult:
-    """Turn a row of DOSSIER_QUERY and its history into the citizen's view."""
+def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
+    """Turn the rows of DOSSIER_QUERY (the dossier, once per history line) into the view."""
     extended = row.extension_due_at is not None
     return LookupResult(
         code=row.code,
@@ -139,7 +138,8 @@ def describe(row: Any, events: Sequence[Any], now: dt.datetime) -> LookupResult:
         status_text=status_text(row.status, row.handler),
         is_finished=row.status in FINAL_STATUSES,
         is_late=is_late(row, now),
-        timeline=[TimelineStep(e.at, e.status.label) for e in events],
+        timeline=[TimelineStep(r.event_at, r.event_status.label) for r in rows
+                  if r.event_at is not None],
     )
 
 
@@ -167,10 +167,10 @@ def rate(session: Session, code: str, factor: str, score: int, comment: str | No
     """Record the citizen's rating of a dossier they proved they hold; False if not verified."""
     if not 1 <= score <= 5:
         raise ValueError("a rating is between 1 and 5")
-    row = verify(session.connection(), code, factor)
-    if row is None:
+    rows = verify_rows(session.connection(), code, factor)
+    if not rows:
         return False
-    dossier_id = row.id
+    dossier_id = rows[0].id
     text = (comment or "").strip()[:MAX_COMMENT_LENGTH] or None
     rating = session.scalar(select(CitizenRating).where(CitizenRating.dossier_id == dossier_id))
     if rating is None:

@@ -49,12 +49,12 @@ def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
     code_key = domain.normalise_code(code)[:64]
     if not hit_limits(options["rate_limit"], "lookup-client", get_remote_address()):
         raise TooManyRequests(TOO_MANY, retry_after=60)
-    if not within_limits(options["code_rate_limit"], "lookup-code", code_key):
-        raise TooManyRequests(TOO_MANY, retry_after=60)
     with runtime().engine.connect() as conn:
         found = domain.lookup(conn, code, factor, runtime().now())
-    if found is None:
-        hit_limits(options["code_rate_limit"], "lookup-code", code_key)
+    counted = (hit_limits if found is None else within_limits)(
+        options["code_rate_limit"], "lookup-code", code_key)
+    if not counted:
+        raise TooManyRequests(TOO_MANY, retry_after=60)
     return found
 
 
