@@ -19,7 +19,7 @@ from tests.conftest import local, make_settings
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 # Examples per operation: enough to find crashes and schema drift, few enough to stay quick.
-EXAMPLES = 25
+EXAMPLES = 15
 # Cursors are opaque and date ranges must be ordered: a schema-valid value may still be refused
 # with 422, which is right, so "valid data must be accepted" is not checked.
 SEMANTIC = [schemathesis.checks.positive_data_acceptance]
