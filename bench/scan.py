@@ -41,6 +41,7 @@ from service.status import Channel, LimitUnit, Status  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))  # a Tuesday
 SPAN_DAYS = 100  # due dates spread over this many working days before and after T0
+LIMIT_SPREAD = 15
 CHUNK = 20_000
 HANDLERS = ["Công chức Tư pháp - Hộ tịch", "Công an xã", "Phòng Kinh tế", "Văn phòng UBND"]
 CLERKS = ["Lê Thị Cúc", "Phạm Văn Em", "Nguyễn Thu Hà", "Trần Minh Khoa"]
@@ -88,7 +89,10 @@ def rows(size: int, unit_id: int, procedure_id: int,
     updated = (T0 - dt.timedelta(days=2)).astimezone(dt.UTC)
     utc_days = [(due.astimezone(dt.UTC), near.astimezone(dt.UTC)) for due, near in days]
     for number in range(size):
-        due, near = rng.choice(utc_days)
+        # Ids follow receipt, as ingestion writes them; limits of 1 to 15 working days spread
+        # the due dates of one day's receipts over the following weeks.
+        received = number * (len(utc_days) - LIMIT_SPREAD) // size
+        due, near = utc_days[received + rng.randrange(LIMIT_SPREAD)]
         paused = rng.random() < 0.05
         status = Status.WAITING_SUPPLEMENT if paused else Status.PROCESSING
         near_at = None if paused else near

@@ -13,11 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from service.db import UTCDateTime
 from service.models import DeadlineTransition, Dossier, ScanState
-from service.models.scheduling import insert_ignoring_duplicates
+from service.models.scheduling import id_in, insert_ignoring_duplicates
+from service.models.types import CodeEnum
 from service.status import DeadlineClass, Status
 
 SCAN_NAME = "deadline"
@@ -26,6 +28,8 @@ CHUNK = 5000
 PROGRESSION = {DeadlineClass.WITHIN: 0, DeadlineClass.NEAR: 1, DeadlineClass.OVERDUE: 2}
 COLUMNS = (Dossier.id, Dossier.code, Dossier.is_open, Dossier.status, Dossier.due_at,
            Dossier.near_at, Dossier.updated_at, Dossier.deadline_class)
+PAUSED = tuple(status for status in Status if status.is_paused)
+WITHIN, NEAR, OVERDUE = DeadlineClass.WITHIN, DeadlineClass.NEAR, DeadlineClass.OVERDUE
 
 
 @dataclass(frozen=True)
@@ -84,19 +88,26 @@ def scan(session: Session, now: dt.datetime,
          recheck: dt.timedelta = dt.timedelta(hours=1)) -> ScanResult:
     """Reclassify what can have changed since the last scan; flush, the caller commits.
 
-    `recheck` widens the look at written dossiers backwards: an ingest run stamps its start
-    instant on rows it may commit minutes later, after a scan has already passed that instant.
+    Written dossiers are read and classified here; dossiers whose near or due instant passed
+    move in SQL, one compare-and-set statement per (before, after) pair, so the common case
+    (a day boundary) never carries rows through Python. `recheck` widens the look at written
+    dossiers backwards: an ingest run stamps its start instant on rows it may commit minutes
+    later, after a scan has already passed that instant.
     """
     previous = _lock(session)
     result = ScanResult(now=now, previous=previous)
     if previous is None:
         chunks: Iterable[Sequence[Row[Any]]] = _all_tracked(session)
     else:
-        ids, result.changed_ids = _candidate_ids(session, previous, now, recheck)
-        chunks = _rows(session, sorted(ids))
+        result.changed_ids = _changed_ids(session, previous - recheck)
+        chunks = _rows(session, sorted(result.changed_ids))
     for rows in chunks:
         result.examined += len(rows)
         result.transitions.extend(_apply(session, rows, now))
+    if previous is not None and now > previous:
+        timed = _timed_moves(session, previous, now)
+        result.examined += len(timed)
+        result.transitions.extend(timed)
     state = session.get_one(ScanState, SCAN_NAME)
     if previous is None or now > previous:
         state.scanned_through = now
@@ -113,26 +124,58 @@ def _lock(session: Session) -> dt.datetime | None:
     return session.scalar(select(ScanState.scanned_through).where(ScanState.name == SCAN_NAME))
 
 
-def _candidate_ids(session: Session, previous: dt.datetime, now: dt.datetime,
-                   recheck: dt.timedelta) -> tuple[set[int], set[int]]:
-    """Ids whose class can have changed, and those among them written since the last scan."""
+def _changed_ids(session: Session, since: dt.datetime) -> set[int]:
+    """Dossiers written since `since` that are open or still carry a class."""
     # Core reads (session.connection()): ORM result processing would double the cost.
-    db = session.connection()
-    changed = set(db.scalars(select(Dossier.id).where(
-        Dossier.updated_at > previous - recheck,
+    return set(session.connection().scalars(select(Dossier.id).where(
+        Dossier.updated_at > since,
         or_(Dossier.is_open == true(), Dossier.deadline_class.is_not(None)))))
-    timed: set[int] = set()
-    if now > previous:
-        for column in (Dossier.near_at, Dossier.due_at):
-            timed.update(db.scalars(select(Dossier.id).where(
-                Dossier.is_open == true(), column > previous, column <= now)))
-    return changed | timed, changed
+
+
+def _timed_moves(session: Session, previous: dt.datetime, now: dt.datetime
+                 ) -> list[Transition]:
+    """Moves made by time alone: due_at, or near_at, in (previous, now] while running."""
+    c = Dossier.__table__.c
+
+    def window(instant: Any) -> tuple[ColumnElement[bool], ...]:
+        return (c.is_open == true(), instant > previous, instant <= now, c.status.not_in(PAUSED))
+
+    moves = []
+    for before in (None, WITHIN, NEAR):
+        moves += _move(session, window(c.due_at), before, OVERDUE, c.due_at, now)
+    not_due = or_(c.due_at.is_(None), c.due_at > now)
+    for before in (None, WITHIN):
+        moves += _move(session, (*window(c.near_at), not_due), before, NEAR, c.near_at, now)
+    return moves
+
+
+def _move(session: Session, where: tuple[ColumnElement[bool], ...],
+          before: DeadlineClass | None, after: DeadlineClass, instant: Any,
+          now: dt.datetime) -> list[Transition]:
+    """Move the matching dossiers still in `before`, and record each move at its instant."""
+    c = Dossier.__table__.c
+    current = c.deadline_class.is_(None) if before is None else c.deadline_class == before
+    rows = session.connection().execute(
+        update(Dossier.__table__).where(*where, current).values(deadline_class=after)
+        .returning(c.id, c.code, instant.label("at"), c.due_at)).all()
+    ids = [row.id for row in rows]
+    table = DeadlineTransition.__table__
+    for start in range(0, len(ids), CHUNK):
+        # INSERT ... SELECT: the instants go from row to row inside the database.
+        session.connection().execute(insert(table).from_select(
+            ["dossier_id", "at", "scanned_at", "before", "after", "due_at"],
+            select(c.id, instant, literal(now, UTCDateTime()),
+                   literal(before, CodeEnum(DeadlineClass)),
+                   literal(after, CodeEnum(DeadlineClass)), c.due_at)
+            .where(id_in(c.id, ids[start:start + CHUNK]))))
+    return [Transition(row.id, row.code, before, after, row.at, row.due_at) for row in rows]
 
 
 def _rows(session: Session, ids: list[int]) -> Iterator[Sequence[Row[Any]]]:
+    """The rows of ids, a chunk at a time."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        yield session.connection().execute(select(*COLUMNS).where(Dossier.id.in_(chunk))).all()
+        yield session.connection().execute(select(*COLUMNS).where(id_in(Dossier.id, chunk))).all()
 
 
 def _all_tracked(session: Session) -> Iterator[Sequence[Row[Any]]]:
@@ -181,6 +224,6 @@ def _compare_and_set(session: Session, ids: list[int], before: DeadlineClass | N
     table = Dossier.__table__
     current = (table.c.deadline_class.is_(None) if before is None
                else table.c.deadline_class == before)
-    statement = (update(table).where(table.c.id.in_(ids), current)
+    statement = (update(table).where(id_in(table.c.id, ids), current)
                  .values(deadline_class=after).returning(table.c.id))
     return list(session.connection().scalars(statement))

@@ -23,6 +23,7 @@ from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory, Recipient
 from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Dossier, Procedure
 from service.models.alerts import AlertKind, DeliveryState, MessageKind
+from service.models.scheduling import id_in
 from service.status import DeadlineClass
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def _claim(session: Session, model: type[AlertDelivery] | type[AlertDigest], now
     if not ids:
         return []
     return list(session.scalars(
-        update(model).where(model.id.in_(ids), *ready)
+        update(model).where(id_in(model.id, ids), *ready)
         .values(claimed_until=now + CLAIM_FOR, claimed_by=holder).returning(model.id)
         .execution_options(synchronize_session=False)))
 
@@ -105,7 +106,7 @@ def _delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
         .join(Alert, Alert.id == AlertDelivery.alert_id)
         .join(Dossier, Dossier.id == Alert.dossier_id)
         .join(Procedure, Procedure.id == Dossier.procedure_id)
-        .where(AlertDelivery.id.in_(ids)).order_by(Dossier.due_at, AlertDelivery.id)))
+        .where(id_in(AlertDelivery.id, ids)).order_by(Dossier.due_at, AlertDelivery.id)))
 
 
 def stale_reason(row: Row[Any]) -> str | None:
@@ -258,7 +259,7 @@ def _record(session: Session, item: Work, error: str | None, now: dt.datetime,
 
 def _carried(session: Session, item: Work) -> list[AlertDelivery | AlertDigest]:
     rows: list[AlertDelivery | AlertDigest] = list(session.scalars(
-        select(AlertDelivery).where(AlertDelivery.id.in_(item.deliveries))))
+        select(AlertDelivery).where(id_in(AlertDelivery.id, item.deliveries))))
     if item.digest is not None:
         rows.append(session.get_one(AlertDigest, item.digest))
     return rows

@@ -15,7 +15,7 @@ from service.alerts.policy import AlertPolicy, last_due_reaching
 from service.alerts.recipients import Directory, Party
 from service.models import Alert, AlertDelivery, Dossier, Unit
 from service.models.alerts import AlertKind, DeliveryState
-from service.models.scheduling import insert_ignoring_duplicates
+from service.models.scheduling import id_in, insert_ignoring_duplicates
 from service.scan import CHUNK, ScanResult
 from service.status import DeadlineClass
 
@@ -136,6 +136,6 @@ def _facts(session: Session, ids: set[int]) -> dict[int, Row[Any]]:
                    Dossier.received_at, Dossier.handler, Dossier.received_by,
                    Dossier.extension_due_at, Unit.code.label("unit_code"))
             .join(Unit, Unit.id == Dossier.unit_id)
-            .where(Dossier.id.in_(ordered[start:start + CHUNK])))
+            .where(id_in(Dossier.id, ordered[start:start + CHUNK])))
         facts.update((row.id, row) for row in rows)
     return facts
