@@ -223,11 +223,13 @@ class Ingestor:
                merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord]
                ) -> None:
         merges, fresh = list(merges), set()
-        # Core statements: the ORM's bulk path groups rows by which values are None and would
-        # send one statement per group, often one per row.
+        # Core executemany: the ORM's bulk path groups rows by which values are None and sends
+        # a statement per group; and INSERT ... RETURNING of many rows makes one huge statement
+        # that psycopg parses slowly. The new ids are read back by the unique code instead.
         if inserts:
-            rows = self.session.execute(
-                insert(DOSSIER).returning(DOSSIER.c.id, DOSSIER.c.code), inserts)
+            self.session.execute(insert(DOSSIER), inserts)
+            rows = self.session.execute(select(DOSSIER.c.id, DOSSIER.c.code).where(
+                DOSSIER.c.code.in_([values["code"] for values in inserts])))
             for row in rows:
                 fresh.add(row.id)
                 merges.append((row.id, latest[row.code]))
