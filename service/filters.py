@@ -314,7 +314,7 @@ def dossier_page(session: Session, params: DossierQuery, now: dt.datetime, timez
     return DossierPage(rows=rows, next_cursor=cursor)
 
 
-def count_capped(session: Session, query: Select[Any], cap: int = 10_000) -> tuple[int, bool]:
+def count_capped(session: Session, query: Select[Any], cap: int = 1000) -> tuple[int, bool]:
     """Count a query's rows up to `cap` (exact counts at a million rows cost too much)."""
     inner = query.order_by(None).with_only_columns(Dossier.id).limit(cap + 1).subquery()
     total = session.scalar(select(func.count()).select_from(inner)) or 0

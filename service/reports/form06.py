@@ -62,7 +62,7 @@ def _categories(start: dt.datetime, end: dt.datetime, extension_counts_late: boo
     Every row lands in one category of each, whatever is NULL, so 3 = 4+5+6 = 7+11 holds by
     construction.
     """
-    finish = finish_column()
+    finish = finish_column(end)  # `end` for a dossier still open: never "finished before end"
     received = case((Dossier.received_at < start, 6),
                     (Dossier.channel == Channel.ONLINE, 4), else_=5)
     # A finished dossier without a stored verdict is judged against its due date.
@@ -71,7 +71,7 @@ def _categories(start: dt.datetime, end: dt.datetime, extension_counts_late: boo
     due = judged_due_column(extension_counts_late, report_due)
     # At the end of the period, waiting for the applicant counts as within the limit (col 12).
     standing = case((Dossier.status.in_(PAUSED), 12), (due < end, 13), else_=12)
-    state = case((and_(finish.is_not(None), finish < end), verdict), else_=standing)
+    state = case((finish < end, verdict), else_=standing)
     return received.label("received"), state.label("state")
 
 
@@ -91,8 +91,14 @@ def form06(session: Session, unit_code: str, period: Period, timezone: str, now:
     received, state = _categories(start, end, extension_counts_late, report_due)
     # Grouped in an outer query: PostgreSQL would not match CASE expressions whose parameters
     # are bound twice, once in SELECT and once in GROUP BY.
-    rows_in = (select(Dossier.procedure_id, received, state)
-               .where(received_before(unit_ids, end), open_at(start)).subquery())
+    inner = (select(Dossier.procedure_id, received, state)
+             .where(received_before(unit_ids, end), open_at(start, end)))
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite: a year touches most rows, so read the table straight through rather than
+        # by index; LIMIT -1 keeps the subquery from being merged into the GROUP BY, which
+        # would evaluate the CASEs again while sorting (measured 2x slower at 1M dossiers).
+        inner = inner.with_hint(Dossier, "NOT INDEXED", "sqlite").limit(-1)
+    rows_in = inner.subquery()
     query = (select(rows_in.c.procedure_id, rows_in.c.received, rows_in.c.state, func.count())
              .group_by(rows_in.c.procedure_id, rows_in.c.received, rows_in.c.state))
     counts = session.execute(query).all()

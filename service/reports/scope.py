@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, Unit
@@ -34,10 +34,17 @@ def unit_tree(session: Session, code: str) -> tuple[Unit, list[int]]:
     return unit, ids
 
 
-def finish_column() -> ColumnElement[Any]:
-    """The finishing instant of rules.md §5; a closed dossier without one finished when written."""
-    return func.coalesce(Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at,
-                         case((Dossier.is_open.is_(False), Dossier.updated_at)))
+def finish_column(unfinished: Any = None) -> ColumnElement[Any]:
+    """The finishing instant of rules.md §5; a closed dossier without one finished when written.
+
+    With `unfinished`, an open dossier gets that instant instead of NULL, which lets a report
+    compare the expression once rather than test it for NULL first.
+    """
+    parts = [Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at,
+             case((Dossier.is_open.is_(False), Dossier.updated_at))]
+    if unfinished is not None:
+        parts.append(literal(unfinished, Dossier.finished_at.type))
+    return func.coalesce(*parts)
 
 
 def judged_due_column(extension_counts_late: bool, report_due: str) -> ColumnElement[Any]:
@@ -62,7 +69,6 @@ def received_before(unit_ids: list[int], end: Any) -> ColumnElement[bool]:
                 Dossier.status.not_in(NEVER_RECEIVED))
 
 
-def open_at(start: Any) -> ColumnElement[bool]:
-    """Dossiers not finished before `start`."""
-    finish = finish_column()
-    return or_(finish.is_(None), finish >= start)
+def open_at(start: Any, end: Any) -> ColumnElement[bool]:
+    """Dossiers not finished before `start` (`end` stands for "not finished", after start)."""
+    return finish_column(end) >= start
