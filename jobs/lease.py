@@ -67,6 +67,8 @@ class LeaseKeeper:
         self.sessions, self.ttl, self.clock = sessions, ttl, clock
         self.holder = holder or process_name()
         self.valid_until: dt.datetime | None = None
+        # Set by the renewal thread once the lease is gone (taken over, or lapsed).
+        self.lost = threading.Event()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -108,15 +110,16 @@ class LeaseKeeper:
             stop.wait(self.interval)
         return False
 
-    def keep(self, on_lost: Callable[[], None]) -> None:
-        """Renew in a background thread; call on_lost once the lease is gone."""
+    def keep(self) -> None:
+        """Renew in a background thread from now on; set `lost` once the lease is gone."""
         self._done.clear()
+        self.lost.clear()
 
         def renew() -> None:
             while not self._done.wait(self.interval):
                 if self.try_acquire() is False or not self.held():
                     log.warning("scheduler lease lost by %s", self.holder)
-                    on_lost()
+                    self.lost.set()
                     return
 
         self._thread = threading.Thread(target=renew, name="lease-keeper", daemon=True)

@@ -105,15 +105,25 @@ def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None
 
 
 def _run_while_held(runtime: Runtime, keeper: LeaseKeeper, stop: threading.Event) -> None:
-    scheduler = build_scheduler(runtime, keeper)
-    keeper.keep(on_lost=lambda: scheduler.running and scheduler.shutdown(wait=False))
-    log.info("scheduler started with %d job(s): %s", len(scheduler.get_jobs()),
-             ", ".join(job.id for job in scheduler.get_jobs()))
+    """Run the schedule until stopped or until the keeper reports the lease lost."""
+    keeper.keep()  # from the moment it is won: building the scheduler takes a while
+    scheduler = None
     try:
+        scheduler = build_scheduler(runtime, keeper)
+        log.info("scheduler started with %d job(s): %s", len(scheduler.get_jobs()),
+                 ", ".join(job.id for job in scheduler.get_jobs()))
+        scheduler.add_job(_watch_lease, "interval", seconds=keeper.interval, id="lease",
+                          args=[scheduler, keeper], coalesce=True, max_instances=1)
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         stop.set()
     finally:
         keeper.stop_keeping()
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=True)
+
+
+def _watch_lease(scheduler: BlockingScheduler, keeper: LeaseKeeper) -> None:
+    """Stop the schedule once the lease is lost; the process then waits to take it back."""
+    if keeper.lost.is_set():
+        scheduler.shutdown(wait=False)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +128,18 @@ def test_a_keeper_that_cannot_renew_in_time_stops_holding(runtime: Runtime) -> N
     assert not keeper.held()
 
 
+def test_the_keeper_notices_a_takeover(runtime: Runtime) -> None:
+    keeper = LeaseKeeper(runtime.sessions, dt.timedelta(seconds=0.3), holder="a")
+    assert keeper.try_acquire() is True
+    with runtime.sessions.begin() as s:
+        row = holder_of(s)
+        row.holder, row.expires_at = "b", runtime.now() + dt.timedelta(hours=1)
+    keeper.keep()
+    assert keeper.lost.wait(timeout=30)
+    keeper.stop_keeping()
+    assert not keeper.held()
+
+
 # Two scheduler processes against PostgreSQL --------------------------------------------------
 
 RECIPIENT = {"roles": ["clerk", "department", "head", "vice_chairman"], "name": "Nhóm Zalo xã",
@@ -167,14 +178,14 @@ channels = ["webhook"]
 
 
 class Process:
-    """A scheduler subprocess whose log lines are read as they come, without polling."""
+    """A scheduler subprocess whose log lines are collected as they come."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, arrived: threading.Condition) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("TTHC_")}
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "jobs", "--config", str(config)], cwd=ROOT, env=env,
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.arrived = arrived
         self.seen: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -182,20 +193,17 @@ class Process:
     def _read(self) -> None:
         assert self.popen.stderr is not None
         for line in self.popen.stderr:
-            self.lines.put(line)
+            with self.arrived:
+                self.seen.append(line)
+                self.arrived.notify_all()
 
-    def expect(self, pattern: str, count: int = 1, timeout: float = 120) -> None:
-        """Block until count log lines matching pattern arrived."""
-        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=timeout)
-        found = sum(1 for line in self.seen if re.search(pattern, line))
-        while found < count:
-            remaining = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
-            try:
-                line = self.lines.get(timeout=max(remaining, 0.001))
-            except queue.Empty:
-                raise AssertionError(f"no {pattern!r} in: {''.join(self.seen)}") from None
-            self.seen.append(line)
-            found += bool(re.search(pattern, line))
+    def count(self, pattern: str) -> int:
+        """How many log lines so far match pattern."""
+        return sum(1 for line in list(self.seen) if re.search(pattern, line))
+
+    def log(self) -> str:
+        """Everything the process logged so far."""
+        return "".join(self.seen)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.popen.poll() is None:
@@ -204,14 +212,15 @@ class Process:
         self.reader.join(timeout=10)
         if self.popen.stderr is not None:
             self.popen.stderr.close()
-        self.log()
         return code
 
-    def log(self) -> str:
-        """Everything the process logged so far."""
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return "".join(self.seen)
+
+def wait_until(arrived: threading.Condition, predicate: Callable[[], bool],
+               processes: list[Process], timeout: float = 120) -> None:
+    """Block until predicate holds; fail with the processes' logs after timeout seconds."""
+    with arrived:
+        if not arrived.wait_for(predicate, timeout):
+            raise AssertionError("\n".join(p.log() for p in processes))
 
 
 def add_dossiers(runtime: Runtime, prefix: str, count: int, due_in: dt.timedelta) -> None:
@@ -242,29 +251,29 @@ def pg_runtime(pg_schema_url: str) -> Iterator[Runtime]:
 def test_second_scheduler_takes_over_when_the_first_is_killed_and_nothing_is_sent_twice(
         pg_runtime: Runtime, pg_schema_url: str, tmp_path: Path) -> None:
     add_dossiers(pg_runtime, "W1-", 3, due_in=-dt.timedelta(minutes=1))  # overdue already
+    arrived = threading.Condition()
     with webhook_server() as hook:
         config = config_file(tmp_path / "config.toml", pg_schema_url, hook.url)
-        first = Process(config)
+        both = [Process(config, arrived), Process(config, arrived)]
         try:
-            first.expect("scheduler lease acquired")
-            second = Process(config)
-            try:
-                second.expect("scheduler lease held by .*; waiting")
-                first.expect(r"sent single message \d+ on webhook", count=3)
-                # Due while the first may still run, or only after it is gone.
-                add_dossiers(pg_runtime, "W2-", 3, due_in=dt.timedelta(seconds=2))
-                first.stop(signal.SIGKILL)
-                add_dossiers(pg_runtime, "W3-", 3, due_in=-dt.timedelta(minutes=1))
-                second.expect("scheduler lease acquired")
-                assert hook.wait_for(9, timeout=120), first.log() + second.log()
-                assert second.stop() == 0
-            finally:
-                second.stop(signal.SIGKILL)
-        finally:
+            wait_until(arrived, lambda: any(p.count("lease acquired") for p in both), both)
+            first = next(p for p in both if p.count("lease acquired"))
+            second = next(p for p in both if p is not first)
+            wait_until(arrived, lambda: second.count("lease held by .*; waiting") > 0, both)
+            wait_until(arrived, lambda: first.count("sent single message") >= 3, both)
+            # Due while the first may still run, or only after it is gone.
+            add_dossiers(pg_runtime, "W2-", 3, due_in=dt.timedelta(seconds=2))
             first.stop(signal.SIGKILL)
+            add_dossiers(pg_runtime, "W3-", 3, due_in=-dt.timedelta(minutes=1))
+            wait_until(arrived, lambda: second.count("lease acquired") > 0, both)
+            assert hook.wait_for(9, timeout=120), first.log() + second.log()
+            assert second.stop() == 0
+        finally:
+            for process in both:
+                process.stop(signal.SIGKILL)
         codes = sorted(body["items"][0]["code"] for body, _ in hook.posts)
     assert codes == sorted(f"W{w}-{i}" for w in (1, 2, 3) for i in range(3))
-    assert re.search("sent single message", second.log())
+    assert second.count("sent single message") > 0
     with pg_runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == 9
         assert session.scalar(select(func.count()).select_from(AlertMessage)) == 9
