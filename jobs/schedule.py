@@ -2,7 +2,7 @@
 
 [scheduler.jobs.NAME] in config.toml overrides a job's timing (every_minutes, every_seconds or
 at = "HH:MM") or turns it off (enabled = false). Ingest jobs come from [connectors.*], each at
-its connector's interval_minutes.
+its connector's interval_minutes, for the connectors that are pulled.
 """
 
 from __future__ import annotations
@@ -49,7 +49,13 @@ JOBS: tuple[ScheduledJob, ...] = (
                  setting=("portal", "interval_minutes")),
     ScheduledJob("reconcile", "jobs.reconcile:run", every=dt.timedelta(hours=1),
                  setting=("portal", "reconcile_interval_minutes")),
+    ScheduledJob("watch_folder", "jobs.watch_folder:run", every=dt.timedelta(minutes=1)),
+    ScheduledJob("report_reminder", "jobs.report_reminder:run", at="08:00"),
 )
+# Connector types no interval ingest job pulls: webhook connectors are pushed to over HTTP,
+# spreadsheet connectors are read from their drop folder by the watch_folder job (two jobs
+# reading one folder would race for its files).
+NOT_PULLED = frozenset({"webhook", "spreadsheet"})
 JOB_NAMES = frozenset(job.name for job in JOBS)
 
 
@@ -82,7 +88,8 @@ def planned(settings: Mapping[str, Any]) -> list[tuple[ScheduledJob, Timing]]:
     """Every enabled job of this configuration with its timing, ingest jobs first."""
     plan = [(ScheduledJob(f"ingest:{name}", "jobs.ingest:run", kwargs={"connector": name}),
              Timing(every=dt.timedelta(minutes=options.get("interval_minutes", 5))))
-            for name, options in sorted(settings["connectors"].items())]
+            for name, options in sorted(settings["connectors"].items())
+            if options.get("type") not in NOT_PULLED]
     for job in JOBS:
         if settings["scheduler"]["jobs"].get(job.name, {}).get("enabled", True):
             plan.append((job, timing(job, settings)))
