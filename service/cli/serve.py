@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from migrations import upgrade
 from service.cli import AppContext, pass_app
 from service.cli.db import seed_reference_data
 from service.runs import run_connector
+from service.runtime import Runtime
 
 
 @click.command()
@@ -52,6 +54,8 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
         run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
                             runtime.now())
         click.echo(f"{name}: {run.created} dossier(s) created, {run.updated} updated")
+    _first_scan(runtime)
+    _demo_account(runtime)
     worker = None
     if app.settings["scheduler"]["enabled"]:
         argv = [sys.executable, "-m", "service.cli.run"]
@@ -67,3 +71,31 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def _first_scan(runtime: Runtime) -> None:
+    """Classify the back-filled dossiers now, so the dashboard is complete on first load."""
+    from jobs.scan import scan_and_raise
+
+    with runtime.sessions() as session:
+        outcome = scan_and_raise(session, runtime, runtime.now())
+        session.commit()
+    click.echo(f"Deadline scan: {len(outcome.scan.transitions)} dossier(s) classified.")
+
+
+def _demo_account(runtime: Runtime) -> None:
+    """Create an admin account on an empty user table and print its password once."""
+    from sqlalchemy import func, select
+
+    from service.models import User
+    from service.users import create_user, hasher_for
+
+    with runtime.sessions.begin() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return
+        password = secrets.token_urlsafe(9)
+        codes = [unit["code"] for unit in runtime.settings["units"]]
+        create_user(session, "admin", password, "admin", codes, runtime.now(),
+                    full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
+    click.echo(f"Demo account created: user 'admin', password '{password}' "
+               "(change it with `tthc-monitor user password admin`).")

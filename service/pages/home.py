@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from sqlalchemy import func, select, text
 
 from service.models import Dossier, Unit
+from service.pages.access import current_user
 from service.status import Status
 from service.web import db
 
@@ -24,7 +25,9 @@ def healthz():  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    """Show each unit's dossiers counted by status."""
+    """Show each unit's dossiers counted by status; signed-in staff go to their dashboard."""
+    if current_user() is not None:
+        return redirect(url_for("dashboard.index"))
     rows = db().execute(
         select(Unit.code, Unit.name, Dossier.status, func.count())
         .join(Dossier, Dossier.unit_id == Unit.id)
