@@ -63,13 +63,13 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], rows: Sequen
     """
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model).on_conflict_do_nothing()
+    connection = session.connection()  # Core: the ORM's bulk bookkeeping costs more here
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = module.insert(model.__table__).on_conflict_do_nothing()
     if not returning:
-        session.execute(statement, list(rows))
+        connection.execute(statement, list(rows))
         return []
-    return list(session.execute(statement.returning(*returning), list(rows)))
+    return list(connection.execute(statement.returning(*returning), list(rows)))
 
 
 def id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
