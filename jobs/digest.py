@@ -1,7 +1,8 @@
 """Job: the daily digest, at [alerts] digest_at on working days.
 
-Any dispatch run after digest time creates the day's digests (once each, by a unique row);
-this job only makes sure they go out at that time even when the alerts job runs rarely.
+The first dispatch run after digest time on a working day prepares the day's digests (once:
+a claim in scan_state and a unique row per recipient, channel and day); this job only makes
+sure that run happens at that time even when the alerts job runs rarely.
 """
 
 from __future__ import annotations
