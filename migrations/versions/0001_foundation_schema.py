@@ -108,7 +108,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_dossier_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossier')),
     sa.UniqueConstraint('code', name=op.f('uq_dossier_code')),
-    sa.UniqueConstraint('source', 'source_id', name='uq_dossier_source_source_id')
+    sa.UniqueConstraint('source', 'source_id', name='uq_dossier_source_source_id'),
+    postgresql_with={'fillfactor': 90},
     )
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dossier_handler'), ['handler'], unique=False)
