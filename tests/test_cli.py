@@ -36,7 +36,8 @@ def test_upgrade_ingest_and_show(config_file: Path) -> None:
     assert "25 procedure(s) added" in done.stdout
     done = tthc(config_file, "ingest", "simulator")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("simulator: fetched ")
+    assert done.stdout.startswith("simulator: run 1: fetched ")
+    assert "; cursor none -> {" in done.stdout
     created = int(done.stdout.split("created ")[1].split(",")[0])
     assert created > 0
     again = tthc(config_file, "ingest")

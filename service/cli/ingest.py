@@ -6,7 +6,7 @@ import click
 
 from connectors.base import ConnectorError
 from service.cli import AppContext, pass_app
-from service.runs import run_connector
+from service.runs import describe_run, run_connector
 
 
 @click.command()
@@ -30,7 +30,6 @@ def ingest(app: AppContext, connector: str | None) -> None:
             click.echo(f"{name}: failed: {exc}", err=True)
             failed = True
             continue
-        click.echo(f"{name}: fetched {run.fetched}, created {run.created}, updated "
-                   f"{run.updated}, unchanged {run.unchanged}, rejected {run.rejected}")
+        click.echo(describe_run(run))
     if failed:
         raise click.exceptions.Exit(1)
