@@ -20,16 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, delete, insert, select, text  # noqa: E402
+from sqlalchemy import delete, insert, select  # noqa: E402
 
 import service  # noqa: E402,F401 - imports the models before the connectors
+from bench.schemas import scratch_schema  # noqa: E402
 from connectors.base import Batch, Connector, DossierRecord  # noqa: E402
 from connectors.simulator import SimulatorConnector  # noqa: E402
 from service.config import load_config  # noqa: E402
@@ -170,22 +170,6 @@ def stream(count: int, folder: Path) -> dict:
     return result
 
 
-def pg_schema(base: str) -> tuple[str, Any]:
-    """A fresh PostgreSQL schema and a function that drops it."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
-
-
 def main() -> None:
     """Parse the sizes and run every measurement."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -207,7 +191,7 @@ def main() -> None:
                                f"sqlite:///{folder / 'b.db'}", batches))
         base = os.environ.get("TTHC_TEST_DATABASE_URL")
         if base:
-            (url_a, drop_a), (url_b, drop_b) = pg_schema(base), pg_schema(base)
+            (url_a, drop_a), (url_b, drop_b) = scratch_schema(base), scratch_schema(base)
             try:
                 results.append(compare("postgresql", url_a, url_b, batches))
             finally:

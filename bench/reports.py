@@ -15,16 +15,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.schemas import scratch_schema  # noqa: E402
 from service import create_app  # noqa: E402
 from service.config import load_config  # noqa: E402
 from service.models import Base, Dossier, Procedure, Unit  # noqa: E402
@@ -201,20 +201,7 @@ def bench(label: str, url: str, size: int, keep: bool) -> None:
 def postgres_url() -> tuple[str, Callable[[], None]] | None:
     """A fresh schema on the test PostgreSQL, and how to drop it; None without a server."""
     base = os.environ.get("TTHC_TEST_DATABASE_URL")
-    if not base:
-        return None
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+    return scratch_schema(base) if base else None
 
 
 def main() -> None:
