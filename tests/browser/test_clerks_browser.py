@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,13 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from service import create_app
-from service.models import Base, Dossier, Procedure, StatusEvent, Unit
-from service.runtime import Runtime
+from service.models import Dossier, Procedure, StatusEvent, Unit
 from service.status import Channel, LimitUnit, Outcome, Status
 from service.users import create_user
+from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import UNIT_CODE, local, make_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path("test-artifacts")
-PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 NOW = local(2026, 3, 10, 9)
 PASSWORD = "mật-khẩu-đủ-dài"
@@ -72,22 +64,8 @@ def seed(session: Session) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The app with secure cookie defaults, on a loopback port, served from a thread."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'clerks.db'}")
-    runtime = Runtime.from_settings(settings)
-    runtime.now = lambda: NOW  # type: ignore[method-assign] - the pages' clock, passed in
-    Base.metadata.create_all(runtime.engine)
-    with runtime.sessions() as session:
-        seed(session)
-        session.commit()
-    app = create_app(settings)
-    app.extensions["tthc"] = runtime
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-    runtime.engine.dispose()
+    with served(make_settings(f"sqlite:///{tmp_path / 'clerks.db'}"), seed, NOW) as url:
+        yield url
 
 
 @pytest.fixture

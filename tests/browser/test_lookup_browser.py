@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from service import create_app
 from service.ingest import national_code
-from service.models import Base, Dossier, Procedure, StatusEvent, Unit
-from service.runtime import Runtime
+from service.models import Dossier, Procedure, StatusEvent, Unit
 from service.status import Channel, LimitUnit, Status
+from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import local, make_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path("test-artifacts")
-PHONE = {"width": 390, "height": 844}
 CODE = "000.32.26.H26-260302-0001"
 
 pytestmark = [
@@ -62,20 +54,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     """The app on a loopback port with one dossier, served from a thread."""
     settings = make_settings(f"sqlite:///{tmp_path / 'browser.db'}",
                              web={"secure_cookies": False})
-    runtime = Runtime.from_settings(settings)
-    Base.metadata.create_all(runtime.engine)
-    with runtime.sessions() as session:
-        seed(session)
-        session.commit()
-    app = create_app(settings)
-    app.extensions["tthc"] = runtime
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-    runtime.engine.dispose()
+    with served(settings, seed) as url:
+        yield url
 
 
 def seed(session: Any) -> None:
