@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -62,8 +63,30 @@ def national_code(code: str) -> str:
 
 
 def fingerprint(record: DossierRecord) -> str:
-    """Return a stable digest of everything a record says."""
-    return hashlib.blake2b(repr(record).encode(), digest_size=16).hexdigest()
+    """Return a stable digest of everything a record says.
+
+    The digest hashes the repr of a plain tuple of the record's values, enums by their codes:
+    tuples, strings and datetimes print in C, where the dataclasses' own reprs run in Python
+    and made this a tenth of the ingest time.
+    """
+    values = (_PLAIN_VALUES(record), tuple(map(_code, _ENUM_VALUES(record))),
+              tuple((e.at, _code(e.status), e.actor, e.department, e.note)
+                    for e in record.events),
+              tuple(_ROUND_VALUES(item) for item in record.supplements))
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+
+def _code(member: Any) -> Any:
+    """An enum member's code; anything else (a record not checked yet) as it is."""
+    return getattr(member, "_value_", member)
+
+
+_ENUM_FIELDS = tuple(f.name for f in fields(DossierRecord)
+                     if f.name in ("channel", "status", "limit_unit"))
+_PLAIN_VALUES = operator.attrgetter(*(f.name for f in fields(DossierRecord)
+                                      if f.name not in _ENUM_FIELDS + ("events", "supplements")))
+_ENUM_VALUES = operator.attrgetter(*_ENUM_FIELDS)
+_ROUND_VALUES = operator.attrgetter(*(f.name for f in fields(SupplementRecord)))
 
 
 def new_lookup_secret() -> str:
