@@ -29,30 +29,38 @@ def portal_waiting_time(cal: WorkCalendar, inp: DeadlineInput) -> dt.timedelta:
     return total
 
 
-def portal_due_at(cal: WorkCalendar, inp: DeadlineInput) -> dt.datetime:
-    """Return the portal's due instant: no restart, pushed later by the waiting working time."""
+def portal_due_at(cal: WorkCalendar, inp: DeadlineInput,
+                  waiting: dt.timedelta | None = None) -> dt.datetime:
+    """Return the portal's due instant: no restart, pushed later by the waiting working time.
+
+    `waiting` is `portal_waiting_time(cal, inp)` when the caller has it already.
+    """
     original = due_at(cal, inp.received_at, inp.limit, inp.unit)
-    waiting = portal_waiting_time(cal, inp)
+    if waiting is None:
+        waiting = portal_waiting_time(cal, inp)
     return cal.add_working_time(original, waiting) if waiting else original
 
 
 def portal_verdict(
-    cal: WorkCalendar, inp: DeadlineInput, now: dt.datetime, near_fraction: float = 0.2
+    cal: WorkCalendar, inp: DeadlineInput, now: dt.datetime, near_fraction: float = 0.2,
+    due: dt.datetime | None = None,
 ) -> Outcome | DeadlineClass:
     """Return what the portal will say: an Outcome when finished, else a DeadlineClass.
 
     More than one supplementation request makes the dossier late whatever its dates.
+    `due` is `portal_due_at(cal, inp)` when the caller has it already.
     """
     finish = judged_finish(inp)
     several = len(inp.supplements) > 1
-    if finish is not None:
-        return Outcome.LATE if several else classify_finished(cal, finish, portal_due_at(cal, inp))
     if several:
-        return DeadlineClass.OVERDUE
-    if inp.paused:
+        return Outcome.LATE if finish is not None else DeadlineClass.OVERDUE
+    if finish is None and inp.paused:
         return DeadlineClass.PAUSED
+    due = portal_due_at(cal, inp) if due is None else due
+    if finish is not None:
+        return classify_finished(cal, finish, due)
     window = near_window(cal, inp, inp.received_at, near_fraction)
-    return classify_open(cal, now, portal_due_at(cal, inp), window)
+    return classify_open(cal, now, due, window)
 
 
 def evaluate(
@@ -80,7 +88,9 @@ def evaluate(
         window = near_window(cal, inp, inp.clock_start, near_fraction)
         progress = classify_open(cal, now, reference, window)
         remaining = cal.working_time_between(now, reference)
-    portal = portal_verdict(cal, inp, now, near_fraction)
+    portal_waiting = portal_waiting_time(cal, inp)
+    portal_due = portal_due_at(cal, inp, portal_waiting)
+    portal = portal_verdict(cal, inp, now, near_fraction, portal_due)
     return DeadlineResult(
         clock_start=inp.clock_start,
         legal_due=legal,
@@ -90,8 +100,8 @@ def evaluate(
         outcome=outcome,
         progress=progress,
         remaining=remaining,
-        portal_due=portal_due_at(cal, inp),
-        portal_waiting=portal_waiting_time(cal, inp),
+        portal_due=portal_due,
+        portal_waiting=portal_waiting,
         portal_outcome=portal if isinstance(portal, Outcome) else None,
         portal_progress=portal if isinstance(portal, DeadlineClass) else None,
         source_audit=source_audit(cal, inp, legal),
