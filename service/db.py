@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -26,23 +28,47 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class _SQLiteText(sqlite.DATETIME):
+    """SQLite's DATETIME column with no conversion of its own: UTCDateTime does it in C."""
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
-    """An instant stored as UTC; SQLite drops offsets, so they are stripped and restored here."""
+    """An instant stored as UTC; SQLite drops offsets, so they are stripped and restored here.
+
+    On SQLite the value is the text SQLAlchemy's own DATETIME writes ("YYYY-MM-DD
+    HH:MM:SS.ffffff", so stored rows and comparisons are unchanged), made by `isoformat` and
+    read by `fromisoformat`: a tenth of the cost of the generic formatting, on every row.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return _SQLiteText()
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()} given where an instant is needed")
         value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
@@ -70,6 +96,18 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:
+    """Let PostgreSQL's planner see a bulk load now, not at the next autovacuum.
+
+    Before the first ANALYZE the planner takes a freshly filled table for empty and scans it
+    whole for each lookup of a thousand codes: re-reading 30 000 dossiers just loaded took
+    15 s instead of 0.3 s. SQLite needs no statistics to use its indexes; this is a no-op there.
+    """
+    if connection.dialect.name == "postgresql":
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table}")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
