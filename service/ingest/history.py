@@ -13,6 +13,8 @@ from connectors.base import DossierRecord
 from service.models import Dossier, StatusEvent, SupplementRound
 
 DOSSIER = Dossier.__table__
+EVENTS = StatusEvent.__table__
+EVENT_COLUMNS = ("dossier_id", "at", "status", "actor", "department", "note")
 
 
 def updates_by_columns(updates: list[dict[str, Any]]) -> Iterator[tuple[Any, list[dict]]]:
@@ -51,9 +53,8 @@ def merge_history(session: Session, merges: list[tuple[int, DossierRecord]],
             key = (dossier_id, event.at, event.status)
             if key not in known:
                 known.add(key)
-                new_events.append({"dossier_id": dossier_id, "at": event.at,
-                                   "status": event.status, "actor": event.actor,
-                                   "department": event.department, "note": event.note})
+                new_events.append((dossier_id, event.at, event.status, event.actor,
+                                   event.department, event.note))
         for item in record.supplements:
             key = (dossier_id, item.requested_at)
             stored = rounds.get(key)
@@ -64,10 +65,29 @@ def merge_history(session: Session, merges: list[tuple[int, DossierRecord]],
             elif stored is not None and stored.completed_at is None and item.completed_at:
                 stored.completed_at = item.completed_at
     if new_events:
-        session.execute(insert(StatusEvent.__table__), new_events)
+        insert_events(session, new_events)
     if new_rounds:
         session.execute(insert(SupplementRound.__table__), new_rounds)
     session.flush()
+
+
+def insert_events(session: Session, events: list[tuple]) -> None:
+    """Add history lines (dossier_id, at, status, actor, department, note) in one executemany.
+
+    History is most of what an ingest writes, four or five lines a dossier, and Core's
+    per-row parameter handling made this insert a fifth of the ingest time; so the rows go
+    straight to the driver, their instants and statuses converted by the columns' own types:
+    the stored values are those Core would write.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    instant = EVENTS.c.at.type.process_bind_param
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {EVENTS.name} ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(EVENT_COLUMNS))})",
+        [(dossier_id, instant(at, dialect), status._value_, actor, department, note)
+         for dossier_id, at, status, actor, department, note in events])
 
 
 def db_reason(exc: IntegrityError | DataError) -> str:
