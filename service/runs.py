@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import Batch, Connector, DossierRecord, RejectedRecord
 from service import quarantine
+from service.db import refresh_statistics
 from service.ingest import Catalogue, Deriver, Ingestor, IngestStats
 from service.models import ConnectorCursor, ConnectorRun
 
 log = logging.getLogger(__name__)
 COUNTS = ("fetched", "created", "updated", "unchanged", "rejected")
+# Rows a run writes between refreshes of the planner's statistics (PostgreSQL only).
+ANALYZE_EVERY = 20_000
+INGESTED_TABLES = ("dossier", "status_event", "supplement_round")
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
     `on_batch` sees each batch and its results once committed (progress bars, summaries).
     """
     run_id, cursor = start_run(factory, connector.name, now)
-    totals, catalogue = IngestStats(), Catalogue()
+    totals, catalogue, written = IngestStats(), Catalogue(), 0
     with factory() as session:
         resolve = quarantine.has_open(session, connector.name)
     try:
@@ -114,6 +118,11 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
                                      now, catalogue, resolve)
                 totals.add(result.stats)
                 _save_progress(session, connector.name, run_id, totals, batch.cursor, now)
+            written += result.stats.created + result.stats.updated
+            if written >= ANALYZE_EVERY:
+                with factory.begin() as session:
+                    refresh_statistics(session.connection(), INGESTED_TABLES)
+                written = 0
             if on_batch is not None:
                 on_batch(batch, result)
     except Exception as exc:  # noqa: BLE001 - any fault ends the run cleanly and is recorded
