@@ -155,6 +155,23 @@ def test_a_stale_record_adds_unseen_history_without_overwriting(runtime: Runtime
     assert lines == [e.status for e in record.events]
 
 
+
+def test_a_malformed_stale_record_is_rejected_and_the_stored_state_stays(
+        runtime: Runtime) -> None:
+    record = next(r for r in simulated(50) if len(r.events) >= 2)
+    bad_line = dataclasses.replace(record.events[0], status=4)
+    older = dataclasses.replace(record, source_modified_at=record.events[0].at,
+                                events=(bad_line,))
+    with runtime.sessions.begin() as session:
+        Ingestor(session, "sim", runtime.derive).store([record], NOW)
+    with runtime.sessions.begin() as session:
+        ingestor = Ingestor(session, "sim", runtime.derive)
+        stats = ingestor.store([older], NOW)
+    assert (stats.unchanged, stats.rejected) == (0, 1)
+    assert "bad status" in ingestor.rejects[0][1]
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StatusEvent)) == len(record.events)
+
 # -- quarantine ---------------------------------------------------------------------------
 
 class Scripted(Connector):

@@ -95,9 +95,14 @@ class Ingestor:
         for code, record in latest.items():
             row = existing.get(code)
             if row is not None and (row.fingerprint == prints[code] or stale(record, row)):
-                self.outcomes[code] = "unchanged"
                 if row.fingerprint != prints[code]:  # older news may still carry unseen history
+                    try:
+                        check_record(record)
+                    except RecordError as exc:
+                        self._reject(record, str(exc))
+                        continue
                     plan.merges.append((row.id, record))
+                self.outcomes[code] = "unchanged"
                 continue
             try:
                 values = self._values(record, prints[code], now, row,
