@@ -30,12 +30,15 @@ def portal_waiting_time(cal: WorkCalendar, inp: DeadlineInput) -> dt.timedelta:
 
 
 def portal_due_at(cal: WorkCalendar, inp: DeadlineInput,
-                  waiting: dt.timedelta | None = None) -> dt.datetime:
+                  waiting: dt.timedelta | None = None,
+                  original: dt.datetime | None = None) -> dt.datetime:
     """Return the portal's due instant: no restart, pushed later by the waiting working time.
 
-    `waiting` is `portal_waiting_time(cal, inp)` when the caller has it already.
+    `waiting` is `portal_waiting_time(cal, inp)` and `original` the due date counted from
+    receipt, when the caller has them already.
     """
-    original = due_at(cal, inp.received_at, inp.limit, inp.unit)
+    if original is None:
+        original = due_at(cal, inp.received_at, inp.limit, inp.unit)
     if waiting is None:
         waiting = portal_waiting_time(cal, inp)
     return cal.add_working_time(original, waiting) if waiting else original
@@ -89,7 +92,8 @@ def evaluate(
         progress = classify_open(cal, now, reference, window)
         remaining = cal.working_time_between(now, reference)
     portal_waiting = portal_waiting_time(cal, inp)
-    portal_due = portal_due_at(cal, inp, portal_waiting)
+    from_receipt = legal if inp.clock_start == inp.received_at else None  # no restart yet
+    portal_due = portal_due_at(cal, inp, portal_waiting, from_receipt)
     portal = portal_verdict(cal, inp, now, near_fraction, portal_due)
     return DeadlineResult(
         clock_start=inp.clock_start,

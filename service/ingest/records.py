@@ -25,6 +25,8 @@ MAX_LENGTHS = {
 }
 INSTANT_FIELDS = ("received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
                   "stopped_at", "source_modified_at")
+_INSTANTS = operator.attrgetter(*INSTANT_FIELDS)
+_TEXTS = operator.attrgetter(*MAX_LENGTHS)
 
 
 class RecordError(ValueError):
@@ -105,14 +107,12 @@ def check_record(record: DossierRecord) -> None:
         raise RecordError(f"channel {record.channel!r} is not a channel")
     if not isinstance(record.applicant_name, str) or not record.applicant_name.strip():
         raise RecordError("the record has no applicant name")
-    for name in INSTANT_FIELDS:
-        value = getattr(record, name)
+    for name, value in zip(INSTANT_FIELDS, _INSTANTS(record), strict=True):
         if value is None and name != "received_at":
             continue
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
             raise RecordError(f"{name} must be a date and time with its time zone")
-    for name, limit in MAX_LENGTHS.items():
-        value = getattr(record, name)
+    for (name, limit), value in zip(MAX_LENGTHS.items(), _TEXTS(record), strict=True):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise RecordError(f"{name} must be text of at most {limit} characters")
     for event in record.events:
