@@ -109,10 +109,11 @@ class StatusEvent(Base):
     """One line of a dossier's history; rows are only ever added."""
 
     __tablename__ = "status_event"
+    # The unique key leads with dossier_id, so it serves a dossier's lookups and foreign key.
     __table_args__ = (UniqueConstraint("dossier_id", "at", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     status: Mapped[Status] = mapped_column(CodeEnum(Status))
     actor: Mapped[str | None] = mapped_column(String(255))
@@ -126,10 +127,10 @@ class SupplementRound(Base):
     """A request for supplementation and, once it arrives, its completion."""
 
     __tablename__ = "supplement_round"
-    __table_args__ = (UniqueConstraint("dossier_id", "requested_at"),)
+    __table_args__ = (UniqueConstraint("dossier_id", "requested_at"),)  # serves lookups too
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
