@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from connectors.base import Batch, Connector, ConnectorError, DossierRecord, RejectedRecord
 from connectors.registry import BUILTIN, connector_types
 from connectors.simulator import SimulatorConnector
+from service import runs
 from service.ingest import Ingestor
 from service.models import (
     Base,
@@ -298,6 +299,25 @@ def test_ingestion_is_idempotent_and_out_of_order_safe_on_each_database(
     finally:
         runtime.engine.dispose()
 
+
+
+def test_a_long_run_refreshes_the_postgresql_planner_statistics(
+        pg_schema_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = Runtime.from_settings(make_settings(pg_schema_url))
+    Base.metadata.create_all(runtime.engine)
+    estimate = text("SELECT reltuples FROM pg_class WHERE oid = 'dossier'::regclass")
+    records = simulated(30)
+    try:
+        run_connector(runtime.sessions, Scripted([Batch(records[:10])]), runtime.derive, NOW)
+        with runtime.engine.connect() as conn:
+            assert conn.scalar(estimate) == -1  # below ANALYZE_EVERY: never analysed yet
+        monkeypatch.setattr(runs, "ANALYZE_EVERY", 15)
+        batches = [Batch(records[10:20]), Batch(records[20:])]
+        run_connector(runtime.sessions, Scripted(batches), runtime.derive, NOW)
+        with runtime.engine.connect() as conn:
+            assert conn.scalar(estimate) == 30
+    finally:
+        runtime.engine.dispose()
 
 def test_a_push_that_cannot_be_stored_leaves_only_a_failed_run(runtime: Runtime) -> None:
     def broken(*args: Any) -> None:
