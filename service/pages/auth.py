@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from service.pages.access import current_user, page_blueprint, sign_in, sign_out
+from service.security import limiter
 from service.users import authenticate, hasher_for
 from service.web import db, runtime
 
 bp = page_blueprint("auth", __name__)
-# Only the routes decorated below are limited; the limits come from [web] login_limit.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def _login_limit() -> str:
@@ -27,7 +24,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # password attempts, from [web] login_limit
 def login():  # type: ignore[no-untyped-def]
     """Show the login form and sign the user in."""
     target = _safe_next(request.values.get("next"))

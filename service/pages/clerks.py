@@ -26,7 +26,8 @@ BLUEPRINTS = (auth, dashboard, dossiers, extension, reports, admin)
 
 
 def register(app: Flask) -> None:
-    """Set secure session cookies, CSRF and the login rate limit, and register the pages."""
+    """Set secure session cookies and CSRF, and register the pages (the login rate limit is
+    counted by the app's one limiter, set up by service.security)."""
     web = app.config["TTHC"]["web"]
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -36,11 +37,9 @@ def register(app: Flask) -> None:
         # Checked per blueprint by access.protect_forms, so API tokens need no form token.
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
-        RATELIMIT_STORAGE_URI=web["ratelimit_storage"],
     )
     if "csrf" not in app.extensions:
         access.csrf.init_app(app)
-    auth.limiter.init_app(app)
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     app.context_processor(access.template_context)

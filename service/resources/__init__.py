@@ -14,7 +14,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from service.resources.auth import SECURITY_SCHEME, bearer_secret, hash_token
-from service.security import limiter
+from service.security import SELF_COUNTED, limiter
 
 API_PREFIX = "/api"
 # Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
@@ -106,7 +106,7 @@ def init_api(app: Flask) -> MonitorApi:
     for path in BLUEPRINT_MODULES:
         blp = importlib.import_module(path).blp
         if blp.name in OWN_LIMITS:
-            limiter.exempt(blp)  # counted by the resource itself; spares the middleware's work
+            SELF_COUNTED.add(blp.name)  # counted by the resource itself
         else:
             limiter.limit(api_limit, key_func=api_client)(blp)
         api.register_blueprint(blp)
