@@ -95,6 +95,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Reads through a memory map instead of a read() per page: a third of the CPU of an
+    # indexed lookup on a large file. Writes still go through the WAL as before.
+    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.close()
 
 
