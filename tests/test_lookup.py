@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from service import create_app, lookup
 from service.models import Base, CitizenRating, Dossier, StatusEvent
+from service.resources.lookup import LookupSchema
 from service.runtime import Runtime
 from service.status import Outcome, Status
 from tests.conftest import local, make_settings
@@ -162,6 +163,8 @@ def test_api_lookup_right_and_wrong(client: Any, dossier: Dossier) -> None:
     right = client.get(f"/api/v1/lookup/{dossier.code}?factor=5678")
     assert right.status_code == 200
     body = right.json
+    # The answer is built without a schema dump, so it must have the published shape itself.
+    assert set(body) == set(LookupSchema().fields) and LookupSchema().validate(body) == {}
     assert body["applicant"] == "Nguyễn V. B." and body["status_code"] == 4
     assert body["due_at"] == "2026-03-05T16:00:00+07:00"
     text = right.get_data(as_text=True)
