@@ -17,7 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings["secret_key"], TTHC=settings,
                       JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=5 * 1024 * 1024)
-    app.extensions["tthc"] = Runtime.from_settings(settings)
+    app.extensions["tthc"] = Runtime.from_settings(settings, settings["web"]["sqlite_mmap_mb"])
     register_session(app)
 
     from service.pages import home

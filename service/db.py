@@ -74,8 +74,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; for a SQLite file, create its folder and turn on WAL and foreign keys."""
+# Set on every new SQLite connection: foreign keys enforced, readers never blocked by the
+# writer, and a commit that survives a process crash (a power cut may lose the last ones).
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+
+
+def make_engine(url: str, sqlite_mmap_mb: int = 0, **kwargs: Any) -> Engine:
+    """Create an engine; for a SQLite file, create its folder and turn on WAL and foreign keys.
+
+    `sqlite_mmap_mb` > 0 has SQLite read through a memory map of that size instead of a read()
+    per page: a third of the CPU of an indexed lookup on a large file. The web app asks for it
+    ([web] sqlite_mmap_mb); bulk writers do not, since mapped pages count in their RSS.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -86,19 +96,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        pragmas = [*SQLITE_PRAGMAS, f"PRAGMA mmap_size={sqlite_mmap_mb * 1024 * 1024}"]
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            for pragma in pragmas:
+                cursor.execute(pragma)
+            cursor.close()
+
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # Reads through a memory map instead of a read() per page: a third of the CPU of an
-    # indexed lookup on a large file. Writes still go through the WAL as before.
-    cursor.execute("PRAGMA mmap_size=1073741824")
-    cursor.close()
 
 
 def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:

@@ -29,9 +29,12 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Runtime:
-        """Build the runtime; connects to nothing until first used."""
-        engine = make_engine(settings["database_url"])
+    def from_settings(cls, settings: dict[str, Any], sqlite_mmap_mb: int = 0) -> Runtime:
+        """Build the runtime; connects to nothing until first used.
+
+        The web app passes its [web] sqlite_mmap_mb; other processes read without a memory map.
+        """
+        engine = make_engine(settings["database_url"], sqlite_mmap_mb)
         policy = DeadlinePolicy.from_settings(settings)
         return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                    derive=make_deriver(settings, policy), policy=policy)

@@ -88,3 +88,36 @@ def test_history_lines_cannot_be_changed(db_session: Session) -> None:
 def test_naive_instants_are_refused(db_session: Session) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         dossier(db_session, "A-1", filed_at=dt.datetime(2026, 3, 2, 9))
+
+
+def test_instants_are_stored_on_sqlite_as_sqlalchemy_datetime_text(tmp_path: Any) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'text.db'}")
+    Base.metadata.create_all(engine)
+    with make_sessionmaker(engine)() as session:
+        row = dossier(session, "T-1", due_at=dt.datetime(2026, 3, 5, 16, 0, 0, 250,
+                                                          tzinfo=dt.timezone(dt.timedelta(hours=7))))
+        session.commit()
+        stored = session.connection().exec_driver_sql(
+            "SELECT received_at, due_at FROM dossier").one()
+        # UTC, microseconds always written: the text sorts as the instants do.
+        assert tuple(stored) == ("2026-03-02 02:00:00.000000", "2026-03-05 09:00:00.000250")
+        session.expire_all()
+        assert session.get(Dossier, row.id).due_at == dt.datetime(2026, 3, 5, 9, 0, 0, 250,
+                                                                  tzinfo=dt.UTC)
+    engine.dispose()
+
+
+def test_only_the_web_app_reads_sqlite_through_a_memory_map(settings: dict[str, Any]) -> None:
+    from service import create_app
+    from service.runtime import Runtime
+
+    mapped = create_app(settings).extensions["tthc"].engine
+    plain = Runtime.from_settings(settings).engine
+    try:
+        for engine, size in ((mapped, settings["web"]["sqlite_mmap_mb"] * 2**20), (plain, 0)):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == size
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        mapped.dispose()
+        plain.dispose()

@@ -24,3 +24,5 @@ class WebSchema(Schema):
                                          validate=validate.Range(min=1024, max=1048576))
     # memory:// suits one process; use redis://host:6379 when several workers serve the app.
     ratelimit_storage = fields.String(load_default="memory://")
+    # On SQLite the web app reads through a memory map of up to this many MiB (0: off).
+    sqlite_mmap_mb = fields.Integer(load_default=1024, validate=validate.Range(min=0, max=2047))
