@@ -175,6 +175,19 @@ def test_api_lookup_right_and_wrong(client: Any, dossier: Dossier) -> None:
     assert wrong_code.json == wrong_factor.json
 
 
+
+@pytest.mark.parametrize("query,message", [
+    ("", "Missing data for required field."),
+    ("?factor=" + "1" * 33, "Length must be between 1 and 32."),
+])
+def test_api_lookup_refuses_a_missing_or_oversized_factor(client: Any, dossier: Dossier,
+                                                          query: str, message: str) -> None:
+    answer = client.get(f"/api/v1/lookup/{dossier.code}{query}")
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"query": {"factor": [message]}}
+    ignored = client.get(f"/api/v1/lookup/{dossier.code}?factor=5678&utm_source=zalo")
+    assert ignored.status_code == 200
+
 @pytest.fixture
 def limited_client(tmp_path: Any) -> Iterator[tuple[Any, Runtime]]:
     """A client of an app whose lookup allows 3 requests a minute per address."""
