@@ -13,6 +13,8 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service.ratelimit import storage_uri
+
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
 # cannot run. Inline SVG charts must use presentation attributes, not style="".
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,7 +104,7 @@ def init_security(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.get("web", {}).get("secure_cookies", True),
-        RATELIMIT_STORAGE_URI=settings.get("web", {}).get("ratelimit_storage", "memory://"),
+        RATELIMIT_STORAGE_URI=storage_uri(settings["web"]["ratelimit_storage"]),
         # If Redis goes away the site keeps answering, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
