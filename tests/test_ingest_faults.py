@@ -319,6 +319,34 @@ def test_a_long_run_refreshes_the_postgresql_planner_statistics(
     finally:
         runtime.engine.dispose()
 
+
+def test_history_lines_go_to_the_driver_and_a_clash_is_an_integrity_error(
+        database_url: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from service.ingest.history import insert_events
+
+    runtime = Runtime.from_settings(make_settings(database_url))
+    Base.metadata.create_all(runtime.engine)
+    try:
+        record = simulated(1)[0]
+        with runtime.sessions.begin() as session:
+            Ingestor(session, "sim", runtime.derive).store([record], NOW)
+        with runtime.sessions.begin() as session:
+            dossier_id = session.scalar(select(Dossier.id))
+            late = record.events[-1].at + dt.timedelta(days=1)
+            insert_events(session, [(dossier_id, late, Status.RESOLVED, "Chị Hà", None, "ghi chú")])
+            clash = (dossier_id, record.events[0].at, record.events[0].status, None, None, None)
+            with pytest.raises(IntegrityError), session.begin_nested():
+                insert_events(session, [clash])
+        with runtime.sessions() as session:
+            lines = session.execute(select(StatusEvent.at, StatusEvent.status, StatusEvent.actor)
+                                    .order_by(StatusEvent.at)).all()
+        assert len(lines) == len(record.events) + 1
+        assert tuple(lines[-1]) == (late, Status.RESOLVED, "Chị Hà")
+    finally:
+        runtime.engine.dispose()
+
 def test_a_push_that_cannot_be_stored_leaves_only_a_failed_run(runtime: Runtime) -> None:
     def broken(*args: Any) -> None:
         raise RuntimeError("deadline engine unavailable")
