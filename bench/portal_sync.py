@@ -21,14 +21,15 @@ from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.schemas import unit_and_procedure  # noqa: E402
 from service.config import load_config  # noqa: E402
 from service.ingest import new_lookup_secret  # noqa: E402
-from service.models import Base, Dossier, Procedure, StatusEvent, Unit  # noqa: E402
+from service.models import Base, Dossier, StatusEvent  # noqa: E402
 from service.portal import PortalOptions, build_payload, payload_hash, run_sync  # noqa: E402
 from service.portal.outbox import OutboxGateway  # noqa: E402
 from service.portal.state import load_dossiers  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.status import Channel, LimitUnit, Status  # noqa: E402
+from service.status import Channel, Status  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 
@@ -36,14 +37,9 @@ T0 = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 def populate(runtime: Runtime, count: int) -> None:
     """Insert `count` dossiers with two history lines each, in bulk."""
     with runtime.sessions.begin() as session:
-        unit = Unit(code="000.32.26.H26", name="UBND xã Thanh Miện")
-        procedure = Procedure(code="1.004873", name="Cấp Giấy xác nhận tình trạng hôn nhân",
-                              domain_name="Hộ tịch", limit_value=3,
-                              limit_unit=LimitUnit.WORKING_DAYS)
-        session.add_all([unit, procedure])
-        session.flush()
-        rows = [dict(code=f"000.32.26.H26-260302-{n:06d}", unit_id=unit.id,
-                     procedure_id=procedure.id, applicant_name="Nguyễn Văn Bình",
+        unit_id, procedure_id = unit_and_procedure(session)
+        rows = [dict(code=f"000.32.26.H26-260302-{n:06d}", unit_id=unit_id,
+                     procedure_id=procedure_id, applicant_name="Nguyễn Văn Bình",
                      applicant_phone="0912345678", channel=Channel.DIRECT,
                      received_at=T0 + dt.timedelta(minutes=n % 600), status=Status.PROCESSING,
                      is_open=True, source="bench", source_id=str(n), fingerprint="",

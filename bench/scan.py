@@ -32,12 +32,13 @@ from sqlalchemy import Engine, create_engine, select, text, true
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.schemas import unit_and_procedure  # noqa: E402
 from jobs.scan import scan_and_raise  # noqa: E402
 from service.config import load_config  # noqa: E402
-from service.models import Base, Dossier, Procedure, ScanState, Unit  # noqa: E402
+from service.models import Base, Dossier, ScanState  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.scan import SCAN_NAME, deadline_class, scan  # noqa: E402
-from service.status import Channel, LimitUnit, Status  # noqa: E402
+from service.status import Channel, Status  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))  # a Tuesday
 SPAN_DAYS = 100  # due dates spread over this many working days before and after T0
@@ -145,13 +146,7 @@ def load(runtime: Runtime, size: int, fillfactor: int | None = None) -> None:
         with runtime.engine.begin() as conn:
             conn.execute(text(f"ALTER TABLE dossier SET (fillfactor = {int(fillfactor)})"))
     with runtime.sessions.begin() as session:
-        unit = Unit(code="000.32.26.H26", name="UBND xã Thanh Miện")
-        procedure = Procedure(code="1.004873", name="Cấp Giấy xác nhận tình trạng hôn nhân",
-                              domain_name="Hộ tịch", limit_value=3,
-                              limit_unit=LimitUnit.WORKING_DAYS)
-        session.add_all([unit, procedure])
-        session.flush()
-        unit_id, procedure_id = unit.id, procedure.id
+        unit_id, procedure_id = unit_and_procedure(session)
         session.add(ScanState(name=SCAN_NAME, scanned_through=T0, runs=1))
     bulk_insert(runtime.engine, rows(size, unit_id, procedure_id, due_days(runtime)))
     with runtime.engine.begin() as conn:

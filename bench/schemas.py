@@ -1,4 +1,4 @@
-"""Scratch PostgreSQL schemas for benchmark runs, dropped afterwards."""
+"""Shared set-up of benchmark runs: scratch PostgreSQL schemas, and the one unit and procedure."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from service.models import Procedure, Unit
+from service.status import LimitUnit
 
 
 def scratch_schema(base: str) -> tuple[str, Callable[[], None]]:
@@ -22,3 +26,13 @@ def scratch_schema(base: str) -> tuple[str, Callable[[], None]]:
 
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+
+
+def unit_and_procedure(session: Session) -> tuple[int, int]:
+    """Add the commune and a three-working-day procedure; return their ids."""
+    unit = Unit(code="000.32.26.H26", name="UBND xã Thanh Miện")
+    procedure = Procedure(code="1.004873", name="Cấp Giấy xác nhận tình trạng hôn nhân",
+                          domain_name="Hộ tịch", limit_value=3, limit_unit=LimitUnit.WORKING_DAYS)
+    session.add_all([unit, procedure])
+    session.flush()
+    return unit.id, procedure.id
