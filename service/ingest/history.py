@@ -100,7 +100,8 @@ def insert_events(session: Session, events: list[tuple]) -> None:
         return
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
-        f"INSERT INTO {EVENTS.name} ({columns}) VALUES ({', '.join([marker] * len(rows[0]))})",
+        f"INSERT INTO {EVENTS.name} ({columns}) "
+        f"VALUES ({', '.join([marker] * len(EVENT_COLUMNS))})",
         rows)
 
 
