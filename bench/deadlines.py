@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.calendar import CalendarSettings, DayOverride, WorkCalendar  # noqa: E402
 from service.deadlines import due_at  # noqa: E402
-from service.status import LimitUnit  # noqa: E402
+from service.vocabulary import LimitUnit  # noqa: E402
 
 YEARS = range(2025, 2028)
 SETTINGS = CalendarSettings(

@@ -33,9 +33,10 @@ from bench.schemas import scratch_schema  # noqa: E402
 from connectors.base import Batch, Connector, DossierRecord  # noqa: E402
 from connectors.simulator import SimulatorConnector  # noqa: E402
 from service.config import load_config  # noqa: E402
+from service.ingest.runs import run_connector  # noqa: E402
 from service.models import Base, Dossier, StatusEvent, SupplementRound, Unit  # noqa: E402
-from service.procedures import builtin_catalogue, upsert_catalogue  # noqa: E402
-from service.runs import run_connector  # noqa: E402
+from service.procedures import builtin_catalogue  # noqa: E402
+from service.procedures.store import upsert_catalogue  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, 3, 0, tzinfo=dt.UTC)

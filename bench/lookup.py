@@ -37,7 +37,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from service.db import make_engine  # noqa: E402
 from service.models import Base, Dossier, Procedure, StatusEvent, Unit  # noqa: E402
-from service.status import Channel, LimitUnit, Status  # noqa: E402
+from service.vocabulary import Channel, LimitUnit, Status  # noqa: E402
 
 UNIT = "000.32.26.H26"
 CHUNK = 20_000
@@ -48,7 +48,7 @@ START = dt.datetime(2025, 1, 1, 1, tzinfo=dt.UTC)
 
 def bench_app() -> Any:
     """The service's app plus one trivial JSON route, for gunicorn ('bench.lookup:bench_app()')."""
-    from service import create_app
+    from service.web import create_app
 
     app = create_app()
     app.add_url_rule(PING, "bench_ping", lambda: {"ok": True})

@@ -29,7 +29,7 @@ from service.portal import PortalOptions, build_payload, payload_hash, run_sync 
 from service.portal.outbox import OutboxGateway  # noqa: E402
 from service.portal.state import load_dossiers  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.status import Channel, Status  # noqa: E402
+from service.vocabulary import Channel, Status  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 

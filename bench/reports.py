@@ -28,12 +28,13 @@ from bench.schemas import scratch_schema  # noqa: E402
 from service import create_app  # noqa: E402
 from service.config import load_config  # noqa: E402
 from service.models import Base, Dossier, Procedure, Unit  # noqa: E402
-from service.procedures import builtin_catalogue, upsert_catalogue  # noqa: E402
+from service.procedures import builtin_catalogue  # noqa: E402
+from service.procedures.store import upsert_catalogue  # noqa: E402
 from service.reports.form06 import form06  # noqa: E402
 from service.reports.periods import parse_period  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.status import Channel, Outcome, Status  # noqa: E402
-from service.users import create_user  # noqa: E402
+from service.users.accounts import create_user  # noqa: E402
+from service.vocabulary import Channel, Outcome, Status  # noqa: E402
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 NOW = dt.datetime(2026, 12, 20, 10, tzinfo=TZ)
@@ -151,8 +152,7 @@ def form06_times(runtime: Runtime) -> dict[str, float]:
 def page_times(runtime: Runtime, user: str) -> dict[str, float]:
     """Median seconds per page for one signed-in user, through the Flask test client."""
     runtime.now = lambda: NOW  # type: ignore[method-assign] - a fixed clock for the bench
-    app = create_app(runtime.settings)
-    app.extensions["tthc"] = runtime
+    app = create_app(runtime.settings, runtime)
     client = app.test_client()
     page = client.get("/dang-nhap").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]

@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.schemas import unit_and_procedure  # noqa: E402
 from jobs.scan import scan_and_raise  # noqa: E402
 from service.config import load_config  # noqa: E402
+from service.dossiers.scan import SCAN_NAME, deadline_class, scan  # noqa: E402
 from service.models import Base, Dossier, ScanState  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.scan import SCAN_NAME, deadline_class, scan  # noqa: E402
-from service.status import Channel, Status  # noqa: E402
+from service.vocabulary import Channel, Status  # noqa: E402
 
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))  # a Tuesday
 SPAN_DAYS = 100  # due dates spread over this many working days before and after T0

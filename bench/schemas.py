@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from service.models import Procedure, Unit
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 
 def scratch_schema(base: str) -> tuple[str, Callable[[], None]]:

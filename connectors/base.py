@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema
 
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 
 
 class ConnectorError(Exception):

@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 
 from connectors.base import Batch, Connector, DossierRecord, EventRecord, SupplementRecord
 from service.procedures import ProcedureSpec, builtin_catalogue
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # A dossier's story never lasts longer than this many days after receipt.

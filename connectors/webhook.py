@@ -27,7 +27,7 @@ from connectors.base import (
     RejectedRecord,
     SupplementRecord,
 )
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 
 SIGNATURE_HEADER = "X-TTHC-Signature"
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from service.alerts import AlertPolicy, Directory, RaiseReport, active_channels, raise_alerts
+from service.dossiers.scan import ScanResult, scan
 from service.runtime import Runtime
-from service.scan import ScanResult, scan
 
 log = logging.getLogger(__name__)
 

@@ -52,10 +52,9 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
 
 def _flask_app(runtime: Runtime) -> Flask:
     """The app whose context jobs run in, sharing this runtime's engine."""
-    from service import create_app
+    from service.web import create_app
 
-    app = create_app(runtime.settings)
-    app.extensions["tthc"] = runtime
+    app = create_app(runtime.settings, runtime)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from service.runs import describe_run, run_connector
+from service.ingest.runs import describe_run, run_connector
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from connectors.base import Connector
 from connectors.registry import build_connector
 from service.calendar import WorkCalendar
 from service.db import make_engine, make_sessionmaker
-from service.dossiers import DeadlinePolicy, make_deriver
+from service.dossiers.derive import DeadlinePolicy, make_deriver
 from service.ingest import Deriver
 
 

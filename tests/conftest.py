@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from service import create_app
 from service.config import load_config
 from service.ingest import national_code, new_lookup_secret
 from service.models import Base, Dossier, Procedure, Unit
 from service.runtime import Runtime
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
+from service.web import create_app
 
 PG_URL = os.environ.get("TTHC_TEST_DATABASE_URL")
 TZ = dt.timezone(dt.timedelta(hours=7))
@@ -86,8 +86,7 @@ def session(runtime: Runtime) -> Iterator[Session]:
 @pytest.fixture
 def app(runtime: Runtime) -> Any:
     """The Flask app on the test database."""
-    flask_app = create_app(runtime.settings)
-    flask_app.extensions["tthc"] = runtime
+    flask_app = create_app(runtime.settings, runtime)
     flask_app.config.update(TESTING=True)
     return flask_app
 

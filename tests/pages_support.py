@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import Unit, User
-from service.users import create_user, password_hasher
+from service.users.accounts import create_user, password_hasher
 from tests.conftest import UNIT_CODE, local, make_settings
 
 PASSWORD = "mật-khẩu-đủ-dài"

@@ -27,7 +27,7 @@ from service.alerts import DeliveryReport, build_channels
 from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Base
 from service.models.alerts import DeliveryState, MessageKind
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import local, make_settings
 from tests.test_alerts import RECIPIENTS
 from tests.test_scan import ingest, record

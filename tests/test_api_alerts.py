@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Alert, AlertDelivery, Dossier
 from service.models.alerts import AlertKind, DeliveryState
-from service.resources.auth import issue_token
+from service.users.tokens import issue_token
 
 NOW = dt.datetime(2026, 3, 4, 2, tzinfo=dt.UTC)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import ApiToken
-from service.resources.auth import TokenError, hash_token, issue_token, revoke_token
+from service.users.tokens import TokenError, hash_token, issue_token, revoke_token
 
 NOW = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 

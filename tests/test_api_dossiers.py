@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, StatusEvent, SupplementRound
-from service.resources.auth import issue_token
-from service.status import Status
+from service.users.tokens import issue_token
+from service.vocabulary import Status
 from tests.conftest import local
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)

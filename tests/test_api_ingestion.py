@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import ConnectorRun, QuarantinedRecord
-from service.resources.auth import issue_token
+from service.users.tokens import issue_token
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 

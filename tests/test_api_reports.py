@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import CitizenRating, Dossier
-from service.resources.auth import issue_token
-from service.status import Outcome, Status
+from service.users.tokens import issue_token
+from service.vocabulary import Outcome, Status
 from tests.conftest import local
 
 NOW = dt.datetime(2026, 4, 20, 2, tzinfo=dt.UTC)

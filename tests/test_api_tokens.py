@@ -8,11 +8,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine
 
-from service import create_app
 from service.cli import cli
-from service.cli import commands as _commands  # noqa: F401 - registers the commands
 from service.config import load_config
 from service.models import Base
+from service.web import create_app
 
 
 @pytest.fixture

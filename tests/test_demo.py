@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from service.cli.db import seed_reference_data
 from service.cli.serve import _demo_account, _first_scan
+from service.ingest.runs import run_connector
 from service.models import Dossier, User
-from service.runs import run_connector
 from service.runtime import Runtime
-from service.users import authenticate
+from service.users.accounts import authenticate
 
 
 def test_demo_account_is_created_once_and_its_password_works(runtime: Runtime) -> None:

@@ -9,10 +9,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.deadlines import ExtensionError
-from service.dossiers import deadline_columns, deadline_input, explain_dossier, issue_extension
+from service.dossiers.derive import (
+    deadline_columns,
+    deadline_input,
+    explain_dossier,
+    issue_extension,
+)
 from service.models import Procedure, SupplementRound
 from service.runtime import Runtime
-from service.status import LimitUnit, Outcome, Status
+from service.vocabulary import LimitUnit, Outcome, Status
 from tests.conftest import local
 
 THREE_DAYS = Procedure(code="1.004873", name="Xác nhận tình trạng hôn nhân",

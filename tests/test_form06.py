@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import Dossier, Procedure, Unit
 from service.reports.form06 import COLUMNS, form06
 from service.reports.periods import parse_period
-from service.status import Channel, LimitUnit, Outcome, Status
+from service.vocabulary import Channel, LimitUnit, Outcome, Status
 from tests.conftest import UNIT_CODE, local, make_settings
 
 TZ_NAME = "Asia/Ho_Chi_Minh"

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from connectors.simulator import SimulatorConnector
 from service.ingest import Ingestor
+from service.ingest.runs import run_connector
 from service.models import ConnectorRun, Dossier, Procedure, StatusEvent
-from service.runs import run_connector
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 
 NOW = dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC)
 

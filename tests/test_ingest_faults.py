@@ -17,17 +17,8 @@ from sqlalchemy import func, select, text, update
 from connectors.base import Batch, Connector, ConnectorError, DossierRecord, RejectedRecord
 from connectors.registry import BUILTIN, connector_types
 from connectors.simulator import SimulatorConnector
-from service import runs
-from service.ingest import Ingestor
-from service.models import (
-    Base,
-    ConnectorCursor,
-    ConnectorRun,
-    Dossier,
-    QuarantinedRecord,
-    StatusEvent,
-)
-from service.quarantine import (
+from service.ingest import Ingestor, runs
+from service.ingest.quarantine import (
     QuarantineError,
     count_quarantined,
     discard,
@@ -36,9 +27,17 @@ from service.quarantine import (
     record_payload,
     retry,
 )
-from service.runs import describe_run, last_cursor, push_batch, run_connector, start_run
+from service.ingest.runs import describe_run, last_cursor, push_batch, run_connector, start_run
+from service.models import (
+    Base,
+    ConnectorCursor,
+    ConnectorRun,
+    Dossier,
+    QuarantinedRecord,
+    StatusEvent,
+)
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import make_settings
 from tests.fixtures.opencps.server import OpenCPSServer, OpenCPSState, make_item
 

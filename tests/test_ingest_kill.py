@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from service.models import Base, ConnectorRun, Dossier, StatusEvent
-from service.procedures import builtin_catalogue, upsert_catalogue
+from service.procedures import builtin_catalogue
+from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import make_settings
 
 ROWS = 2_500

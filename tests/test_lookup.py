@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service import create_app, lookup
+from service.dossiers import lookup
 from service.models import Base, CitizenRating, Dossier, StatusEvent
-from service.resources.lookup import LookupSchema
 from service.runtime import Runtime
-from service.status import Outcome, Status
+from service.vocabulary import Outcome, Status
+from service.web import create_app
+from service.web.api.lookup import LookupSchema
 from tests.conftest import local, make_settings
 
 NOW = local(2026, 3, 4, 10)
@@ -195,8 +196,7 @@ def limited_client(tmp_path: Any) -> Iterator[tuple[Any, Runtime]]:
                              lookup={"rate_limit": "3 per minute", "code_rate_limit": "2 per hour"})
     rt = Runtime.from_settings(settings)
     Base.metadata.create_all(rt.engine)
-    app = create_app(settings)
-    app.extensions["tthc"] = rt
+    app = create_app(rt.settings, rt)
     yield app.test_client(), rt
     rt.engine.dispose()
 
@@ -257,7 +257,7 @@ def test_qr_code_is_svg_linking_to_the_lookup(client: Any) -> None:
 def test_qr_target_uses_the_public_url(app: Any) -> None:
     app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
     with app.test_request_context():
-        from service.pages.lookup import qr_target
+        from service.web.pages.lookup import qr_target
 
         assert qr_target("A-1") == "https://dvc.thanhmien.gov.vn/tra-cuu?ma=A-1"
 
@@ -265,7 +265,7 @@ def test_qr_target_uses_the_public_url(app: Any) -> None:
 def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session: Session,
                                                               dossier: Dossier) -> None:
     from service.models import Role
-    from service.users import create_user, session_token
+    from service.users.accounts import create_user, session_token
 
     client = app.test_client()
     assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 302
@@ -290,7 +290,7 @@ def test_lookup_and_rating_on_each_database(database_url: str) -> None:
         with rt.sessions() as session:
             from service.ingest import national_code
             from service.models import Procedure, Unit
-            from service.status import Channel, LimitUnit
+            from service.vocabulary import Channel, LimitUnit
 
             row = Dossier(code="DB-1", unit=Unit(code="000.32.26.H26", name="UBND"),
                           procedure=Procedure(code=national_code("1.004873"), name="Hộ tịch",

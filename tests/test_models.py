@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.db import make_engine, make_sessionmaker
 from service.ingest import new_lookup_secret
 from service.models import Base, Dossier, Procedure, StatusEvent, Unit
-from service.status import Channel, DeadlineClass, LimitUnit, Status
+from service.vocabulary import Channel, DeadlineClass, LimitUnit, Status
 from tests.conftest import local
 
 
@@ -108,8 +108,8 @@ def test_instants_are_stored_on_sqlite_as_sqlalchemy_datetime_text(tmp_path: Any
 
 
 def test_only_the_web_app_reads_sqlite_through_a_memory_map(settings: dict[str, Any]) -> None:
-    from service import create_app
     from service.runtime import Runtime
+    from service.web import create_app
 
     mapped = create_app(settings).extensions["tthc"].engine
     plain = Runtime.from_settings(settings).engine

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from connectors.base import ConnectorError
 from connectors.opencps import OpenCPSConnector, _retry_after
+from service.ingest.runs import run_connector
 from service.models import Base, ConnectorRun, Dossier, QuarantinedRecord, StatusEvent
-from service.runs import run_connector
 from service.runtime import Runtime
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 from tests.conftest import make_settings
 from tests.fixtures.opencps.server import OpenCPSServer, OpenCPSState, make_item, sample_items
 

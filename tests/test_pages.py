@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.status import Status
+from service.vocabulary import Status
 
 
 def test_health_check_reports_the_database(client: Any) -> None:

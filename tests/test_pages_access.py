@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from service.users import set_password
+from service.users.accounts import set_password
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
     add_user,
     csrf_token,

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import DossierRecord
-from service import quarantine
+from service.ingest import quarantine
 from service.models import AuditLog, ConnectorRun, Dossier, QuarantinedRecord
 from service.models.alerts import Alert, AlertDelivery, AlertKind, DeliveryState
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 from tests.conftest import UNIT_CODE, local
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
     NOW,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.models import StatusEvent, SupplementRound
 from service.models.portal import PortalSync, SyncState
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 from tests.conftest import local
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
     add_user,

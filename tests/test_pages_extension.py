@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import AuditLog, Dossier
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import local
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
     add_user,

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from service.status import Channel, Outcome, Status
+from service.vocabulary import Channel, Outcome, Status
 from tests.conftest import UNIT_CODE, local
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
     add_user,

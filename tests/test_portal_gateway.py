@@ -16,7 +16,7 @@ from jobs import sync
 from service.models import PortalSyncRun, SyncState
 from service.portal import PortalOptions, requeue, sync_overview
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import local
 from tests.fixtures.dvcqg.checks import assert_portal_holds_the_truth, live_runtime, state
 from tests.fixtures.dvcqg.gateway import GatewayEmulator

@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from jobs import sync
 from service.cli import cli
-from service.cli import commands as _registered  # noqa: F401 - puts `sync` on the group
 from service.config import ConfigError, load_config
 from service.models import Base, PortalOutbox, PortalSync
-from service.resources.auth import issue_token
 from service.runtime import Runtime
-from service.status import Status
+from service.users.tokens import issue_token
+from service.vocabulary import Status
 from tests.conftest import local
 from tests.fixtures.dvcqg.source import Source
 

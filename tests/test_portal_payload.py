@@ -16,7 +16,7 @@ from service.models import Dossier, StatusEvent, SupplementRound
 from service.portal import PortalOptions, RetryPolicy, build_payload, masked, payload_hash
 from service.portal.payload import ordered_events, progress_line
 from service.portal.state import find_dossier
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 from tests.conftest import local
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dvcqg"

@@ -22,7 +22,7 @@ from service.portal import (
     sync_state_for,
 )
 from service.runtime import Runtime
-from service.status import Status
+from service.vocabulary import Status
 from tests.conftest import local, make_settings
 from tests.fixtures.dvcqg.checks import assert_portal_holds_the_truth, live_runtime, state
 from tests.fixtures.dvcqg.gateway import GatewayEmulator

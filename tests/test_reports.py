@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from jobs import report_reminder
 from service.calendar import CalendarSettings, WorkCalendar
 from service.cli import cli
-from service.cli import commands as _commands  # noqa: F401 - registers the commands
-from service.filters import EVERYTHING, Scope
+from service.dossiers.filters import EVERYTHING, Scope
 from service.models import Base, Dossier, Procedure, Unit
 from service.reports.assessment import assessment
 from service.reports.dashboard import apology_window, dashboard
@@ -27,7 +26,7 @@ from service.reports.handling import handling_times, late_by_body
 from service.reports.periods import PeriodError, current_quarter, parse_period, period_code
 from service.reports.reminders import due_reports, upcoming
 from service.runtime import Runtime
-from service.status import Channel, DeadlineClass, LimitUnit, Outcome, Status
+from service.vocabulary import Channel, DeadlineClass, LimitUnit, Outcome, Status
 from tests.conftest import UNIT_CODE, local, make_settings
 
 TZ_NAME = "Asia/Ho_Chi_Minh"

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from connectors.base import DossierRecord, EventRecord, SupplementRecord
 from connectors.simulator import SimulatorConnector
 from jobs import scan as scan_job
-from service.cli import cli, commands  # noqa: F401 - registers the commands
-from service.dossiers import issue_extension
+from service.cli import cli
+from service.dossiers.derive import issue_extension
+from service.dossiers.scan import deadline_class
 from service.ingest import Ingestor
 from service.models import Base, DeadlineTransition, Dossier
 from service.runtime import Runtime
-from service.scan import deadline_class
-from service.status import Channel, DeadlineClass, LimitUnit, Status
+from service.vocabulary import Channel, DeadlineClass, LimitUnit, Status
 from tests.conftest import UNIT_CODE, local, make_settings
 
 WITHIN, NEAR = DeadlineClass.WITHIN, DeadlineClass.NEAR

@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 from jobs.lease import LeaseKeeper, acquire, holder_of, release
 from jobs.schedule import JOBS, SERIAL, planned, resolve
 from jobs.scheduler import _call, build_scheduler, run_scheduler
-from service import create_app
 from service.config import ConfigError
 from service.ingest import new_lookup_secret
 from service.models import Alert, AlertDelivery, AlertMessage, Base, Dossier, Procedure, Unit
 from service.models.alerts import DeliveryState
 from service.runtime import Runtime
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
+from service.web import create_app
 from tests.conftest import UNIT_CODE, make_settings
 from tests.test_alert_delivery import webhook_server
 
@@ -102,7 +102,7 @@ def test_a_job_runs_in_an_app_context_with_a_fresh_clock(runtime: Runtime) -> No
 
     before = runtime.now()
     _call(runtime, app, None, "probe", probe, word="!")
-    assert seen[0][0] == "service!" and seen[0][1] >= before
+    assert seen[0][0] == "service.web!" and seen[0][1] >= before
 
 
 def test_a_job_is_skipped_when_the_lease_is_not_held(runtime: Runtime) -> None:

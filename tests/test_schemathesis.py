@@ -10,11 +10,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from service import create_app
 from service.models import Base, StatusEvent
-from service.resources.auth import issue_token
 from service.runtime import Runtime
-from service.status import Status
+from service.users.tokens import issue_token
+from service.vocabulary import Status
+from service.web import create_app
 from tests.conftest import local, make_settings
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
@@ -35,8 +35,7 @@ def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     config = make_settings(f"sqlite:///{path}", **UNLIMITED)
     rt = Runtime.from_settings(config)
     Base.metadata.create_all(rt.engine)
-    app = create_app(config)
-    app.extensions["tthc"] = rt
+    app = create_app(rt.settings, rt)
     with rt.sessions() as session:
         seed(session)
         _, raw = issue_token(session, "schemathesis", ["admin"], NOW)
@@ -50,7 +49,7 @@ def seed(session: Any) -> None:
     """Two dossiers with history, built like the conftest builder builds them."""
     from service.ingest import national_code
     from service.models import Dossier, Procedure, Unit
-    from service.status import Channel, LimitUnit
+    from service.vocabulary import Channel, LimitUnit
 
     unit = Unit(code="000.32.26.H26", name="UBND xã Thanh Miện")
     procedure = Procedure(code=national_code("1.004873"), name="Cấp Giấy xác nhận",

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from service import create_app
 from service.models import Base, Role
-from service.resources.auth import issue_token
 from service.runtime import Runtime
-from service.users import create_user, session_token
+from service.users.accounts import create_user, session_token
+from service.users.tokens import issue_token
+from service.web import create_app
 from tests.conftest import make_settings
 
 NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
@@ -37,8 +37,7 @@ def app_with(tmp_path: Any, **overrides: Any) -> Iterator[Any]:
     settings = make_settings(f"sqlite:///{tmp_path / 'sec.db'}", **overrides)
     rt = Runtime.from_settings(settings)
     Base.metadata.create_all(rt.engine)
-    app = create_app(settings)
-    app.extensions["tthc"] = rt
+    app = create_app(rt.settings, rt)
     yield app
     rt.engine.dispose()
 
@@ -183,7 +182,7 @@ def test_api_rate_limit_is_per_client_and_configurable(tmp_path: Any) -> None:
 def test_metrics_report_ingest_runs_dossiers_and_sync_lag(client: Any, session: Session,
                                                           make_dossier: Any) -> None:
     from service.models import ConnectorRun
-    from service.status import DeadlineClass
+    from service.vocabulary import DeadlineClass
 
     session.add_all([
         ConnectorRun(connector="simulator", started_at=NOW, finished_at=NOW),
@@ -260,8 +259,8 @@ def test_limits_in_memory_are_counted_without_a_thread_per_request(
     from limits import parse
     from limits.storage import MemoryStorage
 
-    from service.ratelimit import SweptMemoryStorage
-    from service.security import limiter
+    from service.web.ratelimit import SweptMemoryStorage
+    from service.web.security import limiter
 
     # The private hook the store overrides: if limits renames it, its timer threads come back.
     assert callable(getattr(MemoryStorage, "_MemoryStorage__schedule_expiry", None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.simulator import SimulatorConnector
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 
 NOW = dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC)
 

@@ -18,13 +18,13 @@ from connectors.base import Batch
 from connectors.spreadsheet import SpreadsheetConnector
 from jobs import watch_folder
 from service.cli import cli
-from service.cli import commands as _commands  # noqa: F401 - registers the sub-commands
+from service.ingest.quarantine import fix, retry
+from service.ingest.runs import BatchResult, run_connector
 from service.models import ConnectorCursor, Dossier, QuarantinedRecord
-from service.procedures import builtin_catalogue, upsert_catalogue
-from service.quarantine import fix, retry
-from service.runs import BatchResult, run_connector
+from service.procedures import builtin_catalogue
+from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 from tests.conftest import local
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheet"

@@ -9,12 +9,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from service import create_app
 from service.cli import cli
-from service.cli import commands as _commands  # noqa: F401 - registers the commands
 from service.config import load_config
 from service.models import AuditLog, Base, Role
-from service.users import (
+from service.users.accounts import (
     UserError,
     audit,
     authenticate,
@@ -23,6 +21,7 @@ from service.users import (
     session_token,
     set_password,
 )
+from service.web import create_app
 from tests.conftest import UNIT_CODE
 from tests.pages_support import NOW, PASSWORD, ensure_unit, login
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from service import create_app
 from service.models import ConnectorRun, Dossier, QuarantinedRecord
-from service.resources.auth import issue_token
 from service.runtime import Runtime
-from service.status import Status
+from service.users.tokens import issue_token
+from service.vocabulary import Status
+from service.web import create_app
 from tests.conftest import local
 
 TOKEN = "push-token-of-the-provincial-system"
@@ -30,8 +30,7 @@ def client(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Any:
         "hmac_secret_env": "TTHC_TEST_WEBHOOK_SECRET", "unit_code": "000.32.26.H26",
         "unit_name": "UBND xã Thanh Miện", "max_body_bytes": 4096, "max_records": 10,
         "interval_minutes": 60}
-    app = create_app(runtime.settings)
-    app.extensions["tthc"] = runtime
+    app = create_app(runtime.settings, runtime)
     app.config.update(TESTING=True)
     return app.test_client()
 
@@ -137,7 +136,6 @@ def test_webhook_token_command_prints_a_token_and_its_digest() -> None:
     from click.testing import CliRunner
 
     from service.cli import cli
-    from service.cli import commands as _commands  # noqa: F401 - registers the sub-commands
 
     output = CliRunner().invoke(cli, ["webhook-token"]).output.splitlines()
     token = output[0].rsplit(" ", 1)[1]

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import DossierRecord, EventRecord, SupplementRecord
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 
 # dvcqg-sync.md §4; `correcting` and `cancelling` have no agreed code and stay unmapped, so
 # they show up in quarantine until an administrator decides.

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 
 from connectors.base import DossierRecord, EventRecord
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 
 # Canonical field -> the headers one-stop systems put on their exports.
 DEFAULT_COLUMNS: dict[str, list[str]] = {

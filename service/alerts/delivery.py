@@ -24,7 +24,7 @@ from service.alerts.recipients import Directory, Recipient
 from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Dossier, Procedure
 from service.models.alerts import AlertKind, DeliveryState, MessageKind
 from service.models.scheduling import id_in
-from service.status import DeadlineClass
+from service.vocabulary import DeadlineClass
 
 log = logging.getLogger(__name__)
 CLAIM_FOR = dt.timedelta(minutes=10)

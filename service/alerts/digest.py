@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from service.alerts.messages import Item
 from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory
+from service.dossiers.views import mask_name
 from service.models import Alert, AlertDigest, Dossier, Procedure, ScanState
 from service.models.alerts import AlertKind, DeliveryState
 from service.models.scheduling import insert_ignoring_duplicates
-from service.status import DeadlineClass
-from service.views import mask_name
+from service.vocabulary import DeadlineClass
 
 ITEM_COLUMNS = (Alert.recipient, Alert.kind, Alert.level, Dossier.id, Dossier.code,
                 Procedure.name.label("procedure"), Dossier.applicant_name, Dossier.handler,

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from service.alerts.policy import AlertPolicy, last_due_reaching
 from service.alerts.recipients import Directory, Party
+from service.dossiers.scan import CHUNK, ScanResult
 from service.models import Alert, AlertDelivery, Dossier, Unit
 from service.models.alerts import AlertKind, DeliveryState
 from service.models.scheduling import id_in, insert_ignoring_duplicates
-from service.scan import CHUNK, ScanResult
-from service.status import DeadlineClass
+from service.vocabulary import DeadlineClass
 
 RUNNING = (DeadlineClass.WITHIN, DeadlineClass.NEAR)
 

@@ -6,9 +6,10 @@ import click
 from sqlalchemy import select
 
 from migrations import upgrade
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.models import Unit
-from service.procedures import builtin_catalogue, upsert_catalogue
+from service.procedures import builtin_catalogue
+from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
 
 

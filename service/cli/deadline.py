@@ -9,7 +9,7 @@ import click
 
 from service.calendar import CalendarSettings, WorkCalendar
 from service.deadlines import due_at, explain_due
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 
 class InputError(click.ClickException):

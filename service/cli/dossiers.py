@@ -9,10 +9,11 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
+from service.dossiers.views import dossier_summary
 from service.models import Dossier
-from service.procedures import CatalogueError, read_catalogue, upsert_catalogue
-from service.views import dossier_summary
+from service.procedures import CatalogueError, read_catalogue
+from service.procedures.store import upsert_catalogue
 
 
 @click.group()

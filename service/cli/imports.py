@@ -14,9 +14,9 @@ from tqdm import tqdm
 from connectors.base import Batch, ConnectorError, RejectedRecord
 from connectors.registry import build_connector
 from connectors.spreadsheet import SpreadsheetConnector, count_rows
-from service import quarantine as quarantined
-from service.cli import AppContext, pass_app
-from service.runs import BatchResult, run_connector
+from service.cli.context import AppContext, pass_app
+from service.ingest import quarantine as quarantined
+from service.ingest.runs import BatchResult, run_connector
 from service.runtime import Runtime
 
 

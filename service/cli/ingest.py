@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from connectors.base import ConnectorError
-from service.cli import AppContext, pass_app
-from service.runs import describe_run, run_connector
+from service.cli.context import AppContext, pass_app
+from service.ingest.runs import describe_run, run_connector
 
 
 @click.command()

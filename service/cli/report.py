@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.reports.assessment import assessment
 from service.reports.form06 import COLUMNS, Form06, form06
 from service.reports.periods import PERIOD_FORMS, Period, PeriodError, parse_period

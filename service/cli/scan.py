@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 
 ARROW = "→"
 SHOWN = 50

@@ -10,9 +10,9 @@ import sys
 import click
 
 from migrations import upgrade
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.cli.db import seed_reference_data
-from service.runs import run_connector
+from service.ingest.runs import run_connector
 from service.runtime import Runtime
 
 
@@ -24,7 +24,7 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the web app with waitress."""
     from waitress import serve as waitress_serve
 
-    from service import create_app
+    from service.web import create_app
 
     server = app.settings["server"]
     host, port = host or server["host"], port or server["port"]
@@ -88,7 +88,7 @@ def _demo_account(runtime: Runtime) -> None:
     from sqlalchemy import func, select
 
     from service.models import User
-    from service.users import create_user, hasher_for
+    from service.users.accounts import create_user, hasher_for
 
     with runtime.sessions.begin() as session:
         if session.scalar(select(func.count()).select_from(User)):

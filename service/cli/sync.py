@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from jobs import reconcile as reconcile_job
 from jobs import sync as sync_job
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.models import Dossier
 from service.portal import (
     PortalOptions,

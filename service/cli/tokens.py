@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.models import ApiToken
-from service.resources.auth import SCOPES, TokenError, issue_token, revoke_token
+from service.users.tokens import SCOPES, TokenError, issue_token, revoke_token
 
 
 @click.group("token")

@@ -6,9 +6,9 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from service.cli import AppContext, pass_app
+from service.cli.context import AppContext, pass_app
 from service.models import Role, User
-from service.users import UserError, create_user, hasher_for, set_password
+from service.users.accounts import UserError, create_user, hasher_for, set_password
 
 ROLES = [role.value for role in Role]
 

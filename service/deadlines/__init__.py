@@ -23,7 +23,7 @@ from service.deadlines.verdict import (
     near_window,
     source_audit,
 )
-from service.status import DeadlineClass, LimitUnit, Outcome
+from service.vocabulary import DeadlineClass, LimitUnit, Outcome
 
 __all__ = [
     "DeadlineClass", "DeadlineInput", "DeadlineResult", "Extension", "ExtensionError",

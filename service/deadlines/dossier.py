@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from service.calendar import WorkCalendar
 from service.deadlines.due import as_unit, check_limit, due_at
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 
 class ExtensionError(ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from service.calendar import WorkCalendar
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 
 def as_unit(unit: LimitUnit | str) -> LimitUnit:

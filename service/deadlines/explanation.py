@@ -8,7 +8,7 @@ from service.calendar import WorkCalendar
 from service.deadlines.dossier import DeadlineInput
 from service.deadlines.due import as_unit, due_at, same_day_due_date
 from service.deadlines.verdict import DeadlineResult, SourceAudit
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 DECREE = "Nghị định 118/2025/NĐ-CP"

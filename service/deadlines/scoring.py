@@ -17,7 +17,7 @@ from service.deadlines.verdict import (
     reporting_due,
     source_audit,
 )
-from service.status import DeadlineClass, Outcome
+from service.vocabulary import DeadlineClass, Outcome
 
 
 def portal_waiting_time(cal: WorkCalendar, inp: DeadlineInput) -> dt.timedelta:

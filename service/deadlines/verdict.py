@@ -9,7 +9,7 @@ from typing import Literal
 from service.calendar import WorkCalendar
 from service.deadlines.dossier import DeadlineInput
 from service.deadlines.due import limit_working_time
-from service.status import DeadlineClass, LabelledEnum, LimitUnit, Outcome
+from service.vocabulary import DeadlineClass, LabelledEnum, LimitUnit, Outcome
 
 ReportDue = Literal["source", "statutory"]
 

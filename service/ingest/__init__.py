@@ -33,7 +33,7 @@ from service.ingest.records import (
     stale,
 )
 from service.models import Dossier, Procedure, SupplementRound, Unit
-from service.status import FINAL_STATUSES
+from service.vocabulary import FINAL_STATUSES
 
 __all__ = ["Catalogue", "Deriver", "IngestStats", "Ingestor", "RecordError", "check_record",
            "fingerprint", "national_code", "new_lookup_secret"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import DossierRecord, SupplementRecord
 from service.models import Procedure
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 
 NATIONAL_CODE = re.compile(r"^\d\.\d{6}")
 LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime
 from service.models.types import CodeEnum
-from service.status import LabelledEnum
+from service.vocabulary import LabelledEnum
 
 
 class AlertKind(LabelledEnum):

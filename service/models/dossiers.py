@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db import Base, UTCDateTime
 from service.models.types import CodeEnum
 from service.models.units import Procedure, Unit
-from service.status import Channel, DeadlineClass, Outcome, Status
+from service.vocabulary import Channel, DeadlineClass, Outcome, Status
 
 
 class Dossier(Base):

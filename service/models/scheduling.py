@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.db import Base, UTCDateTime
 from service.models.types import CodeEnum
-from service.status import DeadlineClass
+from service.vocabulary import DeadlineClass
 
 
 class ScanState(Base):

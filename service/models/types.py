@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import SmallInteger, String
 from sqlalchemy.types import TypeDecorator
 
-from service.status import LabelledEnum
+from service.vocabulary import LabelledEnum
 
 
 class CodeEnum(TypeDecorator[LabelledEnum]):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base
 from service.models.types import CodeEnum
-from service.status import LimitUnit
+from service.vocabulary import LimitUnit
 
 
 class Unit(Base):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db import Base, UTCDateTime
 from service.models.types import CodeEnum
 from service.models.units import Unit
-from service.status import LabelledEnum
+from service.vocabulary import LabelledEnum
 
 
 class Role(LabelledEnum):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from service.models import Dossier, StatusEvent, SupplementRound
 from service.portal.options import PortalOptions
-from service.status import Channel, Status
+from service.vocabulary import Channel, Status
 
 DATE_FORMAT = "%Y%m%d%H%M%S"
 SUMMARY_LIMIT = 1000

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from service.models import Dossier
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
-from service.status import Channel, Outcome
+from service.vocabulary import Channel, Outcome
 
 
 @dataclass(frozen=True)

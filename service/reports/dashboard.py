@@ -11,10 +11,10 @@ from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from service.calendar import WorkCalendar
-from service.filters import EVERYTHING, Scope
+from service.dossiers.filters import EVERYTHING, Scope
 from service.models import Dossier, Procedure
 from service.reports.scope import PAUSED
-from service.status import DeadlineClass, Outcome
+from service.vocabulary import DeadlineClass, Outcome
 
 CLASSES = (DeadlineClass.WITHIN, DeadlineClass.NEAR, DeadlineClass.OVERDUE,
            DeadlineClass.PAUSED)

@@ -22,7 +22,7 @@ from service.reports.scope import (
     received_before,
     unit_tree,
 )
-from service.status import Channel, Outcome
+from service.vocabulary import Channel, Outcome
 
 # Columns 3 to 13 of the form, in order; 1 (STT) and 2 (lĩnh vực) are labels.
 COLUMNS = tuple(range(3, 14))

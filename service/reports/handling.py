@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import Dossier, Procedure
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
-from service.status import Outcome
+from service.vocabulary import Outcome
 
 NO_HANDLER = "Chưa ghi cơ quan xử lý"
 NO_REASON = "Chưa ghi lý do (chưa có phiếu xin lỗi)"

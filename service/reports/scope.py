@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, Unit
-from service.status import Status
+from service.vocabulary import Status
 
 # Registered online but never accepted, or refused at the counter: the clock never started.
 NEVER_RECEIVED = (Status.REGISTERED, Status.NOT_ACCEPTED)

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from service import create_app
 from service.models import Base
 from service.runtime import Runtime
+from service.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,8 +34,7 @@ def served(settings: dict[str, Any], seed: Callable[[Session], None],
     with runtime.sessions() as session:
         seed(session)
         session.commit()
-    app = create_app(settings)
-    app.extensions["tthc"] = runtime
+    app = create_app(runtime.settings, runtime)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, Procedure, StatusEvent, Unit
-from service.status import Channel, LimitUnit, Outcome, Status
-from service.users import create_user
+from service.users.accounts import create_user
+from service.vocabulary import Channel, LimitUnit, Outcome, Status
 from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import UNIT_CODE, local, make_settings
 

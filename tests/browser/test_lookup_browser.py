@@ -10,7 +10,7 @@ import pytest
 
 from service.ingest import national_code
 from service.models import Dossier, Procedure, StatusEvent, Unit
-from service.status import Channel, LimitUnit, Status
+from service.vocabulary import Channel, LimitUnit, Status
 from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import local, make_settings
 

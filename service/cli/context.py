@@ -1,0 +1,40 @@
+"""The command group and the configuration context every sub-command receives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from service.config import load_config
+from service.runtime import Runtime
+
+
+class AppContext:
+    """Loads the configuration once, on first use, so `--help` needs no valid config."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._runtime: Runtime | None = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.runtime.settings
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime.from_settings(load_config(self.path))
+        return self._runtime
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: $TTHC_CONFIG, then ./config.toml).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Monitor administrative-procedure dossiers of a commune."""
+    ctx.obj = AppContext(config_path)

@@ -1,0 +1,1 @@
+"""Dossiers: deriving their deadlines at ingest, filters, the citizen lookup, plain-data views."""

@@ -1,0 +1,146 @@
+"""Dossier-level deadline rules: the columns stored with each dossier, explanations, extension."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.calendar import CalendarSettings, WorkCalendar
+from service.deadlines import (
+    DeadlineInput,
+    DeadlineResult,
+    Extension,
+    SupplementRound,
+    evaluate,
+    explain,
+    finishing_instant,
+    near_window,
+    with_extension,
+)
+from service.models import Dossier, Procedure
+from service.vocabulary import Status
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """The calendar and the [deadlines] switches every evaluation uses."""
+
+    calendar: WorkCalendar
+    near_fraction: float = 0.2
+    extension_counts_late: bool = True
+    report_due: str = "source"
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> DeadlinePolicy:
+        """Build the policy from validated configuration."""
+        calendar = WorkCalendar(CalendarSettings.from_config(settings["calendar"],
+                                                             settings["timezone"]))
+        section = settings["deadlines"]
+        return cls(calendar=calendar, near_fraction=section["near_fraction"],
+                   extension_counts_late=section["extension_counts_late"],
+                   report_due=section["report_due"])
+
+    def evaluate(self, inp: DeadlineInput, now: dt.datetime) -> DeadlineResult:
+        """Evaluate one dossier at `now` under this policy."""
+        return evaluate(self.calendar, inp, now, self.near_fraction,
+                        self.extension_counts_late, self.report_due)  # type: ignore[arg-type]
+
+
+def deadline_input(values: dict[str, Any], procedure: Procedure,
+                   rounds: Sequence[Any], extension_reason: str | None = None) -> DeadlineInput:
+    """The engine's view of a dossier, from column values and its supplement rounds.
+
+    Raises ValueError naming the field when the dates contradict each other.
+    """
+    extension = values.get("extension_due_at")
+    return DeadlineInput(
+        received_at=values["received_at"], limit=procedure.limit_value,
+        unit=procedure.limit_unit,
+        supplements=tuple(SupplementRound(r.requested_at, r.completed_at)
+                          for r in sorted(rounds, key=lambda r: r.requested_at)),
+        extension=Extension(extension, extension_reason or "") if extension else None,
+        finished_at=finishing_instant(values.get("finished_at"), values.get("returned_at"),
+                                      values.get("stopped_at")),
+        waiting=values["status"].is_paused, source_due_at=values.get("source_due_at"))
+
+
+def deadline_columns(policy: DeadlinePolicy, inp: DeadlineInput,
+                     now: dt.datetime) -> dict[str, Any]:
+    """The stored deadline columns: dues, the instant 'near' begins, and finished verdicts.
+
+    `due_at` is the date the dossier is watched against: the apology's new date once issued
+    (alerts then follow the citizen's date), else the source or statutory date per
+    configuration. Outcomes of finished dossiers follow `extension_counts_late`.
+    """
+    result = policy.evaluate(inp, now)
+    watched = result.effective_due if inp.extension else result.reference_due
+    near_at = None
+    if inp.finished_at is None and not inp.paused:
+        cal = policy.calendar
+        total = cal.working_time_between(result.clock_start, watched)
+        window = near_window(cal, inp, result.clock_start, policy.near_fraction)
+        near_at = (cal.add_working_time(result.clock_start, total - window)
+                   if total > window else result.clock_start)
+    return {"statutory_due_at": result.legal_due, "due_at": watched, "near_at": near_at,
+            "portal_due_at": result.portal_due, "outcome": result.outcome,
+            "portal_outcome": result.portal_outcome}
+
+
+def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None) -> Any:
+    """Return the function that fills a dossier's deadline columns during ingestion."""
+    policy = policy or DeadlinePolicy.from_settings(settings)
+
+    def derive(values: dict[str, Any], procedure: Procedure, supplements: Sequence[Any],
+               now: dt.datetime) -> None:
+        from service.ingest import RecordError
+
+        try:
+            inp = deadline_input(values, procedure, supplements)
+        except ValueError as exc:
+            raise RecordError(f"inconsistent dates: {exc}") from None
+        values.update(deadline_columns(policy, inp, now))
+
+    return derive
+
+
+def dossier_input(row: Dossier) -> DeadlineInput:
+    """The engine's view of a stored dossier (its supplement rounds loaded)."""
+    values = {name: getattr(row, name) for name in (
+        "received_at", "extension_due_at", "finished_at", "returned_at", "stopped_at",
+        "status", "source_due_at")}
+    return deadline_input(values, row.procedure, row.supplements, row.extension_reason)
+
+
+def explain_dossier(policy: DeadlinePolicy, row: Dossier, now: dt.datetime
+                    ) -> tuple[DeadlineResult, list[str]]:
+    """The evaluation of a stored dossier and its explanation lines in Vietnamese."""
+    inp = dossier_input(row)
+    result = policy.evaluate(inp, now)
+    return result, explain(policy.calendar, inp, result)
+
+
+def issue_extension(session: Session, policy: DeadlinePolicy, row: Dossier,
+                    new_due_at: dt.datetime, reason: str, signer: str,
+                    now: dt.datetime) -> Dossier:
+    """Record the one apology extension and move the watched due date (Decree 118 Art. 19.6).
+
+    Raises ExtensionError for a second extension or a date not after the current due date.
+    """
+    if row.status not in (Status.ACCEPTED, Status.PROCESSING, Status.WAITING_SUPPLEMENT,
+                          Status.WAITING_PAYMENT):
+        from service.deadlines import ExtensionError
+
+        raise ExtensionError(f"dossier {row.code} is no longer being handled "
+                             f"({row.status.label}); its due date cannot be moved")
+    inp = with_extension(policy.calendar, dossier_input(row), Extension(new_due_at, reason))
+    row.extension_due_at, row.extension_reason = new_due_at, reason
+    row.extension_signer, row.extension_issued_at = signer, now
+    for key, value in deadline_columns(policy, inp, now).items():
+        setattr(row, key, value)
+    row.updated_at = now
+    session.flush()
+    return row

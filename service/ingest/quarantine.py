@@ -1,0 +1,244 @@
+"""Quarantine: records a connector or the ingest path refused, kept until fixed or dropped.
+
+Clerks list what is open, correct a payload, and re-run it through the same ingest path. The
+caller owns the transaction. Payloads may carry personal data: never log them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from connectors.base import Connector, DossierRecord, EventRecord, RejectedRecord, SupplementRecord
+from service.ingest import Catalogue, Deriver, Ingestor
+from service.models import QuarantinedRecord
+from service.vocabulary import Channel, LimitUnit, Status
+
+OPEN, RESOLVED, DISCARDED = "open", "resolved", "discarded"
+_ENUMS = {"status": Status, "channel": Channel, "limit_unit": LimitUnit}
+_INSTANTS = {"received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
+             "stopped_at", "source_modified_at"}
+
+
+class QuarantineError(ValueError):
+    """A quarantine action that cannot be done (unknown item, item not open)."""
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    """What re-running one quarantined item gave: resolved, or still refused with why."""
+
+    id: int
+    code: str | None
+    resolved: bool
+    reason: str | None = None
+
+
+def record_payload(record: DossierRecord) -> dict[str, Any]:
+    """A canonical record as JSON data, the form in which it can be fixed and replayed."""
+    data = dataclasses.asdict(record)
+    return json.loads(json.dumps(data, default=_json_value, ensure_ascii=False))
+
+
+def record_from_payload(data: dict[str, Any]) -> DossierRecord:
+    """Rebuild a canonical record from `record_payload` data; raise ValueError if it is bad."""
+    values = dict(data)
+    try:
+        for name, enum in _ENUMS.items():
+            if values.get(name) is not None:
+                values[name] = enum(values[name])
+        for name in _INSTANTS:
+            if values.get(name):
+                values[name] = _instant(values[name])
+        values["events"] = tuple(
+            EventRecord(**{**e, "at": _instant(e["at"]), "status": Status(e["status"])})
+            for e in values.get("events") or ())
+        values["supplements"] = tuple(
+            SupplementRecord(_instant(s["requested_at"]),
+                             _instant(s["completed_at"]) if s.get("completed_at") else None,
+                             s.get("note")) for s in values.get("supplements") or ())
+        return DossierRecord(**values)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ValueError(f"not a valid record: {exc}") from None
+
+
+def item_key(source_id: str | None, payload: dict[str, Any]) -> str:
+    """One quarantine row per source item: its id when known, else a digest of the payload."""
+    if source_id:
+        return f"id:{source_id}"[:160]
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return "sha:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def quarantine(session: Session, connector: str, run_id: int | None,
+               rejected: Iterable[RejectedRecord | tuple[DossierRecord, str]],
+               now: dt.datetime) -> int:
+    """Keep refused items; an item seen again updates its row instead of adding one."""
+    count = 0
+    for item in rejected:
+        if isinstance(item, RejectedRecord):
+            kind, payload, reason, source_id = "source", dict(item.payload), item.reason, \
+                item.source_id
+            code = None
+        else:
+            record, reason = item
+            kind, payload, source_id = "record", record_payload(record), record.source_id
+            code = record.code if isinstance(record.code, str) else None
+        key = item_key(source_id or (f"code:{code}" if code else None), payload)
+        _upsert(session, connector, key, dict(kind=kind, payload=payload, reason=reason,
+                                              source_id=source_id, code=code, run_id=run_id),
+                now)
+        count += 1
+    session.flush()
+    return count
+
+
+def _upsert(session: Session, connector: str, key: str, values: dict[str, Any],
+            now: dt.datetime) -> None:
+    row = session.scalar(select(QuarantinedRecord).where(
+        QuarantinedRecord.connector == connector, QuarantinedRecord.item_key == key))
+    if row is None:
+        session.add(QuarantinedRecord(connector=connector, item_key=key, state=OPEN,
+                                      first_seen_at=now, last_seen_at=now, times_seen=1,
+                                      attempts=0, **values))
+        return
+    same = row.payload == values["payload"]
+    for name, value in values.items():
+        if name != "code" or value is not None:
+            setattr(row, name, value)
+    row.last_seen_at, row.times_seen = now, row.times_seen + 1
+    if not (row.state == DISCARDED and same):
+        row.state, row.resolved_at = OPEN, None
+
+
+def resolve_stored(session: Session, connector: str, source_ids: Sequence[str],
+                   now: dt.datetime) -> int:
+    """Close open items of this connector whose record has now been stored by a later run."""
+    if not source_ids:
+        return 0
+    keys = [item_key(source_id, {}) for source_id in source_ids]
+    result = session.execute(
+        update(QuarantinedRecord)
+        .where(QuarantinedRecord.connector == connector, QuarantinedRecord.state == OPEN,
+               QuarantinedRecord.item_key.in_(keys))
+        .values(state=RESOLVED, resolved_at=now))
+    return result.rowcount or 0
+
+
+def has_open(session: Session, connector: str) -> bool:
+    """True when this connector has open items (so runs look for ones to resolve)."""
+    return session.scalar(select(QuarantinedRecord.id).where(
+        QuarantinedRecord.connector == connector, QuarantinedRecord.state == OPEN).limit(1)
+    ) is not None
+
+
+def list_quarantined(session: Session, *, connector: str | None = None,
+                     state: str | None = OPEN, limit: int = 50, offset: int = 0
+                     ) -> list[QuarantinedRecord]:
+    """Quarantined items, most recently seen first, filtered by connector and state."""
+    query = select(QuarantinedRecord).order_by(QuarantinedRecord.last_seen_at.desc(),
+                                               QuarantinedRecord.id.desc())
+    if connector:
+        query = query.where(QuarantinedRecord.connector == connector)
+    if state:
+        query = query.where(QuarantinedRecord.state == state)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_quarantined(session: Session, *, connector: str | None = None,
+                      state: str | None = OPEN) -> int:
+    """How many items match the same filters as `list_quarantined`."""
+    query = select(func.count()).select_from(QuarantinedRecord)
+    if connector:
+        query = query.where(QuarantinedRecord.connector == connector)
+    if state:
+        query = query.where(QuarantinedRecord.state == state)
+    return session.scalar(query) or 0
+
+
+def fix(session: Session, item_id: int, payload: dict[str, Any], actor: str,
+        now: dt.datetime) -> QuarantinedRecord:
+    """Replace an open item's payload with a clerk's correction; the original is kept."""
+    row = open_item(session, item_id)
+    if row.original_payload is None:
+        row.original_payload = row.payload
+    row.payload, row.fixed_by, row.fixed_at = payload, actor, now
+    session.flush()
+    return row
+
+
+def discard(session: Session, item_id: int, actor: str, now: dt.datetime) -> QuarantinedRecord:
+    """Drop an open item a clerk decided not to import."""
+    row = open_item(session, item_id)
+    row.state, row.fixed_by, row.resolved_at = DISCARDED, actor, now
+    session.flush()
+    return row
+
+
+def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetime,
+          connector_for: Callable[[str], Connector | None]) -> list[RetryResult]:
+    """Re-run open items through the ingest path; those stored are resolved, others updated."""
+    results, catalogue = [], Catalogue()
+    for item_id in ids:
+        row = open_item(session, item_id)
+        row.attempts += 1
+        try:
+            record = _rebuild(row, connector_for)
+        except ValueError as exc:
+            row.reason = str(exc)
+            results.append(RetryResult(row.id, row.code, False, row.reason))
+            continue
+        ingestor = Ingestor(session, row.connector, derive, catalogue)
+        ingestor.store([record], now)
+        if ingestor.rejects:
+            row.reason = ingestor.rejects[0][1]
+            results.append(RetryResult(row.id, record.code, False, row.reason))
+            continue
+        row.state, row.resolved_at, row.code = RESOLVED, now, record.code
+        results.append(RetryResult(row.id, record.code, True))
+    session.flush()
+    return results
+
+
+def _rebuild(row: QuarantinedRecord, connector_for: Callable[[str], Connector | None]
+             ) -> DossierRecord:
+    if row.kind == "record":
+        return record_from_payload(row.payload)
+    connector = connector_for(row.connector)
+    parse = getattr(connector, "parse_item", None)
+    if parse is None:
+        raise ValueError(f"connector {row.connector} is not configured or cannot re-read items")
+    return parse(row.payload)
+
+
+def open_item(session: Session, item_id: int) -> QuarantinedRecord:
+    """The item, if it exists and is still open; else QuarantineError."""
+    row = session.get(QuarantinedRecord, item_id)
+    if row is None:
+        raise QuarantineError(f"no quarantined item {item_id}")
+    if row.state != OPEN:
+        raise QuarantineError(f"quarantined item {item_id} is {row.state}, not open")
+    return row
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Status | Channel | LimitUnit):
+        return value.value
+    return str(value)
+
+
+def _instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(f"instant {text} has no time zone")
+    return value

@@ -1,0 +1,157 @@
+"""Who is signed in, what their role lets them see and do, and the decorator guarding pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from service.dossiers.filters import EVERYTHING, Scope
+from service.models import Role, User
+from service.users.accounts import session_token
+from service.web.session import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Checked per blueprint (protect_forms), not app-wide: API resources authenticate with tokens and
+# webhooks with signatures, and must not demand a form token.
+csrf = CSRFProtect()
+
+# Actions beyond reading, and the roles allowed them; an admin may do everything.
+ACTIONS: dict[str, frozenset[Role]] = {
+    "extend": frozenset({Role.CLERK, Role.HEAD}),
+    "resync": frozenset({Role.CLERK}),
+    "quarantine": frozenset({Role.CLERK}),
+    # The applicant's ID number and phone, shown unmasked on the dossier page only.
+    "personal_data": frozenset({Role.CLERK, Role.HEAD}),
+}
+
+
+def current_user() -> User | None:
+    """The signed-in, active user of this request, or None."""
+    if "current_user" not in g:
+        g.current_user = _load_user()
+    return g.current_user
+
+
+def _load_user() -> User | None:
+    user_id = session.get("uid")
+    if user_id is None:
+        return None
+    user = db().scalar(select(User).options(selectinload(User.units)).where(User.id == user_id))
+    # A changed password or a disabled account ends every session opened before.
+    if user is None or not user.active or session.get("tok") != session_token(user):
+        session.clear()
+        return None
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session for the user (a new session id guards against fixation)."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["tok"] = session_token(user)
+    g.current_user = user
+
+
+def sign_out() -> None:
+    """End the session."""
+    session.clear()
+    g.current_user = None
+
+
+def has_role(user: User | None, *roles: Role | str) -> bool:
+    """Whether the user holds one of the roles (any role if none given); admin holds all."""
+    if user is None:
+        return False
+    return not roles or user.role is Role.ADMIN or user.role in {Role(r) for r in roles}
+
+
+def may(user: User | None, action: str) -> bool:
+    """Whether the user may take an action named in ACTIONS (extend, resync, ...)."""
+    return user is not None and (user.role is Role.ADMIN or user.role in ACTIONS[action])
+
+
+def scope_of(user: User | None) -> Scope:
+    """The dossiers this user may see: their units, and a head only their handling body's."""
+    if user is None:
+        return Scope(unit_ids=frozenset())
+    if user.role is Role.ADMIN:
+        return EVERYTHING
+    handler = user.handler if user.role is Role.HEAD else None
+    return Scope(unit_ids=frozenset(u.id for u in user.units), handler=handler)
+
+
+def login_required(*roles: Role | str) -> Callable[[F], F]:
+    """Guard a view: anonymous users go to the login page, other roles get 403."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not has_role(user, *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def require(action: str) -> None:
+    """Abort with 403 unless the current user may take the action."""
+    if not may(current_user(), action):
+        abort(403)
+
+
+ERROR_TEXT = {
+    400: "Yêu cầu không hợp lệ. Hãy tải lại trang và thử lại.",
+    403: "Tài khoản của bạn không có quyền xem trang này.",
+    404: "Không tìm thấy trang hoặc hồ sơ bạn yêu cầu.",
+    429: "Bạn đã thử quá nhiều lần. Vui lòng đợi vài phút rồi thử lại.",
+}
+
+
+def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
+    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages."""
+    bp = Blueprint(name, import_name, **options)
+    protect_forms(bp)
+    bp.register_error_handler(HTTPException, _error_page)
+    return bp
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    text = ERROR_TEXT.get(code, "Đã có lỗi xảy ra.")
+    return render_template("error.html", code=code, text=text), code
+
+
+def protect_forms(bp: Blueprint) -> None:
+    """Demand a valid CSRF token on every POST, PUT, PATCH and DELETE to the blueprint."""
+
+    @bp.before_request
+    def check_csrf() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+
+
+def template_context() -> dict[str, Any]:
+    """Give templates the signed-in user and the `may` check."""
+    return {"current_user": current_user(), "may": lambda action: may(current_user(), action),
+            "has_role": lambda *roles: has_role(current_user(), *roles)}
+
+
+def mask_number(value: str | None, keep: int = 3) -> str:
+    """Hide all but the last digits of an ID number or phone: '010203004567' -> '•••••••••567'."""
+    if not value:
+        return ""
+    return "•" * max(len(value) - keep, 0) + value[-keep:]

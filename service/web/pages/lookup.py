@@ -1,0 +1,152 @@
+"""The public citizen lookup at /tra-cuu: form, result, rating and the receipt's QR code."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import TooManyRequests
+
+from service.dossiers import lookup as domain
+from service.dossiers.views import mask_name
+from service.models import Dossier
+from service.web.pages.access import current_user, login_required, protect_forms, scope_of
+from service.web.security import hit_limits, within_limits
+from service.web.session import db, runtime
+
+bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
+protect_forms(bp)
+
+NOT_FOUND = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin xác minh đã nhập. "
+             "Ông/bà vui lòng kiểm tra lại phiếu hẹn.")
+TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn. "
+            "Vui lòng thử lại sau ít phút.")
+CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
+SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
+          (1, "Rất không hài lòng")]
+
+
+def lookup_options() -> dict[str, Any]:
+    """The [lookup] configuration of this app."""
+    return current_app.config["TTHC"]["lookup"]
+
+
+def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
+    """Look a dossier up within the [lookup] limits; raise 429 past them.
+
+    Every request counts against the client address; only failures count against the code,
+    so a citizen can check their own dossier freely while a guesser is stopped whatever
+    addresses they spread over. A code past its limit is refused even with the right factor.
+    """
+    options = lookup_options()
+    code_key = domain.normalise_code(code)[:64]
+    if not hit_limits(options["rate_limit"], "lookup-client", get_remote_address()):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    with runtime().engine.connect() as conn:
+        found = domain.lookup(conn, code, factor, runtime().now())
+    counted = (hit_limits if found is None else within_limits)(
+        options["code_rate_limit"], "lookup-code", code_key)
+    if not counted:
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    return found
+
+
+def render_form(status: int = 200, **context: object) -> tuple[str, int]:
+    """The lookup form, with whatever message or result the context holds."""
+    context.setdefault("code", request.values.get("ma", "")[:64])
+    html = render_template("lookup/index.html", scores=SCORES,
+                           ratings=lookup_options()["ratings"], **context)
+    return html, status
+
+
+@bp.errorhandler(429)
+def too_many(error: Exception) -> tuple[str, int]:
+    """Explain the rate limit in Vietnamese on the page itself."""
+    return render_form(429, error=TOO_MANY)
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    """Results hold the citizen's dossier: no browser or proxy cache may keep them."""
+    if request.endpoint not in ("lookup.qr", "lookup.receipt"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("")
+def form() -> tuple[str, int]:
+    """Show the lookup form; `?ma=CODE` (from the QR code) fills in the code."""
+    return render_form()
+
+
+@bp.post("")
+def result() -> tuple[str, int]:
+    """Look the dossier up and show its progress, or the same message for any mismatch."""
+    code = request.form.get("code", "")[:64]
+    factor = request.form.get("factor", "")[:32]
+    found = guarded_lookup(code, factor)
+    if found is None:
+        return render_form(404, code=code, error=NOT_FOUND)
+    return render_form(result=found, code=code, factor=factor)
+
+
+@bp.post("/danh-gia")
+def rate() -> tuple[str, int]:
+    """Record the citizen's rating of the dossier they just looked up."""
+    if not lookup_options()["ratings"]:
+        abort(404)
+    if not hit_limits(lookup_options()["rate_limit"], "lookup-client", get_remote_address()):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    code = request.form.get("code", "")[:64]
+    score = request.form.get("score", type=int)
+    if score is None or not 1 <= score <= 5:
+        return render_form(400, code=code, error="Vui lòng chọn mức đánh giá từ 1 đến 5.")
+    session = db()
+    stored = domain.rate(session, code, request.form.get("factor", "")[:32], score,
+                         request.form.get("comment", ""), runtime().now())
+    if not stored:
+        return render_form(404, code=code, error=NOT_FOUND)
+    session.commit()
+    return render_form(code=code, thanks=True)
+
+
+def qr_target(code: str) -> str:
+    """The address a receipt's QR code opens: the lookup with the code filled in."""
+    base = lookup_options()["public_url"].rstrip("/")
+    if base:
+        return base + url_for("lookup.form", ma=code)
+    return url_for("lookup.form", ma=code, _external=True)
+
+
+@bp.get("/phieu/<code>")
+@login_required()
+def receipt(code: str) -> str:
+    """Print the slip a clerk hands the citizen: code, secret and a QR code to the lookup."""
+    dossier = db().scalar(select(Dossier).where(Dossier.code == code).options(
+        selectinload(Dossier.procedure)))
+    if dossier is None or not scope_of(current_user()).allows(dossier):
+        abort(404)
+    return render_template("lookup/receipt.html", dossier=dossier, target=qr_target(code),
+                           applicant=mask_name(dossier.applicant_name))
+
+
+@bp.get("/qr.svg")
+def qr() -> Response:
+    """A QR code (SVG) that opens the lookup with the dossier code filled in."""
+    code = request.args.get("ma", "")
+    if not CODE_RE.match(code):
+        abort(404)
+    image = qrcode.make(qr_target(code), image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
