@@ -17,8 +17,8 @@ from connectors.base import DossierRecord, EventRecord, SupplementRecord
 from connectors.simulator import SimulatorConnector
 from jobs import scan as scan_job
 from service.cli import cli
+from service.dossiers.classes import deadline_class
 from service.dossiers.derive import issue_extension
-from service.dossiers.scan import deadline_class
 from service.ingest import Ingestor
 from service.models import Base, DeadlineTransition, Dossier
 from service.runtime import Runtime
@@ -72,7 +72,10 @@ def test_class_follows_the_rule_of_the_interface() -> None:
     due, near = local(2026, 3, 5, 17), local(2026, 3, 4, 17)
     assert deadline_class(Status.PROCESSING, True, due, near, local(2026, 3, 4, 9)) is WITHIN
     assert deadline_class(Status.PROCESSING, True, due, near, near) is NEAR
-    assert deadline_class(Status.PROCESSING, True, due, near, due) is OVERDUE
+    # Due *by* the due instant: at it the dossier is still near, just after it overdue.
+    assert deadline_class(Status.PROCESSING, True, due, near, due) is NEAR
+    assert deadline_class(Status.PROCESSING, True, due, near,
+                          due + dt.timedelta(microseconds=1)) is OVERDUE
     assert deadline_class(Status.WAITING_SUPPLEMENT, True, due, None, due) is PAUSED
     assert deadline_class(Status.RESOLVED, False, due, near, due) is None
 

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from service.dossiers.classes import is_late
 from service.dossiers.views import mask_name
 from service.models import CitizenRating, Dossier, Procedure, StatusEvent
-from service.vocabulary import FINAL_STATUSES, DeadlineClass, Outcome, Status
+from service.vocabulary import FINAL_STATUSES, Status
 
 MAX_CODE_LENGTH = 64
 MAX_FACTOR_LENGTH = 32
@@ -146,20 +147,6 @@ def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
 def status_text(status: Status, handler: str | None) -> str:
     """The status in plain Vietnamese."""
     return STATUS_TEXTS[status].format(handler=handler or DEFAULT_HANDLER)
-
-
-def is_late(dossier: Any, now: dt.datetime) -> bool:
-    """Whether the dossier is past its due date (open) or was finished after it."""
-    if dossier.outcome is not None:
-        return dossier.outcome is Outcome.LATE
-    if dossier.deadline_class is DeadlineClass.OVERDUE:
-        return True
-    if dossier.due_at is None or dossier.status.is_paused:
-        return False
-    finished = dossier.finished_at or dossier.returned_at
-    if finished is not None:
-        return finished > dossier.due_at
-    return dossier.status.is_open and now > dossier.due_at
 
 
 def rate(session: Session, code: str, factor: str, score: int, comment: str | None,

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, insert, literal, or_, select, true, u
 from sqlalchemy.orm import Session
 
 from service.db import UTCDateTime
+from service.dossiers.classes import deadline_class, turned_near_sql, turned_overdue_sql
 from service.models import DeadlineTransition, Dossier, ScanState
 from service.models.scheduling import id_in, insert_ignoring_duplicates
 from service.models.types import CodeEnum
@@ -54,20 +55,6 @@ class ScanResult:
     transitions: list[Transition] = field(default_factory=list)
     # Dossiers written since the last scan (found through updated_at), changed class or not.
     changed_ids: set[int] = field(default_factory=set)
-
-
-def deadline_class(status: Status, is_open: bool, due_at: dt.datetime | None,
-                   near_at: dt.datetime | None, now: dt.datetime) -> DeadlineClass | None:
-    """Classify a dossier at now: paused, overdue, near or within; None once it is closed."""
-    if not is_open:
-        return None
-    if status.is_paused:
-        return DeadlineClass.PAUSED
-    if due_at is not None and now >= due_at:
-        return DeadlineClass.OVERDUE
-    if near_at is not None and now >= near_at:
-        return DeadlineClass.NEAR
-    return DeadlineClass.WITHIN
 
 
 def entered_at(before: DeadlineClass | None, after: DeadlineClass | None, due_at: Any,
@@ -134,18 +121,18 @@ def _changed_ids(session: Session, since: dt.datetime) -> set[int]:
 
 def _timed_moves(session: Session, previous: dt.datetime, now: dt.datetime
                  ) -> list[Transition]:
-    """Moves made by time alone: due_at, or near_at, in (previous, now] while running."""
+    """Moves made by time alone: the due or near instant passed since `previous`."""
     c = Dossier.__table__.c
 
-    def window(instant: Any) -> tuple[ColumnElement[bool], ...]:
-        return (c.is_open == true(), instant > previous, instant <= now, c.status.not_in(PAUSED))
-
+    running = (c.is_open == true(), c.status.not_in(PAUSED))
+    overdue = (*running, turned_overdue_sql(c.due_at, previous, now))
     moves = []
     for before in (None, WITHIN, NEAR):
-        moves += _move(session, window(c.due_at), before, OVERDUE, c.due_at, now)
-    not_due = or_(c.due_at.is_(None), c.due_at > now)
+        moves += _move(session, overdue, before, OVERDUE, c.due_at, now)
+    not_overdue = or_(c.due_at.is_(None), c.due_at >= now)
+    near = (*running, turned_near_sql(c.near_at, previous, now), not_overdue)
     for before in (None, WITHIN):
-        moves += _move(session, (*window(c.near_at), not_due), before, NEAR, c.near_at, now)
+        moves += _move(session, near, before, NEAR, c.near_at, now)
     return moves
 
 

@@ -12,13 +12,14 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from service.dossiers.classes import finished_late_sql, overdue_sql
 from service.models import Dossier
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
-from service.vocabulary import Channel, Outcome
+from service.vocabulary import Channel
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,8 @@ def _measures(at: dt.datetime) -> list[Any]:
     """Sums over the dossiers received in the period (see the names in `_indicators`)."""
     finish = finish_column()
     finished = and_(finish.is_not(None), finish <= at)
-    portal_late = or_(Dossier.portal_outcome == Outcome.LATE,
-                      and_(Dossier.portal_outcome.is_(None), finish > Dossier.portal_due_at))
-    open_late = and_(Dossier.status.not_in(PAUSED), Dossier.portal_due_at < at)
+    portal_late = finished_late_sql(Dossier.portal_outcome, finish, Dossier.portal_due_at)
+    open_late = and_(Dossier.status.not_in(PAUSED), overdue_sql(Dossier.portal_due_at, at))
     late = case((finished, case((portal_late, 1), else_=0)), else_=case((open_late, 1), else_=0))
     return [func.count(), _count(Dossier.channel == Channel.ONLINE), func.sum(late),
             _count(Dossier.fee_due.is_(True)),

@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from service.calendar import WorkCalendar
+from service.dossiers.classes import class_condition
 from service.dossiers.filters import EVERYTHING, Scope
 from service.models import Dossier, Procedure
 from service.reports.scope import PAUSED
@@ -94,8 +95,9 @@ def open_groups(session: Session, scope: Scope, now: dt.datetime,
     running = Dossier.status.not_in(PAUSED)
     query = scope.apply(select(
         Dossier.procedure_id, Dossier.handler, func.count(),
-        _count(Dossier.status.in_(PAUSED)), _count(and_(running, Dossier.due_at < now)),
-        _count(and_(running, Dossier.near_at <= now, Dossier.due_at >= now)),
+        _count(class_condition(DeadlineClass.PAUSED, now)),
+        _count(class_condition(DeadlineClass.OVERDUE, now)),
+        _count(class_condition(DeadlineClass.NEAR, now)),
         _count(and_(running, Dossier.extension_due_at.is_(None), Dossier.due_at >= first,
                     Dossier.due_at < last)),
     ).where(Dossier.is_open == true()).group_by(Dossier.procedure_id, Dossier.handler))

@@ -9,9 +9,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from service.dossiers.classes import finished_late_sql, overdue_sql
 from service.models import Dossier, Procedure
 from service.reports.periods import Period
 from service.reports.scope import (
@@ -66,11 +67,11 @@ def _categories(start: dt.datetime, end: dt.datetime, extension_counts_late: boo
     received = case((Dossier.received_at < start, 6),
                     (Dossier.channel == Channel.ONLINE, 4), else_=5)
     # A finished dossier without a stored verdict is judged against its due date.
-    verdict = case((Dossier.outcome == Outcome.EARLY, 8), (Dossier.outcome == Outcome.LATE, 10),
-                   (and_(Dossier.outcome.is_(None), finish > Dossier.due_at), 10), else_=9)
+    verdict = case((Dossier.outcome == Outcome.EARLY, 8),
+                   (finished_late_sql(Dossier.outcome, finish, Dossier.due_at), 10), else_=9)
     due = judged_due_column(extension_counts_late, report_due)
     # At the end of the period, waiting for the applicant counts as within the limit (col 12).
-    standing = case((Dossier.status.in_(PAUSED), 12), (due < end, 13), else_=12)
+    standing = case((Dossier.status.in_(PAUSED), 12), (overdue_sql(due, end), 13), else_=12)
     state = case((finish < end, verdict), else_=standing)
     return received.label("received"), state.label("state")
 

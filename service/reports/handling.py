@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import and_, case, extract, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from service.dossiers.classes import finished_late_sql, overdue_sql
 from service.models import Dossier, Procedure
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
-from service.vocabulary import Outcome
 
 NO_HANDLER = "Chưa ghi cơ quan xử lý"
 NO_REASON = "Chưa ghi lý do (chưa có phiếu xin lỗi)"
@@ -90,10 +90,10 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
     start, end = period.bounds(timezone)
     at = min(now, end)
     finish = finish_column()
-    finished_late = and_(finish >= start, finish < end, or_(
-        Dossier.outcome == Outcome.LATE, and_(Dossier.outcome.is_(None), finish > Dossier.due_at)))
+    finished_late = and_(finish >= start, finish < end,
+                         finished_late_sql(Dossier.outcome, finish, Dossier.due_at))
     open_overdue = and_(or_(finish.is_(None), finish >= at), Dossier.status.not_in(PAUSED),
-                        Dossier.due_at < at, Dossier.received_at < end)
+                        overdue_sql(Dossier.due_at, at), Dossier.received_at < end)
     kind = case((finished_late, literal_column("1")), else_=literal_column("2"))
     inner = select(Dossier.handler, Dossier.extension_reason, kind.label("kind")).where(
         Dossier.unit_id.in_(unit_ids), Dossier.status.not_in(NEVER_RECEIVED),

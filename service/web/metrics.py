@@ -25,11 +25,13 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, select, true
 from sqlalchemy.orm import Session
 
+from service.dossiers.classes import class_counts
 from service.models import Alert, AlertDelivery, ConnectorRun, Dossier
 from service.portal.overview import sync_overview
+from service.vocabulary import DeadlineClass
 from service.web.api.auth import current_token
 
 METRICS_PATH = "/metrics"
@@ -49,7 +51,7 @@ class DatabaseCollector(Collector):
         with Session(self.engine) as session:
             now = self.clock()
             yield from connector_runs(session, now)
-            yield open_dossiers(session)
+            yield open_dossiers(session, now)
             yield from alerts(session)
             yield from portal_sync(session, now, self.zone)
 
@@ -77,16 +79,13 @@ def connector_runs(session: Session, now: dt.datetime) -> Iterator[Metric]:
     yield age
 
 
-def open_dossiers(session: Session) -> Metric:
-    """Open dossiers by deadline class."""
-    rows = session.execute(
-        select(Dossier.deadline_class, func.count()).where(Dossier.is_open.is_(True))
-        .group_by(Dossier.deadline_class)
-    ).all()
+def open_dossiers(session: Session, now: dt.datetime) -> Metric:
+    """Open dossiers by deadline class at `now`, judged as on every other surface."""
+    counts = session.execute(select(*class_counts(now)).where(Dossier.is_open == true())).one()
     gauge = GaugeMetricFamily("tthc_open_dossiers", "Open dossiers by deadline class",
                               labels=["deadline_class"])
-    for deadline_class, count in rows:
-        gauge.add_metric([deadline_class.value if deadline_class else "unknown"], count)
+    for kind, count in zip(DeadlineClass, counts, strict=True):
+        gauge.add_metric([kind.value], int(count))
     return gauge
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import ValidationError
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -19,15 +17,15 @@ from sqlalchemy import (
     true,
 )
 
+from service.dossiers.classes import class_condition
 from service.dossiers.filters.params import (
     EVERYTHING,
-    PAUSED,
     DossierQuery,
     Scope,
     sort_column,
 )
 from service.models import Dossier, Procedure, Unit
-from service.vocabulary import DeadlineClass
+from service.models.portal import PortalSync, SyncState
 
 
 def dossier_query(params: DossierQuery, now: dt.datetime, timezone: str,
@@ -96,20 +94,6 @@ def _procedures(params: DossierQuery) -> Select[tuple[int]]:
     return query
 
 
-def class_condition(kind: DeadlineClass, now: dt.datetime) -> ColumnElement[bool]:
-    """SQL for "open and in this deadline class at `now`" (paused = waiting for the applicant)."""
-    # "is_open = 1" written as a literal so SQLite can use the partial index of open dossiers.
-    if kind is DeadlineClass.PAUSED:
-        return and_(Dossier.is_open == true(), Dossier.status.in_(PAUSED))
-    running = and_(Dossier.is_open == true(), Dossier.status.not_in(PAUSED))
-    if kind is DeadlineClass.OVERDUE:
-        return and_(running, Dossier.due_at < now)
-    if kind is DeadlineClass.NEAR:
-        return and_(running, Dossier.near_at <= now, Dossier.due_at >= now)
-    return and_(running, or_(Dossier.due_at.is_(None), Dossier.due_at >= now),
-                or_(Dossier.near_at.is_(None), Dossier.near_at > now))
-
-
 # A dossier code ends with the receipt date and the day's number: -YYMMDD-NNNN (rules.md §9).
 CODE_TAIL = re.compile(r"(\d{6})-\d{1,7}$")
 FULL_CODE = re.compile(r"^[0-9A-Za-z.]+-\d{6}-\d{1,7}$")
@@ -144,13 +128,9 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def _sync_filter(query: Select[Any], state: str) -> Select[Any]:
-    """Restrict to a portal sync state of the mirror (issue 6); no mirror row means pending."""
-    try:
-        portal = importlib.import_module("service.models.portal")
-    except ImportError:
-        raise ValidationError({"sync_state": ["portal sync states are not available"]}) from None
-    sync = portal.PortalSync
-    chosen = select(sync.dossier_id).where(sync.state == portal.SyncState(state))
+    """Restrict to a portal sync state of the mirror; no mirror row means pending."""
+    sync = PortalSync
+    chosen = select(sync.dossier_id).where(sync.state == SyncState(state))
     if state == "pending":
         return query.where(or_(Dossier.id.in_(chosen),
                                Dossier.id.not_in(select(sync.dossier_id))))
