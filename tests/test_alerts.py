@@ -14,7 +14,7 @@ from jobs import scan as scan_job
 from service.alerts import AlertPolicy, Directory, alerts_for_dossier, raise_alerts
 from service.alerts.digest import create_digests, open_items
 from service.config import ConfigError
-from service.dossiers.derive import issue_extension
+from service.dossiers.extension import issue_extension
 from service.models import Alert, AlertDelivery, AlertDigest, Base, Dossier
 from service.models.alerts import AlertKind
 from service.runtime import Runtime

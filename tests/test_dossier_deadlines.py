@@ -13,8 +13,8 @@ from service.dossiers.derive import (
     deadline_columns,
     deadline_input,
     explain_dossier,
-    issue_extension,
 )
+from service.dossiers.extension import issue_extension
 from service.models import Procedure, SupplementRound
 from service.runtime import Runtime
 from service.vocabulary import LimitUnit, Outcome, Status

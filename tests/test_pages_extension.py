@@ -116,3 +116,23 @@ def test_a_head_extends_only_its_own_dossiers(client: Any, session: Session,
     add_user(session, "vp", "head", handler="Văn phòng UBND xã")
     login(client, "vp")
     assert _issue(client, dossier.code).status_code == 302
+
+
+@pytest.mark.parametrize("new_date, accepted", [("2026-03-06", False), ("2026-03-09", False),
+                                                ("2026-03-10", True)])
+def test_form_and_domain_apply_one_rule_to_the_date_the_apology_moves(
+        client: Any, session: Session, make_dossier: Any, runtime: Any, new_date: str,
+        accepted: bool) -> None:
+    # A lax appointment: the receipt says 09/03 although the law's 3 working days end 05/03.
+    # The apology moves the appointment the citizen holds, so 06/03 and 09/03 are no later.
+    row = make_dossier(received_at=local(2026, 3, 2, 9), statutory_due_at=local(2026, 3, 5, 17),
+                       due_at=local(2026, 3, 9, 17), source_due_at=local(2026, 3, 9, 17))
+    session.commit()
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    response = _issue(client, row.code, new_date=new_date)
+    page = response.get_data(as_text=True)
+    assert (response.status_code == 302) is accepted
+    assert ("Ngày hẹn trả mới phải sau hạn giải quyết hiện tại." in page) is not accepted
+    session.expire_all()
+    assert (session.get(Dossier, row.id).extension_due_at is not None) is accepted

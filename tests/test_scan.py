@@ -18,7 +18,7 @@ from connectors.simulator import SimulatorConnector
 from jobs import scan as scan_job
 from service.cli import cli
 from service.dossiers.classes import deadline_class
-from service.dossiers.derive import issue_extension
+from service.dossiers.extension import issue_extension
 from service.ingest import Ingestor
 from service.models import Base, DeadlineTransition, Dossier
 from service.runtime import Runtime

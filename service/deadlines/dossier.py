@@ -11,7 +11,14 @@ from service.vocabulary import LimitUnit
 
 
 class ExtensionError(ValueError):
-    """An apology extension that the rules refuse (a second one, or one not moving later)."""
+    """An apology extension that the rules refuse (a second one, or one not moving later).
+
+    `str()` is the operator's English; `vietnamese` is what a clerk reads on the form.
+    """
+
+    def __init__(self, message: str, vietnamese: str) -> None:
+        super().__init__(message)
+        self.vietnamese = vietnamese
 
 
 @dataclass(frozen=True)
@@ -98,23 +105,36 @@ def _check_rounds(received_at: dt.datetime, rounds: tuple[SupplementRound, ...])
         previous = item.completed_at or item.requested_at
 
 
-def with_extension(cal: WorkCalendar, inp: DeadlineInput, extension: Extension) -> DeadlineInput:
-    """Return the dossier with its one apology extension (rules.md §4).
+def check_extension(moved_due: dt.datetime, new_due_at: dt.datetime,
+                    existing: Extension | None) -> None:
+    """The one extension rule (Decree 118/2025 Art. 19.6): once only, to a later date.
 
-    Raises ExtensionError for a second extension, or for a new date not after the legal due.
+    `moved_due` is the due date the apology moves: the one the citizen holds before it.
+    Raises ExtensionError otherwise.
     """
-    _require_aware(extension.new_due_at, "extension.new_due_at")
-    legal_due = due_at(cal, inp.clock_start, inp.limit, inp.unit)
-    if inp.extension is not None:
+    _require_aware(new_due_at, "extension.new_due_at")
+    if existing is not None:
         raise ExtensionError(
             "the due date was already moved once "
-            f"(to {inp.extension.new_due_at.isoformat()}); a second extension is not allowed"
-        )
-    if extension.new_due_at <= legal_due:
+            f"(to {existing.new_due_at.isoformat()}); a second extension is not allowed",
+            "Hồ sơ đã được hẹn lại một lần; quy định chỉ cho phép hẹn lại một lần.")
+    if new_due_at <= moved_due:
         raise ExtensionError(
-            f"the new due date {extension.new_due_at.isoformat()} is not after "
-            f"the due date {legal_due.isoformat()}"
-        )
+            f"the new due date {new_due_at.isoformat()} is not after "
+            f"the due date {moved_due.isoformat()}",
+            "Ngày hẹn trả mới phải sau hạn giải quyết hiện tại.")
+
+
+def with_extension(cal: WorkCalendar, inp: DeadlineInput, extension: Extension,
+                   moved_due: dt.datetime | None = None) -> DeadlineInput:
+    """Return the dossier with its one apology extension (check_extension's rule).
+
+    `moved_due` defaults to the legal due date; a caller that judges by the source system's
+    appointment passes that instead.
+    """
+    if moved_due is None:
+        moved_due = due_at(cal, inp.clock_start, inp.limit, inp.unit)
+    check_extension(moved_due, extension.new_due_at, inp.extension)
     return replace(inp, extension=extension)
 
 

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from service.calendar import CalendarSettings, WorkCalendar
 from service.deadlines import (
     DeadlineInput,
@@ -19,10 +17,8 @@ from service.deadlines import (
     explain,
     finishing_instant,
     near_window,
-    with_extension,
 )
 from service.models import Dossier, Procedure
-from service.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -121,26 +117,3 @@ def explain_dossier(policy: DeadlinePolicy, row: Dossier, now: dt.datetime
     inp = dossier_input(row)
     result = policy.evaluate(inp, now)
     return result, explain(policy.calendar, inp, result)
-
-
-def issue_extension(session: Session, policy: DeadlinePolicy, row: Dossier,
-                    new_due_at: dt.datetime, reason: str, signer: str,
-                    now: dt.datetime) -> Dossier:
-    """Record the one apology extension and move the watched due date (Decree 118 Art. 19.6).
-
-    Raises ExtensionError for a second extension or a date not after the current due date.
-    """
-    if row.status not in (Status.ACCEPTED, Status.PROCESSING, Status.WAITING_SUPPLEMENT,
-                          Status.WAITING_PAYMENT):
-        from service.deadlines import ExtensionError
-
-        raise ExtensionError(f"dossier {row.code} is no longer being handled "
-                             f"({row.status.label}); its due date cannot be moved")
-    inp = with_extension(policy.calendar, dossier_input(row), Extension(new_due_at, reason))
-    row.extension_due_at, row.extension_reason = new_due_at, reason
-    row.extension_signer, row.extension_issued_at = signer, now
-    for key, value in deadline_columns(policy, inp, now).items():
-        setattr(row, key, value)
-    row.updated_at = now
-    session.flush()
-    return row

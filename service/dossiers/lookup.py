@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.dossiers.classes import is_late
+from service.dossiers.dues import original_due
 from service.dossiers.views import mask_name
 from service.models import CitizenRating, Dossier, Procedure, StatusEvent
 from service.vocabulary import FINAL_STATUSES, Status
@@ -133,7 +134,7 @@ def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
         applicant=mask_name(row.applicant_name),
         received_at=row.received_at,
         due_at=row.due_at,
-        original_due_at=(row.source_due_at or row.statutory_due_at) if extended else None,
+        original_due_at=original_due(row, "source") if extended else None,
         apology=APOLOGY_NOTE if extended else None,
         status_code=row.status.value,
         status_text=status_text(row.status, row.handler),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.dossiers.dues import portal_due
 from service.models import Dossier, StatusEvent, SupplementRound
 from service.portal.options import PortalOptions
 from service.vocabulary import Channel, Status
@@ -31,11 +32,6 @@ STEP_STATUSES = (Status.PROCESSING, Status.RESOLVED)
 def portal_time(value: dt.datetime | None, zone: ZoneInfo) -> str:
     """An instant as the portal writes it (yyyyMMddHHmmss, local time), or "" when unknown."""
     return "" if value is None else value.astimezone(zone).strftime(DATE_FORMAT)
-
-
-def portal_due(dossier: Dossier) -> dt.datetime | None:
-    """The due date the citizen was given: the apology's new date, else the receipt's."""
-    return dossier.extension_due_at or dossier.source_due_at or dossier.due_at
 
 
 def build_payload(dossier: Dossier, options: PortalOptions) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.dossiers.classes import finished_late_sql, overdue_sql
+from service.dossiers.dues import reported_due_sql
 from service.models import Dossier, Procedure
 from service.reports.periods import Period
 from service.reports.scope import (
     PAUSED,
     finish_column,
-    judged_due_column,
     open_at,
     received_before,
     unit_tree,
@@ -69,7 +69,7 @@ def _categories(start: dt.datetime, end: dt.datetime, extension_counts_late: boo
     # A finished dossier without a stored verdict is judged against its due date.
     verdict = case((Dossier.outcome == Outcome.EARLY, 8),
                    (finished_late_sql(Dossier.outcome, finish, Dossier.due_at), 10), else_=9)
-    due = judged_due_column(extension_counts_late, report_due)
+    due = reported_due_sql(extension_counts_late, report_due)
     # At the end of the period, waiting for the applicant counts as within the limit (col 12).
     standing = case((Dossier.status.in_(PAUSED), 12), (overdue_sql(due, end), 13), else_=12)
     state = case((finish < end, verdict), else_=standing)

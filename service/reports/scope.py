@@ -47,22 +47,6 @@ def finish_column(unfinished: Any = None) -> ColumnElement[Any]:
     return func.coalesce(*parts)
 
 
-def judged_due_column(extension_counts_late: bool, report_due: str) -> ColumnElement[Any]:
-    """The due date reports judge an open dossier by, as the deadline engine's reporting_due.
-
-    With an extension that still counts late, the original appointment (if earlier than the new
-    date) or else the statutory date; otherwise the date the dossier is watched against.
-    """
-    if not extension_counts_late:
-        return Dossier.due_at
-    original = Dossier.statutory_due_at
-    if report_due == "source":
-        original = case((Dossier.source_due_at < Dossier.extension_due_at,
-                         Dossier.source_due_at), else_=Dossier.statutory_due_at)
-    return case((Dossier.extension_due_at.is_not(None), func.coalesce(original, Dossier.due_at)),
-                else_=Dossier.due_at)
-
-
 def received_before(unit_ids: list[int], end: Any) -> ColumnElement[bool]:
     """Dossiers of the units received (and accepted) before `end`."""
     return and_(Dossier.unit_id.in_(unit_ids), Dossier.received_at < end,

@@ -7,7 +7,8 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 
 from service.deadlines import ExtensionError
-from service.dossiers.derive import issue_extension
+from service.dossiers.dues import original_due
+from service.dossiers.extension import check_new_due, extension_refusal, issue_extension
 from service.models import Dossier
 from service.users.accounts import audit
 from service.web.pages.access import current_user, login_required, page_blueprint, require
@@ -15,15 +16,6 @@ from service.web.pages.dossiers import load_visible
 from service.web.session import db, runtime
 
 bp = page_blueprint("extension", __name__)
-
-
-def refusal(row: Dossier) -> str | None:
-    """Why this dossier cannot be extended now, in Vietnamese, or None."""
-    if row.extension_due_at is not None:
-        return "Hồ sơ đã được gia hạn một lần; quy định chỉ cho phép hẹn lại một lần."
-    if not row.is_open or not row.status.is_open:
-        return f"Hồ sơ không còn đang giải quyết ({row.status.label}); không thể hẹn lại."
-    return None
 
 
 def _read_form(row: Dossier) -> tuple[dict[str, str], list[str], dt.datetime | None]:
@@ -45,8 +37,10 @@ def _read_form(row: Dossier) -> tuple[dict[str, str], list[str], dt.datetime | N
             errors.append(f"Ngày {day:%d/%m/%Y} không phải ngày làm việc "
                           f"({calendar.day_off_reason(day)}).")
         new_due = calendar.closing(day)
-        if row.due_at is not None and new_due <= row.due_at:
-            errors.append("Ngày hẹn trả mới phải sau hạn giải quyết hiện tại.")
+        try:
+            check_new_due(row, new_due)
+        except ExtensionError as exc:
+            errors.append(exc.vietnamese)
     return form, errors, new_due
 
 
@@ -56,7 +50,7 @@ def issue(code: str):  # type: ignore[no-untyped-def]
     """Show the extension form and issue the extension."""
     require("extend")
     row = load_visible(code)
-    reason = refusal(row)
+    reason = extension_refusal(row)
     if reason is not None:
         flash(reason, "error")
         target = "extension.letter" if row.extension_due_at else "dossier.detail"
@@ -69,9 +63,9 @@ def issue(code: str):  # type: ignore[no-untyped-def]
     rt = runtime()
     try:
         issue_extension(db(), rt.policy, row, new_due, form["reason"], form["signer"], rt.now())
-    except ExtensionError:
+    except ExtensionError as exc:
         db().rollback()
-        errors = ["Không thể gia hạn hồ sơ này theo quy định (chỉ một lần, sang ngày muộn hơn)."]
+        errors = [exc.vietnamese]
         return render_template("extension/form.html", d=row, form=form, errors=errors), 409
     audit(db(), current_user(), "extension_issued", rt.now(), dossier=row,
           detail=f"new due {new_due.isoformat()}")
@@ -88,5 +82,5 @@ def letter(code: str):  # type: ignore[no-untyped-def]
     if row.extension_due_at is None:
         flash("Hồ sơ chưa được hẹn lại ngày trả kết quả.", "error")
         return redirect(url_for("dossier.detail", code=row.code))
-    original = row.source_due_at or row.statutory_due_at
+    original = original_due(row, runtime().policy.report_due)
     return render_template("extension/letter.html", d=row, original=original)

@@ -1,0 +1,66 @@
+"""The apology extension of a stored dossier: when it may be issued, and issuing it.
+
+Decree 118/2025 Art. 19.6: a handling body that will be late sends the applicant a written
+apology with a new date, once. The form and the domain ask the same functions here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from service.deadlines import Extension, ExtensionError, check_extension, with_extension
+from service.dossiers.derive import DeadlinePolicy, deadline_columns, dossier_input
+from service.dossiers.dues import citizen_due
+from service.models import Dossier
+
+
+def extension_refusal(row: Dossier) -> str | None:
+    """Why this dossier cannot be given an apology extension at all, in Vietnamese, or None."""
+    problem = _refusal(row)
+    return problem.vietnamese if problem else None
+
+
+def _refusal(row: Dossier) -> ExtensionError | None:
+    if row.extension_due_at is not None:
+        return ExtensionError(
+            f"dossier {row.code} was already extended once; a second extension is not allowed",
+            "Hồ sơ đã được hẹn lại một lần; quy định chỉ cho phép hẹn lại một lần.")
+    if not row.is_open or not row.status.is_open:
+        return ExtensionError(
+            f"dossier {row.code} is no longer being handled ({row.status.label}); "
+            "its due date cannot be moved",
+            f"Hồ sơ không còn đang giải quyết ({row.status.label}); không thể hẹn lại.")
+    return None
+
+
+def check_new_due(row: Dossier, new_due_at: dt.datetime) -> None:
+    """Apply the extension rule to a proposed new date; ExtensionError says what is wrong."""
+    problem = _refusal(row)
+    if problem is not None:
+        raise problem
+    moved = citizen_due(row)
+    if moved is not None:
+        check_extension(moved, new_due_at, None)
+
+
+def issue_extension(session: Session, policy: DeadlinePolicy, row: Dossier,
+                    new_due_at: dt.datetime, reason: str, signer: str,
+                    now: dt.datetime) -> Dossier:
+    """Record the one apology extension and move the watched due date; flush, no commit.
+
+    Raises ExtensionError for a second extension, a dossier no longer handled, or a date not
+    after the due date it moves.
+    """
+    check_new_due(row, new_due_at)
+    inp = dossier_input(row)
+    moved = citizen_due(row)
+    inp = with_extension(policy.calendar, inp, Extension(new_due_at, reason), moved)
+    row.extension_due_at, row.extension_reason = new_due_at, reason
+    row.extension_signer, row.extension_issued_at = signer, now
+    for key, value in deadline_columns(policy, inp, now).items():
+        setattr(row, key, value)
+    row.updated_at = now
+    session.flush()
+    return row
