@@ -32,7 +32,7 @@ import service  # noqa: E402,F401 - imports the models before the connectors
 from bench.schemas import scratch_schema  # noqa: E402
 from connectors.base import Batch, Connector, DossierRecord  # noqa: E402
 from connectors.simulator import SimulatorConnector  # noqa: E402
-from service.config import load_config  # noqa: E402
+from service.cli.context import load_settings  # noqa: E402
 from service.ingest.runs import run_connector  # noqa: E402
 from service.models import Base, Dossier, StatusEvent, SupplementRound, Unit  # noqa: E402
 from service.procedures import builtin_catalogue  # noqa: E402
@@ -59,7 +59,7 @@ def simulated(count: int) -> list[list[DossierRecord]]:
 
 def runtime_for(url: str) -> Runtime:
     """A runtime on `url` with every table and the procedure catalogue."""
-    settings = load_config("config.toml", environ={}, overrides={"database_url": url})
+    settings = load_settings("config.toml", environ={}, overrides={"database_url": url})
     runtime = Runtime.from_settings(settings)
     Base.metadata.create_all(runtime.engine)
     with runtime.sessions.begin() as session:

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.schemas import unit_and_procedure  # noqa: E402
-from service.config import load_config  # noqa: E402
+from service.cli.context import load_settings  # noqa: E402
 from service.ingest import new_lookup_secret  # noqa: E402
 from service.models import Base, Dossier, StatusEvent  # noqa: E402
 from service.portal import PortalOptions, build_payload, payload_hash, run_sync  # noqa: E402
@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     count = 2_000 if args.quick else args.dossiers
     with tempfile.TemporaryDirectory() as folder:
-        settings = load_config("config.toml", environ={}, overrides={
+        settings = load_settings("config.toml", environ={}, overrides={
             "database_url": f"sqlite:///{folder}/bench.db"})
         runtime = Runtime.from_settings(settings)
         Base.metadata.create_all(runtime.engine)

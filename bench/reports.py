@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.schemas import scratch_schema  # noqa: E402
 from service import create_app  # noqa: E402
-from service.config import load_config  # noqa: E402
+from service.cli.context import load_settings  # noqa: E402
 from service.models import Base, Dossier, Procedure, Unit  # noqa: E402
 from service.procedures import builtin_catalogue  # noqa: E402
 from service.procedures.store import upsert_catalogue  # noqa: E402
@@ -178,7 +178,7 @@ def page_times(runtime: Runtime, user: str) -> dict[str, float]:
 
 def bench(label: str, url: str, size: int, keep: bool) -> None:
     """Load (unless kept), measure and print one database's figures."""
-    settings = load_config("config.toml", environ={}, overrides={"database_url": url})
+    settings = load_settings("config.toml", environ={}, overrides={"database_url": url})
     runtime = Runtime.from_settings(settings)
     loaded = "kept"
     if not keep:

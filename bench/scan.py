@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.schemas import unit_and_procedure  # noqa: E402
 from jobs.scan import scan_and_raise  # noqa: E402
-from service.config import load_config  # noqa: E402
+from service.cli.context import load_settings  # noqa: E402
 from service.dossiers.scan import SCAN_NAME, deadline_class, scan  # noqa: E402
 from service.models import Base, Dossier, ScanState  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
@@ -59,7 +59,7 @@ def settings_for(url: str) -> dict[str, Any]:
                   for i, name in enumerate(CLERKS)]
     recipients += [{"roles": ["department", "head"], "name": name, "handlers": [name],
                     "email": f"body{i}@example.vn"} for i, name in enumerate(HANDLERS)]
-    return load_config(Path(__file__).resolve().parents[1] / "config.toml", environ={},
+    return load_settings(Path(__file__).resolve().parents[1] / "config.toml", environ={},
                        overrides={"database_url": url, "alerts": {
                            "recipients": recipients, "email": {"host": "127.0.0.1"}}})
 

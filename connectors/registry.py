@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import importlib
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
 from connectors.base import Connector, ConnectorError
+from connectors.opencps import OpenCPSConnector
+from connectors.simulator import SimulatorConnector
+from connectors.spreadsheet import SpreadsheetConnector
+from connectors.webhook import WebhookConnector
 
 ENTRY_POINT_GROUP = "tthc_monitor.connectors"
 
-# Built-in connector types: type name -> "module:Class". A test checks this against connectors/.
-BUILTIN: dict[str, str] = {
-    "opencps": "connectors.opencps:OpenCPSConnector",
-    "simulator": "connectors.simulator:SimulatorConnector",
-    "spreadsheet": "connectors.spreadsheet:SpreadsheetConnector",
-    "webhook": "connectors.webhook:WebhookConnector",
+# Built-in connector types by name. A test checks this against the modules in connectors/.
+BUILTIN: dict[str, type[Connector]] = {
+    "opencps": OpenCPSConnector,
+    "simulator": SimulatorConnector,
+    "spreadsheet": SpreadsheetConnector,
+    "webhook": WebhookConnector,
 }
 
 
 @cache
 def connector_types() -> dict[str, type[Connector]]:
     """Return every connector type by name: the built-in table, then entry points."""
-    types: dict[str, type[Connector]] = {}
-    for name, target in BUILTIN.items():
-        module_name, _, class_name = target.partition(":")
-        types[name] = getattr(importlib.import_module(module_name), class_name)
+    types = dict(BUILTIN)
     for point in entry_points(group=ENTRY_POINT_GROUP):
         if point.name not in types:
             types[point.name] = point.load()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import os
 from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from service import alerts
+from service.models.alerts import MessageKind
 from service.reports.reminders import Reminder, pending, record
 from service.runtime import Runtime
 
@@ -41,11 +42,6 @@ def run(runtime: Runtime, now: dt.datetime, channels: Mapping[str, Any] | None =
 def _deliver(settings: dict[str, Any], reminder: Reminder,
              channels: Mapping[str, Any] | None) -> tuple[int, int]:
     """Send to the configured recipients of the reminder roles; (delivered, failed)."""
-    try:
-        alerts = importlib.import_module("service.alerts")
-        kinds = importlib.import_module("service.models.alerts")
-    except ImportError:
-        return 0, 0
     roles = set(settings["reports"]["remind_roles"])
     recipients = [r for r in alerts.Directory.from_settings(settings) if r.roles & roles]
     own = channels is None
@@ -53,7 +49,7 @@ def _deliver(settings: dict[str, Any], reminder: Reminder,
     delivered = failed = 0
     try:
         for recipient in recipients:
-            message = _message(alerts, kinds, recipient.name, reminder)
+            message = _message(recipient.name, reminder)
             for name in recipient.channels:
                 if name not in channels:
                     continue
@@ -70,11 +66,11 @@ def _deliver(settings: dict[str, Any], reminder: Reminder,
     return delivered, failed
 
 
-def _message(alerts: Any, kinds: Any, name: str, reminder: Reminder) -> Any:
+def _message(name: str, reminder: Reminder) -> alerts.Rendered:
     """The reminder addressed to one person, as the alert channels send it."""
     text = f"Kính gửi: {name},\n\n{reminder.text}\n--\nHệ thống theo dõi hồ sơ TTHC"
     return alerts.Rendered(
-        kind=kinds.MessageKind.SINGLE, subject=reminder.subject, text=text,
+        kind=MessageKind.SINGLE, subject=reminder.subject, text=text,
         html="<p>" + escape(text).replace("\n", "<br>") + "</p>",
         payload={"kind": "report_reminder", "subject": reminder.subject, "text": text,
                  "period": reminder.report.period_code, "due": reminder.report.due.isoformat()})

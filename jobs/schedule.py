@@ -8,10 +8,11 @@ its connector's interval_minutes, for the connectors that are pulled.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from jobs import alerts, digest, ingest, reconcile, report_reminder, scan, sync, watch_folder
 
 # Jobs that read and write the deadline state run one at a time in their own executor, so a
 # scan, a dispatch and the digest never interleave inside one scheduler.
@@ -23,7 +24,7 @@ class ScheduledJob:
     """One job of the schedule and its default timing."""
 
     name: str
-    target: str
+    run: Callable[..., Any]
     every: dt.timedelta | None = None
     at: str | None = None
     # A [section, key] of the configuration that sets the default: minutes, or "HH:MM".
@@ -41,28 +42,22 @@ class Timing:
 
 
 JOBS: tuple[ScheduledJob, ...] = (
-    ScheduledJob("scan", "jobs.scan:run", every=dt.timedelta(minutes=5), executor=SERIAL),
-    ScheduledJob("alerts", "jobs.alerts:run", every=dt.timedelta(minutes=1), executor=SERIAL),
-    ScheduledJob("digest", "jobs.digest:run", at="07:30", setting=("alerts", "digest_at"),
+    ScheduledJob("scan", scan.run, every=dt.timedelta(minutes=5), executor=SERIAL),
+    ScheduledJob("alerts", alerts.run, every=dt.timedelta(minutes=1), executor=SERIAL),
+    ScheduledJob("digest", digest.run, at="07:30", setting=("alerts", "digest_at"),
                  executor=SERIAL),
-    ScheduledJob("sync", "jobs.sync:run", every=dt.timedelta(minutes=2),
+    ScheduledJob("sync", sync.run, every=dt.timedelta(minutes=2),
                  setting=("portal", "interval_minutes")),
-    ScheduledJob("reconcile", "jobs.reconcile:run", every=dt.timedelta(hours=1),
+    ScheduledJob("reconcile", reconcile.run, every=dt.timedelta(hours=1),
                  setting=("portal", "reconcile_interval_minutes")),
-    ScheduledJob("watch_folder", "jobs.watch_folder:run", every=dt.timedelta(minutes=1)),
-    ScheduledJob("report_reminder", "jobs.report_reminder:run", at="08:00"),
+    ScheduledJob("watch_folder", watch_folder.run, every=dt.timedelta(minutes=1)),
+    ScheduledJob("report_reminder", report_reminder.run, at="08:00"),
 )
 # Connector types no interval ingest job pulls: webhook connectors are pushed to over HTTP,
 # spreadsheet connectors are read from their drop folder by the watch_folder job (two jobs
 # reading one folder would race for its files).
 NOT_PULLED = frozenset({"webhook", "spreadsheet"})
 JOB_NAMES = frozenset(job.name for job in JOBS)
-
-
-def resolve(target: str) -> Callable[..., Any]:
-    """Import "module:function"."""
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
@@ -86,7 +81,7 @@ def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
 
 def planned(settings: Mapping[str, Any]) -> list[tuple[ScheduledJob, Timing]]:
     """Every enabled job of this configuration with its timing, ingest jobs first."""
-    plan = [(ScheduledJob(f"ingest:{name}", "jobs.ingest:run", kwargs={"connector": name}),
+    plan = [(ScheduledJob(f"ingest:{name}", ingest.run, kwargs={"connector": name}),
              Timing(every=dt.timedelta(minutes=options.get("interval_minutes", 5))))
             for name, options in sorted(settings["connectors"].items())
             if options.get("type") not in NOT_PULLED]

@@ -16,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from jobs.lease import LeaseKeeper
-from jobs.schedule import SERIAL, Timing, planned, resolve
+from jobs.schedule import SERIAL, Timing, planned
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
         scheduler.add_job(_call, _trigger(timing, settings["timezone"]), id=job.name,
                           name=job.name, executor=job.executor, coalesce=True, max_instances=1,
                           misfire_grace_time=grace,
-                          args=[runtime, app, lease, job.name, resolve(job.target)],
+                          args=[runtime, app, lease, job.name, job.run],
                           kwargs=dict(job.kwargs))
     return scheduler
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from service.config import load_config
+from service.cli.context import load_settings
 from service.ingest import national_code, new_lookup_secret
 from service.models import Base, Dossier, Procedure, Unit
 from service.runtime import Runtime
@@ -57,7 +57,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 def make_settings(database_url: str, **overrides: Any) -> dict[str, Any]:
     """The default configuration, pointed at a test database, ignoring the host's TTHC_*."""
-    return load_config("config.toml", environ={},
+    return load_settings("config.toml", environ={},
                        overrides={"database_url": database_url, **overrides})
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine
 
 from service.cli import cli
-from service.config import load_config
+from service.cli.context import load_settings
 from service.models import Base
 from service.web import create_app
 
@@ -34,7 +34,7 @@ def test_created_token_opens_the_api_until_revoked(config_file: Path) -> None:
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("tthc_")
-    client = create_app(load_config(config_file, environ={})).test_client()
+    client = create_app(load_settings(config_file, environ={})).test_client()
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/units", headers=headers).status_code == 200
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from jobs import sync
 from service.cli import cli
-from service.config import ConfigError, load_config
+from service.cli.context import load_settings
+from service.config import ConfigError
 from service.models import Base, PortalOutbox, PortalSync
 from service.runtime import Runtime
 from service.users.tokens import issue_token
@@ -91,7 +92,7 @@ def config_file(tmp_path: Path) -> Path:
         f'database_url = "sqlite:///{tmp_path / "cli.db"}"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    runtime = Runtime.from_settings(load_config(path, environ={}))
+    runtime = Runtime.from_settings(load_settings(path, environ={}))
     Base.metadata.create_all(runtime.engine)
     source = Source(runtime)
     source.new(1, T0)
@@ -106,7 +107,7 @@ def tthc(config: Path, *args: str) -> Result:
 
 
 def counts(config: Path) -> tuple[int, int]:
-    runtime = Runtime.from_settings(load_config(config, environ={}))
+    runtime = Runtime.from_settings(load_settings(config, environ={}))
     with runtime.sessions() as session:
         found = (session.scalar(select(func.count()).select_from(PortalOutbox)) or 0,
                  session.scalar(select(func.count()).select_from(PortalSync)) or 0)
@@ -152,12 +153,12 @@ def test_cli_sync_sends_requeues_one_dossier_and_reconciles(config_file: Path) -
 ])
 def test_bad_portal_settings_name_the_key(portal: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(".", r"\.")):
-        load_config("config.toml", environ={}, overrides={"portal": portal})
+        load_settings("config.toml", environ={}, overrides={"portal": portal})
 
 
 def test_environment_switches_the_mirror_to_live() -> None:
-    settings = load_config("config.toml", environ={
+    settings = load_settings("config.toml", environ={
         "TTHC_PORTAL__MODE": "live", "TTHC_PORTAL__GATEWAY_URL": "https://lgsp.example.gov.vn/x",
         "TTHC_PORTAL__USERNAME": "motcua_thanhmien"})
     assert settings["portal"]["mode"] == "live"
-    assert load_config("config.toml", environ={})["portal"]["mode"] == "record"
+    assert load_settings("config.toml", environ={})["portal"]["mode"] == "record"

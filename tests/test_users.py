@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from service.cli import cli
-from service.config import load_config
+from service.cli.context import load_settings
 from service.models import AuditLog, Base, Role
 from service.users.accounts import (
     UserError,
@@ -126,7 +126,7 @@ def test_user_add_prompts_for_the_password_twice(config_file: Path) -> None:
     assert PASSWORD not in done.output
     listed = tthc(config_file, "user", "list")
     assert listed.output.strip() == f"lan\tclerk\t{UNIT_CODE}\t\tactive"
-    client = create_app(load_config(config_file, environ={})).test_client()
+    client = create_app(load_settings(config_file, environ={})).test_client()
     assert login(client, "lan").status_code == 302
 
 
@@ -142,7 +142,7 @@ def test_user_password_and_disable(config_file: Path) -> None:
          input=f"{PASSWORD}\n{PASSWORD}\n")
     new = "mật-khẩu-mới-123"
     assert tthc(config_file, "user", "password", "root", input=f"{new}\n{new}\n").exit_code == 0
-    client = create_app(load_config(config_file, environ={})).test_client()
+    client = create_app(load_settings(config_file, environ={})).test_client()
     assert login(client, "root", new).status_code == 302
     assert tthc(config_file, "user", "disable", "root").exit_code == 0
     assert "disabled" in tthc(config_file, "user", "list").output

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from service.config import load_config
+from connectors.registry import connector_types
+from jobs.schedule import JOB_NAMES
+from service.config import Catalogue, load_config
 from service.runtime import Runtime
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Load the configuration, validating job and connector tables against what exists."""
+    catalogue = Catalogue(job_names=JOB_NAMES, connector_types=connector_types())
+    return load_config(path, environ, overrides, catalogue=catalogue)
 
 
 class AppContext:
@@ -24,7 +36,7 @@ class AppContext:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.from_settings(load_config(self.path))
+            self._runtime = Runtime.from_settings(load_settings(self.path))
         return self._runtime
 
 

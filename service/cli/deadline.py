@@ -8,6 +8,8 @@ from typing import Any
 import click
 
 from service.calendar import CalendarSettings, WorkCalendar
+from service.cli.context import load_settings
+from service.config import ConfigError
 from service.deadlines import due_at, explain_due
 from service.vocabulary import LimitUnit
 
@@ -36,10 +38,8 @@ def _one_line(text: str) -> str:
 
 def build_calendar(config_file: str | None) -> WorkCalendar:
     """Load the configuration (default file when None) and build its working calendar."""
-    from service.config import ConfigError, load_config
-
     try:
-        config: dict[str, Any] = load_config(config_file)
+        config: dict[str, Any] = load_settings(config_file)
         settings = CalendarSettings.from_config(config["calendar"], config["timezone"])
     except (ConfigError, ValueError) as exc:
         raise InputError(f"configuration: {_one_line(str(exc))}") from None

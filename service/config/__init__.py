@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
 
-from service.config.schema import RootSchema
+from service.config.schema import root_schema
 
 ENV_PREFIX = "TTHC_"
 DEFAULT_FILE = "config.toml"
@@ -28,10 +29,23 @@ def config_path(path: str | os.PathLike[str] | None) -> Path:
     return Path(chosen)
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """What the configuration may name but the core does not import: jobs and connector types.
+
+    `connector_types` maps a type name to a class with an `options_schema()`.
+    """
+
+    job_names: frozenset[str] = frozenset()
+    connector_types: Mapping[str, Any] = field(default_factory=dict)
+
+
 def load_config(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    catalogue: Catalogue,
 ) -> dict[str, Any]:
     """Load, override and validate the configuration; raise ConfigError on any fault."""
     file = config_path(path)
@@ -40,7 +54,7 @@ def load_config(
     if overrides:
         deep_merge(raw, overrides)
     try:
-        loaded = RootSchema().load(raw)
+        loaded = root_schema(catalogue.job_names, catalogue.connector_types).load(raw)
     except ValidationError as exc:
         raise ConfigError(f"{file}: {describe(exc.messages, raw)}") from None
     loaded["source_file"] = str(file)

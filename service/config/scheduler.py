@@ -28,15 +28,17 @@ class JobTimingSchema(Schema):
 class JobsField(fields.Dict):
     """Timings keyed by job name; a name the schedule does not know is an error."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        from jobs.schedule import JOB_NAMES
+    def __init__(self, job_names: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), load_default=dict, **kwargs)
+        self.job_names = job_names
 
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         tables = super()._deserialize(value, attr, data, **kwargs)
         result = {}
         for name, table in tables.items():
-            if name not in JOB_NAMES:
+            if name not in self.job_names:
                 raise ValidationError({name: [f"unknown job: expected one of "
-                                              f"{', '.join(sorted(JOB_NAMES))}"]})
+                                              f"{', '.join(sorted(self.job_names))}"]})
             try:
                 result[name] = JobTimingSchema().load(table)
             except ValidationError as exc:
@@ -57,4 +59,4 @@ class SchedulerSchema(Schema):
     # stamps its start on rows it may commit later than a scan that ran meanwhile.
     scan_recheck_minutes = fields.Integer(load_default=60,
                                           validate=validate.Range(min=0, max=7 * 24 * 60))
-    jobs = JobsField(keys=fields.String(), load_default=dict)
+    jobs = JobsField()

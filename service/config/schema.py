@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -10,7 +11,7 @@ from service.config.alerts import AlertsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
-from service.config.scheduler import SchedulerSchema
+from service.config.scheduler import JobsField, SchedulerSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
 
@@ -80,11 +81,13 @@ class UnitSchema(Schema):
 class ConnectorsField(fields.Dict):
     """Connector instances keyed by name; each is validated by its type's own schema."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        from connectors.registry import connector_types
+    def __init__(self, types: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), load_default=dict, **kwargs)
+        self.types = types or {}
 
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         tables = super()._deserialize(value, attr, data, **kwargs)
-        types = connector_types()
+        types = self.types
         result: dict[str, Any] = {}
         for name, table in tables.items():
             if not isinstance(table, dict):
@@ -116,10 +119,27 @@ class RootSchema(Schema):
     calendar = fields.Nested(CalendarSchema, load_default=lambda: CalendarSchema().load({}))
     deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
     units = fields.List(fields.Nested(UnitSchema), load_default=list)
-    connectors = ConnectorsField(keys=fields.String(), load_default=dict)
+    connectors = ConnectorsField()
     portal = fields.Nested(PortalSchema, load_default=lambda: PortalSchema().load({}))
     web = fields.Nested(WebSchema, load_default=lambda: WebSchema().load({}))
     reports = fields.Nested(ReportsSchema, load_default=lambda: ReportsSchema().load({}))
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
+
+
+def root_schema(job_names: frozenset[str], connector_types: Mapping[str, Any]) -> RootSchema:
+    """The schema of the whole file, knowing the caller's job names and connector types.
+
+    The core never imports the scheduler or the connectors; the entry point that does passes
+    what the [scheduler.jobs] and [connectors] tables may name.
+    """
+
+    class Scheduler(SchedulerSchema):
+        jobs = JobsField(job_names)
+
+    class Root(RootSchema):
+        scheduler = fields.Nested(Scheduler, load_default=lambda: Scheduler().load({}))
+        connectors = ConnectorsField(connector_types)
+
+    return Root()

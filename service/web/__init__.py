@@ -6,18 +6,16 @@ from typing import Any
 
 from flask import Flask
 
-from service.config import load_config
 from service.runtime import Runtime
 from service.web import api, metrics, pages, security, session
 
 
-def create_app(settings: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
-    """Build the Flask app for a validated configuration (default: load config.toml).
+def create_app(settings: dict[str, Any], runtime: Runtime | None = None) -> Flask:
+    """Build the Flask app for a validated configuration (see service.cli.context.load_settings).
 
     A caller that already holds a runtime (the demo, the scheduler's tests) passes it so the
     app shares its engine instead of opening a second one.
     """
-    settings = settings if settings is not None else load_config()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings["secret_key"], TTHC=settings,
                       JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=5 * 1024 * 1024)

@@ -49,7 +49,7 @@ def _choices() -> dict[str, Any]:
     return {
         "statuses": list(Status), "classes": list(DeadlineClass), "channels": list(Channel),
         "domains": sorted({p.domain_name for p in procedures if p.domain_name}),
-        "procedures": procedures, "sync_states": SYNC_STATES if neighbours.has_portal() else (),
+        "procedures": procedures, "sync_states": SYNC_STATES,
         "handlers": sorted({p.handler for p in procedures if p.handler}),
         "units": [u for u in units if scope.unit_ids is None or u.id in scope.unit_ids],
         "sorts": SORT_CHOICES,
@@ -156,9 +156,7 @@ def resync(code: str):  # type: ignore[no-untyped-def]
     require("resync")
     rt = runtime()
     row = load_visible(code)
-    if not neighbours.requeue(db(), row, current_user().username, rt.now()):
-        flash("Chức năng đồng bộ Cổng Dịch vụ công chưa được cài đặt.", "error")
-        return redirect(url_for("dossier.detail", code=row.code))
+    neighbours.requeue(db(), row, current_user().username, rt.now())
     audit(db(), current_user(), "resync_requested", rt.now(), dossier=row)
     db().commit()
     flash("Đã đưa hồ sơ vào hàng đợi đồng bộ lại với Cổng Dịch vụ công quốc gia.", "ok")
