@@ -44,7 +44,7 @@ class Status(LabelledEnum):
 
 OPEN_STATUSES = frozenset({Status.ACCEPTED, Status.PROCESSING, Status.WAITING_SUPPLEMENT,
                            Status.WAITING_PAYMENT})
-# Statuses that end handling; rules.md §5 orders which instant counts as the finish.
+# Statuses that end handling; docs/domain.md (Statuses) orders which instant counts as the finish.
 FINAL_STATUSES = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED,
                             Status.RESOLVED, Status.RETURNED})
 

@@ -1,4 +1,4 @@
-"""OpenCPS one-stop system: pull dossiers from its REST API (dvcqg-sync.md §5).
+"""OpenCPS one-stop system: pull dossiers from its list API, as OpenCPS's own source defines it.
 
 OpenCPS has no "changed since" filter, so each cycle sweeps the open statuses and recent
 receive / release / finish date windows, page by page, and skips items whose `modifiedDate` the

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from connectors.base import DossierRecord, EventRecord, SupplementRecord
 from service.vocabulary import Channel, LimitUnit, Status
 
-# dvcqg-sync.md §4; `correcting` and `cancelling` have no agreed code and stay unmapped, so
-# they show up in quarantine until an administrator decides.
+# The portal's status codes as OpenCPS maps its own; `correcting` and `cancelling` have no
+# agreed code and stay unmapped, so they show up in quarantine until an administrator decides.
 DEFAULT_STATUS_MAP = {
     "new": 1, "receiving": 1, "denied": 3, "processing": 4, "interoperating": 4,
     "waiting": 5, "paying": 6, "cancelled": 7, "unresolved": 8, "releasing": 9,

@@ -40,7 +40,8 @@ DEFAULT_COLUMNS: dict[str, list[str]] = {
     "summary": ["Trích yếu", "Nội dung"],
 }
 REQUIRED = ("code", "procedure_code", "applicant_name", "received_at", "status")
-# Status words seen on exports, by portal code (rules.md §5); the code itself is accepted too.
+# Status words seen on exports, by the portal's TrangThaiHoSo code; the code itself is
+# accepted too.
 DEFAULT_STATUS_MAP: dict[str, int] = {
     "mới đăng ký": 1, "chờ tiếp nhận": 1, "được tiếp nhận": 2, "đã tiếp nhận": 2,
     "mới tiếp nhận": 2, "không được tiếp nhận": 3, "từ chối tiếp nhận": 3, "đang xử lý": 4,

@@ -42,7 +42,7 @@ class DeadlineInput:
     """A dossier as the deadline engine sees it; all instants are timezone-aware.
 
     `waiting` is true while the dossier's status is waiting for a supplement or a payment;
-    `finished_at` is the finishing instant of rules.md §5 (see `finishing_instant`).
+    `finished_at` is the finishing instant of docs/domain.md (Statuses) (see `finishing_instant`).
     """
 
     received_at: dt.datetime
@@ -143,7 +143,7 @@ def finishing_instant(
     returned_at: dt.datetime | None,
     ended_at: dt.datetime | None,
 ) -> dt.datetime | None:
-    """Return the instant that counts as the finish (rules.md §5).
+    """Return the instant that counts as the finish (docs/domain.md, Statuses).
 
     The first available of: result ready (Đã xử lý xong), result returned (Đã trả kết quả),
     then stopped / refused / withdrawn.

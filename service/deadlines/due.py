@@ -36,7 +36,7 @@ def due_at(
 
     working_days N: the clock starts on the day of start if it is a working day, else on the
     next working day; the dossier is due at the close of office hours of the N-th working day
-    after that start day, which itself does not count (rules.md §2).
+    after that start day, which itself does not count (Decree 118/2025/NĐ-CP).
 
     The 15:00 cut-off of Decree 118/2025/NĐ-CP does **not** shift the start day of a
     working_days limit. The decree starts the limit at the moment on the receipt and says only

@@ -82,7 +82,7 @@ def judged_finish(inp: DeadlineInput) -> dt.datetime | None:
     """Return the instant a finished dossier is judged at.
 
     A dossier closed while waiting for the applicant's supplement is judged at the request:
-    waiting time never makes a dossier late (rules.md §3).
+    waiting time never makes a dossier late (Decree 118/2025: the limit restarts on completion).
     """
     if inp.finished_at is None:
         return None

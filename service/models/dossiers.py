@@ -25,7 +25,7 @@ class Dossier(Base):
         Index("ix_dossier_open_near", "is_open", "near_at"),
         Index("ix_dossier_unit_received", "unit_id", "received_at"),
         Index("ix_dossier_unit_finished", "unit_id", "finished_at"),
-        # Web app (issue 7): the newest-first list of every unit; the open dossiers the
+        # Web app: the newest-first list of every unit; the open dossiers the
         # dashboard counts (partial and covering, ordered so that grouping by procedure and
         # handling body needs no sort); the on-time chart.
         Index("ix_dossier_received_at", "received_at"),

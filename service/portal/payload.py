@@ -1,7 +1,7 @@
 """What the portal should hold for a dossier: the DongBoHoSoMC item and its progress lines.
 
-Field names and shapes follow dvcqg-sync.md §2–§3 and the samples: every value is a string,
-instants are yyyyMMddHHmmss in the office's time zone, an unknown instant is "".
+Field names and shapes follow what real one-stop systems send (tests/fixtures/dvcqg): every
+value is a string, instants are yyyyMMddHHmmss in the office's time zone, an unknown instant is "".
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _first_instants(events: Sequence[StatusEvent]) -> dict[Status, dt.datetime]:
 
 
 def _finished(dossier: Dossier, when: dict[Status, dt.datetime]) -> dt.datetime | None:
-    """When handling ended (rules.md §5): result ready, else returned, else the stop."""
+    """When handling ended (docs/domain.md, Statuses): result ready, else returned, else stop."""
     if dossier.finished_at or dossier.returned_at:
         return dossier.finished_at or dossier.returned_at
     if dossier.status in (Status.RESOLVED, Status.RETURNED):

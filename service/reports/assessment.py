@@ -1,6 +1,6 @@
 """The Decision 766/QĐ-TTg self-assessment: the points the portal will give, from our own data.
 
-rules.md §8: only the indicators the monitor can compute; where a target is given the score is
+Only the indicators the monitor can compute; where a target is given the score is
 full at or above it and proportional below. Progress uses the portal's rule (no restart, more
 than one supplement request is late), which the engine stores as `portal_outcome`/`portal_due_at`.
 """
@@ -8,7 +8,6 @@ than one supplement request is late), which the engine stores as `portal_outcome
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from service.dossiers.classes import finished_late_sql, overdue_sql
 from service.models import Dossier
+from service.models.portal import PortalSync, SyncState
+from service.models.ratings import CitizenRating
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
 from service.vocabulary import Channel
@@ -99,25 +100,16 @@ def assessment(session: Session, unit_code: str, period: Period, timezone: str,
     return Assessment(unit.name, period, at, _indicators(values, synced, rated))
 
 
-def _synced(session: Session, received: Any) -> int | None:
-    """Dossiers the portal acknowledged, from the portal mirror (issue 6) when installed."""
-    try:
-        portal = importlib.import_module("service.models.portal")
-    except ImportError:
-        return None
-    sync = portal.PortalSync
+def _synced(session: Session, received: Any) -> int:
+    """Dossiers the portal acknowledged, from the portal mirror."""
     return int(session.scalar(select(func.count()).select_from(Dossier)
-                              .join(sync, sync.dossier_id == Dossier.id)
-                              .where(received, sync.state == portal.SyncState.SYNCED)) or 0)
+                              .join(PortalSync, PortalSync.dossier_id == Dossier.id)
+                              .where(received, PortalSync.state == SyncState.SYNCED)) or 0)
 
 
-def _ratings(session: Session, received: Any) -> tuple[int, int] | None:
-    """(unsatisfied, rated) from citizens' ratings (issue 8) when installed; 1–2 is unsatisfied."""
-    try:
-        ratings = importlib.import_module("service.models.ratings")
-    except ImportError:
-        return None
-    rating = ratings.CitizenRating
+def _ratings(session: Session, received: Any) -> tuple[int, int]:
+    """(unsatisfied, rated) from citizens' ratings; 1–2 is unsatisfied."""
+    rating = CitizenRating
     row = session.execute(select(_count(rating.score <= 2), func.count())
                           .select_from(Dossier).join(rating, rating.dossier_id == Dossier.id)
                           .where(received)).one()

@@ -1,6 +1,6 @@
 """Biểu 06/VPCP/KSTT (Circular 01/2020/TT-VPCP): dossiers received, resolved and open by lĩnh vực.
 
-Counted by one GROUP BY over the dossiers of the unit; see rules.md §7 for the columns.
+Counted by one GROUP BY over the dossiers of the unit, in the circular's columns 3 to 13.
 """
 
 from __future__ import annotations

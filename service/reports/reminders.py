@@ -1,4 +1,4 @@
-"""Reporting due dates (the commune's plan: rules.md §7) and which reminders are due today."""
+"""Reporting due dates (the commune's reform plan) and which reminders are due today."""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ def unit_tree(session: Session, code: str) -> tuple[Unit, list[int]]:
 
 
 def finish_column(unfinished: Any = None) -> ColumnElement[Any]:
-    """The finishing instant of rules.md §5; a closed dossier without one finished when written.
+    """The finishing instant (docs/domain.md, Statuses); a closed dossier without one finished
+    when written.
 
     With `unfinished`, an open dossier gets that instant instead of NULL, which lets a report
     compare the expression once rather than test it for NULL first.

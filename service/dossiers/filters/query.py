@@ -94,7 +94,8 @@ def _procedures(params: DossierQuery) -> Select[tuple[int]]:
     return query
 
 
-# A dossier code ends with the receipt date and the day's number: -YYMMDD-NNNN (rules.md §9).
+# A dossier code ends with the receipt date and the day's number: -YYMMDD-NNNN (the national
+# dossier-code format).
 CODE_TAIL = re.compile(r"(\d{6})-\d{1,7}$")
 FULL_CODE = re.compile(r"^[0-9A-Za-z.]+-\d{6}-\d{1,7}$")
 
