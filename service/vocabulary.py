@@ -1,4 +1,24 @@
-"""The canonical vocabularies: portal status codes, channels, limit units, deadline classes."""
+"""The canonical vocabularies: portal status codes, channels, limit units, deadline classes.
+
+A leaf module: it imports nothing of the project, so connectors and the core share it. Each
+member carries the one Vietnamese label every page, export and message uses. The Vietnamese
+words clerks read, and the names they have in code:
+
+    hồ sơ                           dossier (service.models.Dossier)
+    mã hồ sơ                        dossier code
+    thủ tục hành chính              procedure (service.models.Procedure)
+    lĩnh vực                        domain (Procedure.domain_name)
+    cơ quan giải quyết              handling body (Dossier.handler)
+    ngày hẹn trả                    appointment (Dossier.source_due_at)
+    hạn giải quyết theo quy định    legal due date (Dossier.statutory_due_at)
+    yêu cầu bổ sung                 supplement request (SupplementRound)
+    phiếu xin lỗi và hẹn lại        apology extension (Dossier.extension_due_at)
+    trạng thái hồ sơ                Status
+    kênh nộp                        Channel
+    trong hạn / sắp đến hạn /
+    quá hạn / tạm dừng              DeadlineClass (an open dossier)
+    trước hạn / đúng hạn / trễ hạn  Outcome (a finished dossier)
+"""
 
 from __future__ import annotations
 

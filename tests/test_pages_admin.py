@@ -86,7 +86,7 @@ def test_admin_sees_runs_users_and_the_audit_log(client: Any, session: Session) 
     runs = client.get("/quan-tri/lan-chay").get_data(as_text=True)
     assert "simulator" in runs and "HTTP 500 từ máy chủ" in runs
     users = client.get("/quan-tri/nguoi-dung").get_data(as_text=True)
-    assert "Lãnh đạo cơ quan xử lý" in users and "Công an xã" in users and UNIT_CODE in users
+    assert "Lãnh đạo cơ quan giải quyết" in users and "Công an xã" in users and UNIT_CODE in users
     assert client.get("/quan-tri/nhat-ky").status_code == 200
 
 

@@ -18,7 +18,7 @@ class Role(LabelledEnum):
 
     ADMIN = ("admin", "Quản trị hệ thống")
     CLERK = ("clerk", "Cán bộ Trung tâm phục vụ hành chính công")
-    HEAD = ("head", "Lãnh đạo cơ quan xử lý")
+    HEAD = ("head", "Lãnh đạo cơ quan giải quyết")
     VIEWER = ("viewer", "Lãnh đạo UBND (chỉ xem)")
 
 

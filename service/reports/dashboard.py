@@ -19,7 +19,7 @@ from service.vocabulary import DeadlineClass, Outcome
 
 CLASSES = (DeadlineClass.WITHIN, DeadlineClass.NEAR, DeadlineClass.OVERDUE,
            DeadlineClass.PAUSED)
-NO_HANDLER = "Chưa ghi cơ quan xử lý"
+NO_HANDLER = "Chưa ghi cơ quan giải quyết"
 
 
 @dataclass

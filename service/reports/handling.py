@@ -14,7 +14,7 @@ from service.models import Dossier, Procedure
 from service.reports.periods import Period
 from service.reports.scope import NEVER_RECEIVED, PAUSED, finish_column, unit_tree
 
-NO_HANDLER = "Chưa ghi cơ quan xử lý"
+NO_HANDLER = "Chưa ghi cơ quan giải quyết"
 NO_REASON = "Chưa ghi lý do (chưa có phiếu xin lỗi)"
 
 

@@ -109,7 +109,7 @@ def _layout(sheet: Worksheet) -> None:
 
 
 LIST_HEADER = ("Mã hồ sơ", "Đơn vị", "Mã thủ tục", "Thủ tục", "Lĩnh vực", "Người nộp",
-               "Kênh nộp", "Cơ quan xử lý", "Ngày tiếp nhận", "Hạn giải quyết", "Hẹn lại ngày",
+               "Kênh nộp", "Cơ quan giải quyết", "Ngày tiếp nhận", "Hạn giải quyết", "Hẹn lại ngày",
                "Trạng thái", "Kết quả", "Ngày kết thúc")
 
 

@@ -66,7 +66,7 @@ def index():  # type: ignore[no-untyped-def]
         series, "Hồ sơ đang giải quyết theo lĩnh vực") + charts.legend(series)
     handler_chart = charts.stacked_bars(
         [(name, [count]) for name, count in data.overdue_by_handler],
-        [("Quá hạn", "overdue")], "Hồ sơ quá hạn theo cơ quan xử lý")
+        [("Quá hạn", "overdue")], "Hồ sơ quá hạn theo cơ quan giải quyết")
     reminders = upcoming(rt.calendar.local(now).date(), rt.settings["reports"])
     apology_day = apology_window(rt.calendar, now)[0].date()
     return render_template("dashboard.html", data=data, now=now, rate_chart=rate_chart,

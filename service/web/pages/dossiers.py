@@ -79,7 +79,7 @@ def index():  # type: ignore[no-untyped-def]
 
 FIELD_LABELS = {
     "status": "Trạng thái", "class": "Tình trạng hạn", "outcome": "Kết quả", "open": "Đang mở",
-    "unit": "Đơn vị", "domain": "Lĩnh vực", "procedure": "Thủ tục", "handler": "Cơ quan xử lý",
+    "unit": "Đơn vị", "domain": "Lĩnh vực", "procedure": "Thủ tục", "handler": "Cơ quan giải quyết",
     "channel": "Kênh nộp", "received_from": "Tiếp nhận từ ngày", "received_to": "đến ngày",
     "due_from": "Hạn từ ngày", "due_to": "Hạn đến ngày", "extended": "Đã hẹn lại",
     "sync_state": "Đồng bộ", "q": "Tìm kiếm", "sort": "Sắp xếp", "limit": "Số dòng",
