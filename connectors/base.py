@@ -12,9 +12,30 @@ from marshmallow import Schema
 
 from service.vocabulary import Channel, LimitUnit, Status
 
+# Vietnamese names of the canonical fields, for reasons clerks read (quarantine, summaries).
+FIELD_LABELS: dict[str, str] = {
+    "code": "Mã hồ sơ", "unit_code": "Mã đơn vị", "unit_name": "Tên đơn vị",
+    "procedure_code": "Mã thủ tục", "procedure_name": "Tên thủ tục", "domain_name": "Lĩnh vực",
+    "domain_code": "Mã lĩnh vực", "applicant_name": "Chủ hồ sơ",
+    "applicant_id_no": "Số giấy tờ tùy thân", "applicant_phone": "Số điện thoại",
+    "applicant_email": "Thư điện tử", "applicant_type": "Loại người nộp",
+    "channel": "Hình thức nộp", "filed_at": "Ngày nộp", "received_at": "Ngày tiếp nhận",
+    "source_due_at": "Ngày hẹn trả", "status": "Trạng thái", "finished_at": "Ngày có kết quả",
+    "returned_at": "Ngày trả kết quả", "stopped_at": "Ngày dừng xử lý",
+    "source_modified_at": "Ngày cập nhật", "handler": "Cơ quan giải quyết",
+    "received_by": "Người tiếp nhận", "summary": "Trích yếu", "limit_value": "Thời hạn giải quyết",
+    "limit_unit": "Đơn vị thời hạn", "source_id": "Mã hồ sơ ở hệ thống nguồn",
+    "source_status": "Trạng thái ở hệ thống nguồn",
+    "source_sub_status": "Trạng thái phụ ở hệ thống nguồn",
+}
+
 
 class ConnectorError(Exception):
     """A fault talking to or reading an external system; the message names system and record."""
+
+
+class InputError(ConnectorError):
+    """Input a person handed over cannot be read (a damaged file); theirs to fix, not a fault."""
 
 
 @dataclass(frozen=True)

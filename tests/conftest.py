@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 from service.cli.context import load_settings
 from service.ingest import national_code, new_lookup_secret
 from service.models import Base, Dossier, Procedure, Unit
+from service.procedures import builtin_catalogue
+from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
 from service.vocabulary import Channel, LimitUnit, Status
 from service.web import create_app
@@ -131,3 +134,26 @@ def make_dossier(session: Session) -> Callable[..., Dossier]:
         return dossier
 
     return build
+
+
+# -- imports from files: a runtime with the built-in catalogue and a config file for the CLI --
+
+@pytest.fixture
+def catalogued(runtime: Runtime) -> Runtime:
+    """The runtime with the built-in procedure catalogue stored."""
+    with runtime.sessions.begin() as session:
+        upsert_catalogue(session, builtin_catalogue())
+    return runtime
+
+
+def shipped_config(runtime: Runtime, folder: Path, *changes: tuple[str, str]) -> Path:
+    """The shipped config.toml on this runtime's database, with (old, new) text replaced."""
+    text = Path("config.toml").read_text(encoding="utf-8").replace(
+        'database_url = "sqlite:///var/tthc-monitor.db"',
+        f'database_url = "{runtime.settings["database_url"]}"')
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

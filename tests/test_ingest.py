@@ -73,7 +73,7 @@ def test_unknown_procedure_without_limit_is_rejected_and_the_rest_lands(runtime:
     with runtime.sessions.begin() as session:
         stats = Ingestor(session, "sim", runtime.derive).store([good, bad], NOW, rejected.append)
     assert (stats.created, stats.rejected) == (1, 1)
-    assert "unknown procedure 9.999999" in rejected[0].reason
+    assert "«Mã thủ tục» 9.999999 chưa có trong danh mục" in rejected[0].reason
     assert "applicant_phone" not in rejected[0].payload
 
 

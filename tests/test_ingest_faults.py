@@ -107,10 +107,11 @@ def test_every_connector_honours_the_contract(kind: str, contract_connectors: di
 # -- bad records are set aside, the rest of the batch lands --------------------------------
 
 @pytest.mark.parametrize("change,reason", [
-    ({"code": "x" * 65}, "code must be text of at most 64 characters"),
-    ({"received_at": dt.datetime(2026, 3, 2, 8)}, "received_at must be a date and time with"),
-    ({"status": 4}, "is not a portal status"),
-    ({"applicant_name": " "}, "no applicant name"),
+    ({"code": "x" * 65}, "«Mã hồ sơ» (code) phải là văn bản dài tối đa 64 ký tự"),
+    ({"received_at": dt.datetime(2026, 3, 2, 8)},
+     "«Ngày tiếp nhận» (received_at) phải là ngày giờ kèm múi giờ"),
+    ({"status": 4}, "không phải mã trạng thái của Cổng Dịch vụ công quốc gia (1–10)"),
+    ({"applicant_name": " "}, "«Chủ hồ sơ» để trống, cần tên người nộp hồ sơ"),
     ({"finished_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "status": Status.RESOLVED},
      "finished_at is before received_at"),
 ])
@@ -132,7 +133,7 @@ def test_a_write_the_database_refuses_is_replayed_record_by_record(runtime: Runt
         ingestor = Ingestor(session, "sim", runtime.derive)
         stats = ingestor.store([first, clash, *rest], NOW)
     assert (stats.created, stats.rejected) == (len(rest) + 1, 1)
-    assert "the database refused the record" in ingestor.rejects[0][1]
+    assert "cơ sở dữ liệu từ chối lưu hồ sơ" in ingestor.rejects[0][1]
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Dossier)) == len(rest) + 1
         assert session.scalar(select(func.count()).select_from(StatusEvent)) == sum(
@@ -168,7 +169,7 @@ def test_a_malformed_stale_record_is_rejected_and_the_stored_state_stays(
         ingestor = Ingestor(session, "sim", runtime.derive)
         stats = ingestor.store([older], NOW)
     assert (stats.unchanged, stats.rejected) == (0, 1)
-    assert "bad status" in ingestor.rejects[0][1]
+    assert "có trạng thái hoặc thời điểm không hợp lệ" in ingestor.rejects[0][1]
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(StatusEvent)) == len(record.events)
 
@@ -217,7 +218,7 @@ def test_a_quarantined_record_is_retried_after_the_catalogue_is_fixed(
         item = list_quarantined(session)[0]
         assert record_from_payload(item.payload) == record
         first = retry(session, [item.id], runtime.derive, NOW, lambda name: None)
-        assert not first[0].resolved and "unknown procedure" in first[0].reason
+        assert not first[0].resolved and "chưa có trong danh mục thủ tục" in first[0].reason
         item.payload = record_payload(dataclasses.replace(record, limit_value=3))
         second = retry(session, [item.id], runtime.derive, NOW, lambda name: None)
     assert second[0].resolved and item.attempts == 2
@@ -234,7 +235,7 @@ def test_a_discarded_item_stays_discarded_when_the_same_payload_comes_back(
     run_connector(runtime.sessions, Scripted([Batch([junk])]), runtime.derive, NOW)
     with runtime.sessions.begin() as session:
         assert count_quarantined(session) == 0
-        with pytest.raises(QuarantineError, match="is discarded"):
+        with pytest.raises(QuarantineError, match=r"không còn chờ xử lý \(đã bỏ qua\)"):
             discard(session, list_quarantined(session, state=None)[0].id, "clerk", NOW)
 
 

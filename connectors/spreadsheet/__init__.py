@@ -1,8 +1,10 @@
 """Spreadsheet exports: XLSX or CSV files clerks download from their one-stop software.
 
-Files come from `tthc-monitor import FILE` or from a watched drop folder. A file is read in
-batches of rows; in folder mode the cursor names the file, its digest and the last row stored,
-so an interrupted import resumes, and a finished file moves to `imported/` (or `failed/`).
+Files come from `tthc-monitor import FILE` or from a watched drop folder. A file is measured
+before it is parsed, its table found below any title rows, and read in batches of rows; in
+folder mode the cursor names the file, its digest and the last row stored, so an interrupted
+import resumes, and a finished file moves to `imported/` (or `failed/`). `read_export` reads
+a file for a preview without storing anything.
 """
 
 from __future__ import annotations
@@ -11,39 +13,19 @@ import datetime as dt
 import hashlib
 import shutil
 from collections.abc import Iterator
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from marshmallow import Schema, fields, validate
 
 from connectors.base import Batch, Connector, DossierRecord, RejectedRecord
-from connectors.spreadsheet.rows import RowParser, count_rows, find_header, read_rows
+from connectors.spreadsheet.export import ExportReading, read_export, shown_cells
+from connectors.spreadsheet.headers import Layout, fold
+from connectors.spreadsheet.options import SpreadsheetOptions, make_reader
+from connectors.spreadsheet.package import SpreadsheetError
+from connectors.spreadsheet.rows import RowProblems
+from connectors.spreadsheet.table import Accepted, Rejection, Skipped, Table, open_table, row_reason
 
 SUFFIXES = (".xlsx", ".xlsm", ".csv")
-HEADER_SEARCH_ROWS = 20
-
-
-class SpreadsheetOptions(Schema):
-    """Options of [connectors.NAME] with type = "spreadsheet"."""
-
-    unit_code = fields.String(required=True)
-    unit_name = fields.String(load_default=None, allow_none=True)
-    folder = fields.String(load_default=None, allow_none=True)
-    settle_seconds = fields.Float(load_default=5.0, validate=validate.Range(min=0))
-    sheet = fields.String(load_default=None, allow_none=True)
-    columns = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                          load_default=dict)
-    status_map = fields.Dict(keys=fields.String(), values=fields.Integer(
-        validate=validate.Range(min=1, max=10)), load_default=dict)
-    channel_map = fields.Dict(keys=fields.String(), values=fields.Integer(
-        validate=validate.Range(min=1, max=3)), load_default=dict)
-    default_channel = fields.Integer(load_default=1, validate=validate.Range(min=1, max=3))
-    due_time = fields.String(load_default="17:00", validate=validate.Regexp(r"^\d\d:\d\d$"))
-    timezone = fields.String(load_default="Asia/Ho_Chi_Minh")
-    batch_rows = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
-    interval_minutes = fields.Integer(load_default=5, validate=validate.Range(min=1))
 
 
 class SpreadsheetConnector(Connector):
@@ -54,16 +36,30 @@ class SpreadsheetConnector(Connector):
 
     def __init__(self, name: str, options: dict[str, Any]) -> None:
         super().__init__(name, options)
-        self.parser = RowParser(self.options, ZoneInfo(self.options["timezone"]))
+        self.reader = make_reader(self.options)
         self.files: list[Path] = []
         self.readable = True
-        # Row number of each code in the file being read, for the import summary.
+        # What the file being read turned out to be, for the import summary.
+        self.layout: Layout | None = None
+        self.total_rows: int | None = None
         self.row_of: dict[str, int] = {}
+        self.skipped: list[Skipped] = []
 
     def parse_item(self, payload: dict[str, Any]) -> DossierRecord:
         """Re-read a quarantined row (header -> value) as a canonical record."""
-        row = {k: v for k, v in payload.items() if not k.startswith("_")}
-        return self.parser.record(row)
+        if "_row" not in payload:  # the whole file could not be read: nothing to re-read
+            raise ValueError(f"Tệp {payload.get('_file')}: cả tệp không đọc được; hãy sửa hoặc "
+                             "xuất lại tệp rồi nhập lại")
+        values: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        for header, value in payload.items():
+            field = self.reader.known.get(fold(header)) if not header.startswith("_") else None
+            if field and field not in values and value not in (None, ""):
+                values[field], headers[field] = value, header
+        try:
+            return self.reader.parser.record(values)
+        except RowProblems as exc:
+            raise ValueError(row_reason(payload.get("_row"), exc.problems, headers)) from None
 
     def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
         """Read the files given by `import`, else the settled files of the drop folder."""
@@ -99,62 +95,50 @@ class SpreadsheetConnector(Connector):
 
     def read_file(self, path: Path, digest: str | None = None, after_row: int = 0
                   ) -> Iterator[Batch]:
-        """Yield the file's rows in batches; the cursor (folder mode) names the last row."""
-        self.row_of, self.readable = {}, True
-        rows = read_rows(path, self.options["sheet"])
-        try:
-            head = list(islice(rows, HEADER_SEARCH_ROWS))
-            found = find_header(head, self.parser.columns)
-        except (OSError, ValueError, KeyError) as exc:
-            found, head = None, []
-            problem = f"cannot be read: {exc}"
-        else:
-            problem = "has no header row naming the dossier code (e.g. 'Mã hồ sơ') in its " \
-                      f"first {HEADER_SEARCH_ROWS} rows"
-        if found is None:
-            self.readable = False
-            yield Batch([RejectedRecord({"_file": path.name}, f"file {path.name} {problem}")],
-                        self._cursor(path, digest, 0, True))
-            return
-        header_row, _ = found
-        headers = next(values for number, values in head if number == header_row)
-        body = (pair for pair in chain(head, rows) if pair[0] > max(header_row, after_row))
-        yield from self._batches(path, digest, headers, body)
+        """Yield the file's rows in batches; the cursor (folder mode) names the last row.
 
-    def _batches(self, path: Path, digest: str | None, headers: list[Any],
-                 body: Iterator[tuple[int, list[Any]]]) -> Iterator[Batch]:
-        first_row: dict[str, int] = {}
+        A file that cannot be read raises SpreadsheetError when imported by name; from the
+        drop folder it becomes one rejected item and the file moves to `failed/`.
+        """
+        self.row_of, self.skipped, self.readable = {}, [], True
+        self.layout = self.total_rows = None
+        try:
+            with open_table(path, self.reader) as table:
+                self.layout, self.total_rows = table.layout, table.sheet.rows
+                yield from self._batches(table, digest, after_row)
+        except SpreadsheetError as exc:
+            if digest is None:
+                raise
+            self.readable = False
+            yield Batch([RejectedRecord({"_file": path.name}, str(exc))],
+                        self._cursor(path, digest, 0, True))
+
+    def _batches(self, table: Table, digest: str | None, after_row: int) -> Iterator[Batch]:
+        results = table.results(after_row)
         while True:
-            chunk = list(islice(body, self.options["batch_rows"]))
-            records: list[DossierRecord | RejectedRecord] = []
-            for number, values in chunk:
-                if not any(v not in (None, "") for v in values):
-                    continue
-                records.append(self._row(path, number, headers, values, first_row))
-            last = chunk[-1][0] if chunk else 0
+            chunk = list(islice(results, self.options["batch_rows"]))
+            records = [self._item(table, result) for result in chunk
+                       if not isinstance(result, Skipped)]
+            self.skipped.extend(r for r in chunk if isinstance(r, Skipped))
+            last = chunk[-1].row if chunk else after_row
             done = len(chunk) < self.options["batch_rows"]
             if records or done:
-                yield Batch(records, self._cursor(path, digest, last, done))
+                yield Batch(records, self._cursor(table.path, digest, last, done))
             if done:
                 return
 
-    def _row(self, path: Path, number: int, headers: list[Any], values: list[Any],
-             first_row: dict[str, int]) -> DossierRecord | RejectedRecord:
-        row = {str(h).strip(): v for h, v in zip(headers, values, strict=False)
-               if h not in (None, "")}
-        try:
-            record = self.parser.record(row)
-        except ValueError as exc:
-            code = self.parser.fields(row).get("code")
-            return RejectedRecord(_payload(path, number, row), f"row {number}: {exc}",
-                                  source_id=str(code).strip() if code is not None else None)
-        if record.code in first_row:
-            return RejectedRecord(_payload(path, number, row),
-                                  f"row {number}: same dossier code {record.code} as row "
-                                  f"{first_row[record.code]}, which is kept",
-                                  source_id=f"{record.code}@{path.name}:{number}")
-        first_row[record.code] = self.row_of[record.code] = number
-        return record
+    def _item(self, table: Table, result: Accepted | Rejection
+              ) -> DossierRecord | RejectedRecord:
+        if isinstance(result, Accepted):
+            self.row_of[result.record.code] = result.row
+            return result.record
+        headers = {name: column.header for name, column in table.layout.fields.items()}
+        payload = {"_file": table.path.name, "_sheet": table.sheet.name, "_row": result.row,
+                   **shown_cells(result.values, headers)}
+        source_id = result.code
+        if result.duplicate_of is not None:
+            source_id = f"{result.code}@{table.path.name}:{result.row}"
+        return RejectedRecord(payload, result.reason, source_id=source_id)
 
     def _cursor(self, path: Path, digest: str | None, row: int, done: bool
                 ) -> dict[str, Any] | None:
@@ -177,11 +161,5 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _payload(path: Path, number: int, row: dict[str, Any]) -> dict[str, Any]:
-    """A row as JSON data for quarantine, dates as ISO text, with where it came from."""
-    cells = {k: v.isoformat() if isinstance(v, dt.datetime | dt.date | dt.time) else v
-             for k, v in row.items()}
-    return {"_file": path.name, "_row": number, **cells}
-
-
-__all__ = ["SpreadsheetConnector", "count_rows", "file_digest"]
+__all__ = ["ExportReading", "SpreadsheetConnector", "SpreadsheetError", "SpreadsheetOptions",
+           "file_digest", "read_export"]

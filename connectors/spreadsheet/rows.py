@@ -1,291 +1,219 @@
-"""Read the rows of a clerk's XLSX or CSV export and turn them into canonical records."""
+"""Turn one row of an export (values by canonical field) into a canonical record.
+
+Every problem of the row is collected, not just the first, and each names its field and what
+was expected, in Vietnamese: the row's number and column header are added by the table reader.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import load_workbook
-
 from connectors.base import DossierRecord, EventRecord
+from connectors.spreadsheet.dates import read_moment, show_moment
+from connectors.spreadsheet.headers import fold
+from service.calendar.settings import DEFAULT_OFFICE_HOURS
 from service.vocabulary import Channel, LimitUnit, Status
 
-# Canonical field -> the headers one-stop systems put on their exports.
-DEFAULT_COLUMNS: dict[str, list[str]] = {
-    "code": ["Mã hồ sơ", "Số hồ sơ", "Mã HS"],
-    "procedure_code": ["Mã thủ tục", "Mã TTHC"],
-    "procedure_name": ["Tên thủ tục", "Thủ tục", "Tên TTHC"],
-    "domain_name": ["Lĩnh vực"],
-    "applicant_name": ["Chủ hồ sơ", "Người nộp", "Tên người nộp", "Người đứng tên"],
-    "applicant_id_no": ["Số giấy tờ", "Số CCCD", "CCCD/CMND", "Số CMND/CCCD"],
-    "applicant_phone": ["Số điện thoại", "Điện thoại"],
-    "applicant_email": ["Email", "Thư điện tử"],
-    "received_at": ["Ngày tiếp nhận", "Ngày nhận"],
-    "source_due_at": ["Ngày hẹn trả", "Hẹn trả"],
-    "finished_at": ["Ngày kết thúc xử lý", "Ngày có kết quả", "Ngày hoàn thành"],
-    "returned_at": ["Ngày trả kết quả", "Ngày trả"],
-    "modified_at": ["Ngày cập nhật", "Cập nhật lúc"],
-    "status": ["Trạng thái", "Tình trạng"],
-    "channel": ["Hình thức nộp", "Kênh nộp", "Kênh"],
-    "handler": ["Đơn vị xử lý", "Cơ quan giải quyết", "Phòng ban xử lý"],
-    "received_by": ["Người tiếp nhận", "Cán bộ tiếp nhận"],
-    "limit_days": ["Thời hạn giải quyết", "Số ngày giải quyết"],
-    "summary": ["Trích yếu", "Nội dung"],
-}
 REQUIRED = ("code", "procedure_code", "applicant_name", "received_at", "status")
-# Status words seen on exports, by the portal's TrangThaiHoSo code; the code itself is
-# accepted too.
+# What a clerk should put in an empty required cell.
+EXPECTED = {
+    "code": "mã hồ sơ in trên giấy tiếp nhận",
+    "procedure_code": "mã thủ tục hành chính (vd. 1.001193)",
+    "applicant_name": "tên người nộp hồ sơ",
+    "received_at": "ngày tiếp nhận (dd/mm/yyyy hoặc dd/mm/yyyy hh:mm)",
+    "status": "trạng thái hồ sơ (vd. «Đang xử lý»)",
+}
+# Status words seen on exports, by portal code; the code itself (1-10) is accepted too.
 DEFAULT_STATUS_MAP: dict[str, int] = {
     "mới đăng ký": 1, "chờ tiếp nhận": 1, "được tiếp nhận": 2, "đã tiếp nhận": 2,
     "mới tiếp nhận": 2, "không được tiếp nhận": 3, "từ chối tiếp nhận": 3, "đang xử lý": 4,
     "đang giải quyết": 4, "chờ bổ sung": 5, "yêu cầu bổ sung": 5,
     "yêu cầu bổ sung giấy tờ": 5, "chờ thực hiện nghĩa vụ tài chính": 6,
     "yêu cầu thực hiện nghĩa vụ tài chính": 6, "chờ nộp phí": 6,
-    "công dân yêu cầu rút hồ sơ": 7, "rút hồ sơ": 7, "dừng xử lý": 8,
+    "công dân yêu cầu rút hồ sơ": 7, "rút hồ sơ": 7, "đã rút hồ sơ": 7, "dừng xử lý": 8,
     "từ chối giải quyết": 8, "đã xử lý xong": 9, "đã có kết quả": 9, "chờ trả kết quả": 9,
-    "đã trả kết quả": 10, "hoàn thành": 10,
+    "đã trả kết quả": 10, "hoàn thành": 10, "đã hoàn thành": 10, "đã trả": 10,
 }
 DEFAULT_CHANNEL_MAP: dict[str, int] = {
-    "trực tiếp": 1, "tại quầy": 1, "trực tuyến": 2, "qua mạng": 2, "dịch vụ công trực tuyến": 2,
-    "bưu chính": 3, "dịch vụ bưu chính": 3, "qua bưu điện": 3,
+    "trực tiếp": 1, "tại quầy": 1, "một cửa": 1, "trực tuyến": 2, "qua mạng": 2,
+    "dịch vụ công trực tuyến": 2, "bưu chính": 3, "dịch vụ bưu chính": 3, "qua bưu điện": 3,
+    "bưu chính công ích": 3,
 }
-DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%H:%M:%S %d/%m/%Y", "%H:%M %d/%m/%Y",
-                "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                "%Y-%m-%dT%H:%M:%S")
-DAY_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
-# "08 giờ 15 phút, ngày 03/03/2025" as printed on receipts.
-SPOKEN = re.compile(r"(\d{1,2})\s*giờ\s*(\d{1,2})?\s*(?:phút)?\D*?(\d{1,2})/(\d{1,2})/(\d{4})")
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-# The common forms, read without strptime's per-call pattern work: day first, then time.
-DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
-                       r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-TIME_FIRST = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\d{1,2})/(\d{1,2})/(\d{4})$")
+# "5", "5 ngày", "05 ngày làm việc", "8 giờ", "Trong ngày".
+LIMIT = re.compile(r"(\d+)\s*(ngay|gio)?\b.*")
+SAME_DAY = ("trong ngay", "ngay trong ngay")
 
 
-def normalise(text: Any) -> str:
-    """Header or value as compared: NFC, case-folded, single spaces."""
-    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field of a row."""
+
+    field: str
+    value: Any
+    text: str
 
 
-def read_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (1-based row number, cell values) of an .xlsx or .csv file."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            pages = book[sheet] if sheet else book.worksheets[0]
-            for number, values in enumerate(pages.iter_rows(values_only=True), start=1):
-                yield number, list(values)
-        finally:
-            book.close()
-        return
-    if path.suffix.lower() != ".csv":
-        raise ValueError(f"{path.name}: only .xlsx and .csv exports can be read")
-    text = _decode(path.read_bytes())
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        yield number, values
+class RowProblems(ValueError):
+    """A row that cannot become a record; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.text for p in problems))
+        self.problems = problems
 
 
-def count_rows(path: Path) -> int | None:
-    """Rows in the file, for a progress bar; None when it cannot be known cheaply."""
-    if path.suffix.lower() == ".csv":
-        with path.open("rb") as handle:
-            return sum(1 for _ in handle)
-    try:
-        book = load_workbook(path, read_only=True)
-        try:
-            return book.worksheets[0].max_row
-        finally:
-            book.close()
-    except (OSError, ValueError, KeyError):
-        return None
+@dataclass(frozen=True)
+class DayTimes:
+    """The time of day a date without a time stands for."""
 
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) as exports should be; Windows-1258 as older ones are."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1258")
-
-
-def find_header(rows: list[tuple[int, list[Any]]], columns: dict[str, list[str]]
-                ) -> tuple[int, dict[str, int]] | None:
-    """Find the header row (titles often sit above it): the first row naming the code column."""
-    wanted = {normalise(name): field for field, names in columns.items() for name in names}
-    for number, values in rows:
-        found: dict[str, int] = {}
-        for index, value in enumerate(values):
-            field = wanted.get(normalise(value)) if value is not None else None
-            if field and field not in found:
-                found[field] = index
-        if "code" in found:
-            return number, found
-    return None
+    due: dt.time = DEFAULT_OFFICE_HOURS[-1][1]
+    other: dt.time = DEFAULT_OFFICE_HOURS[0][0]
 
 
 class RowParser:
-    """Turns a row (header -> value) into a DossierRecord with the connector's maps."""
+    """Builds records with the connector's unit, status and channel maps and day times."""
 
-    def __init__(self, options: dict[str, Any], zone: ZoneInfo) -> None:
-        self.options, self.zone = options, zone
-        self.columns = {**DEFAULT_COLUMNS, **options["columns"]}
-        self.by_header = {normalise(name): field for field, names in self.columns.items()
-                          for name in names}
-        self.statuses = {normalise(k): v for k, v in
+    def __init__(self, options: Mapping[str, Any], zone: ZoneInfo, times: DayTimes) -> None:
+        self.options, self.zone, self.times = options, zone, times
+        self.statuses = {fold(k): v for k, v in
                          {**DEFAULT_STATUS_MAP, **options["status_map"]}.items()}
-        self.channels = {normalise(k): v for k, v in
+        self.channels = {fold(k): v for k, v in
                          {**DEFAULT_CHANNEL_MAP, **options["channel_map"]}.items()}
 
-    def fields(self, row: dict[str, Any]) -> dict[str, Any]:
-        """Values by canonical field from a row keyed by its headers."""
+    def record(self, values: Mapping[str, Any]) -> DossierRecord:
+        """Build the record from non-empty values by field; RowProblems lists what is wrong."""
+        problems: list[Problem] = [Problem(f, None, f"để trống, cần {EXPECTED[f]}")
+                                   for f in REQUIRED if f not in values]
         found: dict[str, Any] = {}
-        for header, value in row.items():
-            field = self.by_header.get(normalise(header))
-            if field and field not in found and value not in (None, ""):
-                found[field] = value
-        return found
 
-    def record(self, row: dict[str, Any]) -> DossierRecord:
-        """Build the record; ValueError names the column and the value at fault."""
-        values = self.fields(row)
-        missing = [self.columns[f][0] for f in REQUIRED if f not in values]
-        if missing:
-            raise ValueError(f"missing {', '.join(missing)}")
-        received = self.instant(values, "received_at")
-        status = self._coded(values, "status", self.statuses, Status)
-        finished, returned = self.instant(values, "finished_at"), self.instant(values,
-                                                                              "returned_at")
-        limit = self._limit(values)
-        code = _cell_text(values["code"])
-        events = [EventRecord(received, Status.ACCEPTED, _text(values, "received_by"))]
-        ending = {Status.RESOLVED: finished, Status.RETURNED: returned}.get(status)
+        def read(field: str, parse: Any) -> None:
+            if field in values:
+                try:
+                    found[field] = parse(values[field], field)
+                except ValueError as exc:
+                    problems.append(Problem(field, values[field], str(exc)))
+
+        for field in ("received_at", "filed_at", "finished_at", "returned_at", "modified_at",
+                      "source_due_at"):
+            read(field, self.instant)
+        read("status", self._status)
+        read("channel", self._channel)
+        read("limit_days", _limit)
+        if problems:
+            raise RowProblems(problems)
+        return self._build(values, found)
+
+    def _build(self, values: Mapping[str, Any], found: dict[str, Any]) -> DossierRecord:
+        status, limit = found["status"], found.get("limit_days")
+        code = cell_text(values["code"])
+        events = [EventRecord(found["received_at"], Status.ACCEPTED, _text(values, "received_by"))]
+        ending = {Status.RESOLVED: found.get("finished_at"),
+                  Status.RETURNED: found.get("returned_at")}.get(status)
         if ending is not None:
             events.append(EventRecord(ending, status))
+        stopped = status in (Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED)
         return DossierRecord(
             code=code, source_id=code, unit_code=self.options["unit_code"],
             unit_name=self.options.get("unit_name"),
-            procedure_code=_cell_text(values["procedure_code"]),
+            procedure_code=cell_text(values["procedure_code"]),
             procedure_name=_text(values, "procedure_name") or "",
             domain_name=_text(values, "domain_name") or "",
-            limit_value=limit, limit_unit=LimitUnit.WORKING_DAYS if limit is not None else None,
-            applicant_name=_cell_text(values["applicant_name"]),
-            applicant_id_no=_text(values, "applicant_id_no"),
-            applicant_phone=_text(values, "applicant_phone"),
+            domain_code=_text(values, "domain_code"),
+            limit_value=limit[0] if limit else None, limit_unit=limit[1] if limit else None,
+            applicant_name=cell_text(values["applicant_name"]),
+            applicant_id_no=_digits(values, "applicant_id_no", 12),
+            applicant_phone=_digits(values, "applicant_phone", 10),
             applicant_email=_text(values, "applicant_email"),
-            channel=(self._coded(values, "channel", self.channels, Channel)
-                     if "channel" in values else Channel(self.options["default_channel"])),
+            channel=found.get("channel", Channel(self.options["default_channel"])),
             handler=_text(values, "handler"), received_by=_text(values, "received_by"),
-            summary=_text(values, "summary"), received_at=received,
-            source_due_at=self.instant(values, "source_due_at", due=True),
-            status=status, source_status=_cell_text(values["status"])[:64],
-            finished_at=finished, returned_at=returned,
-            stopped_at=(self.instant(values, "modified_at") if status in
-                        (Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED) else None),
-            source_modified_at=self.instant(values, "modified_at"), events=tuple(events))
+            summary=_text(values, "summary"), received_at=found["received_at"],
+            filed_at=found.get("filed_at"), source_due_at=found.get("source_due_at"),
+            status=status, source_status=cell_text(values["status"])[:64],
+            finished_at=found.get("finished_at"), returned_at=found.get("returned_at"),
+            stopped_at=found.get("modified_at") if stopped else None,
+            source_modified_at=found.get("modified_at"), events=tuple(events))
 
-    def instant(self, values: dict[str, Any], field: str, due: bool = False
-                ) -> dt.datetime | None:
-        """A cell as an instant: Excel dates, serial numbers or the usual Vietnamese text."""
-        value = values.get(field)
-        if value is None:
-            return None
-        moment = self._moment(value, due)
+    def instant(self, value: Any, field: str) -> dt.datetime:
+        """A cell as an aware instant; a date alone is the close of office hours for a due
+        date and the opening for the others. ValueError says what was expected."""
+        moment = read_moment(value)
         if moment is None:
-            raise ValueError(f"{self.columns[field][0]}: {value!r} is not a date such as "
-                             "03/03/2025 08:15")
-        return moment
+            raise ValueError(f"«{_shown(value)}» không phải ngày hợp lệ (dd/mm/yyyy)")
+        if isinstance(moment, dt.datetime):
+            if field == "source_due_at" and moment.time() == dt.time(0) and \
+                    moment.tzinfo is None:
+                # No office returns results at midnight: an exporter that writes a date into
+                # a date-time column shows 00:00 for "that day".
+                moment = moment.date()
+            else:
+                return moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
+        clock = self.times.due if field == "source_due_at" else self.times.other
+        return dt.datetime.combine(moment, clock, self.zone)
 
-    def _moment(self, value: Any, due: bool) -> dt.datetime | None:
-        close = dt.time.fromisoformat(self.options["due_time"]) if due else dt.time(0, 0)
-        if isinstance(value, dt.datetime):
-            return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
-        if isinstance(value, dt.date):
-            return dt.datetime.combine(value, close, self.zone)
-        if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < 100000:
-            return (EXCEL_EPOCH + dt.timedelta(days=float(value))).replace(tzinfo=self.zone)
-        text = str(value).strip()
-        quick = self._quick(text, close)
-        if quick is not None:
-            return quick
-        for fmt in DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(text, fmt).replace(tzinfo=self.zone)
-            except ValueError:
-                pass
-        for fmt in DAY_FORMATS:
-            try:
-                return dt.datetime.combine(dt.datetime.strptime(text, fmt).date(), close,
-                                           self.zone)
-            except ValueError:
-                pass
-        spoken = SPOKEN.search(text)
-        if spoken:
-            hour, minute, day, month, year = (int(g or 0) for g in spoken.groups())
-            try:
-                return dt.datetime(year, month, day, hour, minute, tzinfo=self.zone)
-            except ValueError:
-                return None
-        return None
+    def _status(self, value: Any, field: str) -> Status:
+        return _coded(value, self.statuses, Status, (
+            "trạng thái đã biết (vd. «Đang xử lý», «Đã trả kết quả» hoặc mã 1–10); nhờ quản trị "
+            "viên thêm vào status_map trong cấu hình"))
 
-    def _quick(self, text: str, close: dt.time) -> dt.datetime | None:
-        """dd/mm/yyyy [HH:MM[:SS]] and HH:MM[:SS] dd/mm/yyyy; None to try the slower forms."""
-        match = DAY_FIRST.match(text)
-        if match:
-            day, month, year, hour, minute, second = match.groups()
-        else:
-            match = TIME_FIRST.match(text)
-            if not match:
-                return None
-            hour, minute, second, day, month, year = match.groups()
-        try:
-            if hour is None:
-                return dt.datetime.combine(dt.date(int(year), int(month), int(day)), close,
-                                           self.zone)
-            return dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
-                               int(second or 0), tzinfo=self.zone)
-        except ValueError:
-            return None
-
-    def _coded(self, values: dict[str, Any], field: str, words: dict[str, int],
-               enum: Any) -> Any:
-        raw = values[field]
-        text = normalise(_cell_text(raw))
-        code = words.get(text)
-        if code is None and text.isdigit():
-            code = int(text)
-        try:
-            return enum(code)
-        except ValueError:
-            raise ValueError(f"{self.columns[field][0]}: {raw!r} is not a known value; add it "
-                             f"to {field}_map in the configuration") from None
-
-    def _limit(self, values: dict[str, Any]) -> int | None:
-        raw = values.get("limit_days")
-        if raw is None:
-            return None
-        match = re.match(r"\s*(\d+)", str(raw))
-        if not match:
-            raise ValueError(f"{self.columns['limit_days'][0]}: {raw!r} is not a number of days")
-        return int(match.group(1))
+    def _channel(self, value: Any, field: str) -> Channel:
+        return _coded(value, self.channels, Channel, (
+            "hình thức nộp đã biết («Trực tiếp», «Trực tuyến», «Bưu chính» hoặc mã 1–3); nhờ "
+            "quản trị viên thêm vào channel_map trong cấu hình"))
 
 
-def _cell_text(value: Any) -> str:
+def _coded(value: Any, words: dict[str, int], enum: Any, expected: str) -> Any:
+    """A status or channel by its word on the export, or by its portal code."""
+    text = cell_text(value)
+    code = words.get(fold(text))
+    if code is None and text.isdigit():
+        code = int(text)
+    try:
+        return enum(code)
+    except ValueError:
+        raise ValueError(f"«{_shown(value)}» không phải {expected}") from None
+
+
+def _limit(value: Any, field: str) -> tuple[int, LimitUnit]:
+    """A time limit: working days by default, hours when it says "giờ", or the same day."""
+    text = fold(cell_text(value))
+    if text in SAME_DAY:
+        return 0, LimitUnit.SAME_DAY
+    match = LIMIT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"«{_shown(value)}» không phải thời hạn giải quyết (vd. 5, «5 ngày "
+                         "làm việc», «8 giờ» hoặc «Trong ngày»)")
+    unit = LimitUnit.WORKING_HOURS if match.group(2) == "gio" else LimitUnit.WORKING_DAYS
+    return int(match.group(1)), unit
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers without ".0", surrounding spaces dropped."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
 
 
-def _text(values: dict[str, Any], field: str) -> str | None:
+def _text(values: Mapping[str, Any], field: str) -> str | None:
     value = values.get(field)
-    return None if value is None else _cell_text(value) or None
+    return None if value is None else cell_text(value) or None
+
+
+def _digits(values: Mapping[str, Any], field: str, length: int) -> str | None:
+    """A phone or identity number; a number cell lost its leading zero, which is put back."""
+    value = values.get(field)
+    text = _text(values, field)
+    if isinstance(value, int | float) and text and text.isdigit() and len(text) == length - 1:
+        return "0" + text
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A value as it is quoted back to a clerk: dates as dd/mm/yyyy, long text cut."""
+    if isinstance(value, dt.datetime | dt.date):
+        return show_moment(value)
+    text = cell_text(value)
+    return text if len(text) <= 60 else text[:57] + "…"

@@ -35,7 +35,8 @@ __all__ = ["cli", "main"]
 def main() -> None:
     """Entry point: run the CLI, turning configuration errors into one line and exit code 2."""
     try:
-        cli.main(standalone_mode=False)
+        # Outside standalone mode click returns, not raises, the code of an explicit Exit.
+        code = cli.main(standalone_mode=False)
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
@@ -47,3 +48,5 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)

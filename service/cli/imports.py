@@ -13,79 +13,125 @@ from tqdm import tqdm
 
 from connectors.base import Batch, ConnectorError, RejectedRecord
 from connectors.registry import build_connector
-from connectors.spreadsheet import SpreadsheetConnector, count_rows
+from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetError
 from service.cli.context import AppContext, pass_app
+from service.config.schema import office_times
 from service.ingest import quarantine as quarantined
 from service.ingest.runs import BatchResult, run_connector
 from service.runtime import Runtime
 
 
+class ClerkError(click.ClickException):
+    """A refusal addressed to a clerk, printed as one Vietnamese line."""
+
+    def show(self, file: Any = None) -> None:
+        """Print "Lỗi: <message>" on standard error."""
+        click.echo(f"Lỗi: {self.format_message()}", err=True, file=file)
+
+
 @click.command("import")
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--connector", "name", default=None,
               help="A configured spreadsheet connector whose column mapping to use.")
+@click.option("--sheet", default=None,
+              help="The sheet to read (default: the first with a header naming the dossier "
+                   "code).")
 @pass_app
-def import_files(app: AppContext, files: tuple[Path, ...], name: str | None) -> None:
-    """Import XLSX or CSV exports of the one-stop software; print what each row became."""
+def import_files(app: AppContext, files: tuple[Path, ...], name: str | None,
+                 sheet: str | None) -> None:
+    """Import XLSX or CSV exports of the one-stop software; print what each row became.
+
+    A file that cannot be read is reported in one line and the next file still runs; the
+    command then exits 1.
+    """
     failed = False
     for path in files:
-        failed = not _import_one(app.runtime, path, name) or failed
+        failed = not _import_one(app.runtime, path, name, sheet) or failed
     if failed:
         raise click.exceptions.Exit(1)
 
 
-def _import_one(runtime: Runtime, path: Path, name: str | None) -> bool:
+def _import_one(runtime: Runtime, path: Path, name: str | None, sheet: str | None) -> bool:
     """Import one file as one recorded run; print its summary; False when the run failed."""
-    connector = spreadsheet_connector(runtime, name)
+    if not path.is_file():
+        click.echo(f"Tệp {path.name}: không tìm thấy tệp {path}", err=True)
+        return False
+    connector = spreadsheet_connector(runtime, name, sheet)
     connector.files = [path]
     problems: list[str] = []
-    with tqdm(total=count_rows(path), unit="row", desc=path.name, leave=False,
-              disable=None) as bar:
+    with tqdm(unit="dòng", desc=path.name, leave=False, disable=None) as bar:
         def seen(batch: Batch, result: BatchResult) -> None:
+            if bar.total is None and connector.total_rows:
+                bar.total = connector.total_rows
             bar.update(len(batch.records))
             problems.extend(_problems(connector, batch, result))
 
         try:
             run = run_connector(runtime.sessions, connector, runtime.derive, runtime.now(),
                                 on_batch=seen)
-        except Exception as exc:  # noqa: BLE001 - reported, the next file still runs
-            click.echo(f"{path.name}: failed: {exc}", err=True)
+        except SpreadsheetError as exc:
+            click.echo(str(exc), err=True)
             return False
-    click.echo(f"{path.name}: created {run.created}, updated {run.updated}, unchanged "
-               f"{run.unchanged}, rejected {run.rejected}")
-    for line in problems:
-        click.echo(f"  {line}")
+        except Exception as exc:  # noqa: BLE001 - reported, the next file still runs
+            click.echo(f"Tệp {path.name}: không nhập được ({type(exc).__name__}: {exc})",
+                       err=True)
+            return False
+    _summary(connector, path, run, problems)
     return True
 
 
-def spreadsheet_connector(runtime: Runtime, name: str | None) -> SpreadsheetConnector:
+def _summary(connector: SpreadsheetConnector, path: Path, run: Any, problems: list[str]) -> None:
+    """Print what the file was read as and what each refused row lacked, in Vietnamese."""
+    layout = connector.layout
+    if layout is not None:
+        rows = "–".join(str(n) for n in layout.header_rows)
+        where = f"trang «{layout.sheet}», " if path.suffix.lower() != ".csv" else ""
+        click.echo(f"{path.name}: {where}dòng tiêu đề {rows}")
+        for line in layout.describe():
+            click.echo(f"  {line}")
+    click.echo(f"{path.name}: tạo mới {run.created}, cập nhật {run.updated}, không đổi "
+               f"{run.unchanged}, bị từ chối {run.rejected}")
+    for line in problems:
+        click.echo(f"  {line}")
+    if connector.skipped:
+        shown = "; ".join(f"dòng {s.row}: {s.why}" for s in connector.skipped[:3])
+        more = f"; và {len(connector.skipped) - 3} dòng khác" if len(connector.skipped) > 3 else ""
+        click.echo(f"  Bỏ qua {len(connector.skipped)} dòng không phải hồ sơ ({shown}{more})")
+
+
+def spreadsheet_connector(runtime: Runtime, name: str | None, sheet: str | None = None
+                          ) -> SpreadsheetConnector:
     """The named spreadsheet connector, else the first configured, else defaults for unit 1."""
     configured = runtime.settings["connectors"]
+    if name is not None and configured.get(name, {}).get("type") != "spreadsheet":
+        raise ClerkError(f"không có kết nối bảng tính {name!r} trong cấu hình")
+    if name is None:
+        name = next((key for key, options in sorted(configured.items())
+                     if options.get("type") == "spreadsheet"), None)
     if name is not None:
-        if configured.get(name, {}).get("type") != "spreadsheet":
-            raise click.ClickException(f"no spreadsheet connector {name!r} in the configuration")
-        return runtime.connector(name)  # type: ignore[return-value]
-    for key, options in sorted(configured.items()):
-        if options.get("type") == "spreadsheet":
-            return runtime.connector(key)  # type: ignore[return-value]
-    units = runtime.settings["units"]
-    if not units:
-        raise click.ClickException("configure a [[units]] entry or a spreadsheet connector")
-    return build_connector("spreadsheet", {"type": "spreadsheet", "unit_code": units[0]["code"],
-                                           "unit_name": units[0]["name"]})  # type: ignore
+        options = dict(configured[name])
+    else:
+        units = runtime.settings["units"]
+        if not units:
+            raise ClerkError("cấu hình chưa có [[units]] hay kết nối bảng tính nào")
+        options = {"type": "spreadsheet", "unit_code": units[0]["code"],
+                   "unit_name": units[0]["name"], **office_times(runtime.settings)}
+    if sheet is not None:
+        options["sheet"] = sheet
+    return build_connector(name or "spreadsheet", options)  # type: ignore[return-value]
 
 
 def _problems(connector: SpreadsheetConnector, batch: Batch, result: BatchResult) -> list[str]:
-    """Rejected rows as 'row N: reason', in file order."""
+    """Refused rows as 'Dòng N, cột «…»: reason', in file order."""
     lines = []
     for item, outcome in zip(batch.records, result.results, strict=True):
         if outcome.outcome != "rejected":
             continue
         if isinstance(item, RejectedRecord):
-            lines.append(outcome.reason or "rejected")
+            lines.append(outcome.reason or "bị từ chối")
         else:
-            lines.append(f"row {connector.row_of.get(item.code, '?')}: {outcome.reason}")
+            lines.append(f"Dòng {connector.row_of.get(item.code, '?')}: {outcome.reason}")
     return lines
 
 
@@ -108,9 +154,10 @@ def list_items(app: AppContext, connector: str | None, state: str, limit: int) -
                                             limit=limit)
         total = quarantined.count_quarantined(session, connector=connector, state=chosen)
     for row in rows:
-        click.echo(f"{row.id:>6}  {row.connector:<14} {row.last_seen_at:%Y-%m-%d %H:%M}  "
-                   f"{row.state:<9} {row.code or '-':<28} {row.reason}")
-    click.echo(f"{total} item(s)" + (f", {len(rows)} shown" if total > len(rows) else ""))
+        state = quarantined.STATE_LABELS.get(row.state, row.state)
+        click.echo(f"{row.id:>6}  {row.connector:<14} {row.last_seen_at:%d/%m/%Y %H:%M}  "
+                   f"{state:<12} {row.code or '-':<28} {row.reason}")
+    click.echo(f"{total} mục" + (f", hiển thị {len(rows)}" if total > len(rows) else ""))
 
 
 @quarantine_group.command("retry")
@@ -126,16 +173,15 @@ def retry_items(app: AppContext, ids: tuple[int, ...], every: bool,
         chosen = list(ids) or ([row.id for row in quarantined.list_quarantined(
             session, connector=connector, limit=100_000)] if every else [])
         if not chosen:
-            raise click.UsageError("give item ids or --all")
+            raise click.UsageError("hãy cho số của các mục, hoặc --all")
         try:
             results = quarantined.retry(session, chosen, runtime.derive, runtime.now(),
                                         _connector_for(runtime))
         except quarantined.QuarantineError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise ClerkError(str(exc)) from None
     for result in results:
-        text = "stored" if result.resolved else f"still refused: {result.reason}"
-        click.echo(f"{result.id}: {result.code or '-'}: {text}")
-    click.echo(f"{sum(r.resolved for r in results)} of {len(results)} resolved")
+        click.echo(f"{result.id}: {result.code or '-'}: {_outcome(result)}")
+    click.echo(f"Đã nhập được {sum(r.resolved for r in results)}/{len(results)} mục")
 
 
 @quarantine_group.command("fix")
@@ -153,16 +199,15 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
             for change in changes:
                 key, sep, value = change.partition("=")
                 if not sep:
-                    raise click.UsageError(f"--set {change!r}: expected FIELD=VALUE")
+                    raise click.UsageError(f"--set {change!r}: cần dạng CỘT=GIÁ TRỊ")
                 payload[key.strip()] = value
             quarantined.fix(session, item_id, payload, f"cli:{getpass.getuser()}",
                             runtime.now())
             result = quarantined.retry(session, [item_id], runtime.derive, runtime.now(),
                                        _connector_for(runtime))[0]
         except quarantined.QuarantineError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"{item_id}: " + ("stored" if result.resolved
-                                 else f"still refused: {result.reason}"))
+            raise ClerkError(str(exc)) from None
+    click.echo(f"{item_id}: {_outcome(result)}")
 
 
 @quarantine_group.command("discard")
@@ -175,8 +220,12 @@ def discard_item(app: AppContext, item_id: int) -> None:
         try:
             quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now())
         except quarantined.QuarantineError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"{item_id}: discarded")
+            raise ClerkError(str(exc)) from None
+    click.echo(f"{item_id}: đã bỏ qua")
+
+
+def _outcome(result: quarantined.RetryResult) -> str:
+    return "đã lưu" if result.resolved else f"vẫn bị từ chối: {result.reason}"
 
 
 def _connector_for(runtime: Runtime) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from service.config.alerts import AlertsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
@@ -127,6 +127,26 @@ class RootSchema(Schema):
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
 
+    @post_load
+    def connectors_follow_the_office(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Fill connector times left unset from the root: the zone and [calendar] office hours.
+
+        A date without a time in an import means the close of office hours for a due date and
+        the opening for the others, so those follow `office_hours` unless set on the connector.
+        """
+        inherited = office_times(data)
+        for options in data["connectors"].values():
+            for key, value in inherited.items():
+                if key in options and options[key] is None:
+                    options[key] = value
+        return data
+
+
+def office_times(settings: dict[str, Any]) -> dict[str, str]:
+    """The zone, and the opening and close of office hours, of validated settings."""
+    hours = sorted(settings["calendar"]["office_hours"])
+    return {"timezone": settings["timezone"], "due_time": hours[-1].split("-")[1],
+            "received_time": hours[0].split("-")[0]}
 
 def root_schema(job_names: frozenset[str], connector_types: Mapping[str, Any]) -> RootSchema:
     """The schema of the whole file, knowing the caller's job names and connector types.

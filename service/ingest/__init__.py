@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from connectors.base import DossierRecord, RejectedRecord, SupplementRecord
+from connectors.base import FIELD_LABELS, DossierRecord, RejectedRecord, SupplementRecord
 from service.ingest.history import db_reason, merge_history, updates_by_columns
 from service.ingest.records import (
     Catalogue,
@@ -154,7 +154,10 @@ class Ingestor:
         if procedure is not None:
             return procedure
         if record.limit_value is None or record.limit_unit is None:
-            raise RecordError(f"unknown procedure {code} and the record gives no time limit")
+            raise RecordError(
+                f"«{FIELD_LABELS['procedure_code']}» {code} chưa có trong danh mục thủ tục và hồ "
+                f"sơ không ghi «{FIELD_LABELS['limit_value']}»; cần thêm thủ tục vào danh mục "
+                "hoặc ghi thời hạn giải quyết của hồ sơ")
         procedure = Procedure(code=code, name=record.procedure_name or code,
                               domain_name=record.domain_name or "",
                               domain_code=record.domain_code, handler=record.handler,
@@ -188,7 +191,7 @@ class Ingestor:
         except RecordError:
             raise
         except (ValueError, TypeError) as exc:
-            raise RecordError(f"deadline cannot be computed: {exc}") from None
+            raise RecordError(f"không tính được hạn giải quyết: {exc}") from None
         values.pop("extension_due_at")
         if row is None:
             values["lookup_secret"] = new_lookup_secret()
@@ -216,13 +219,14 @@ class Ingestor:
                     self._write(*single, [], latest)
             except (IntegrityError, DataError) as exc:
                 self._reject(latest[values["code"]],
-                             f"the database refused the record: {db_reason(exc)}")
+                             f"cơ sở dữ liệu từ chối lưu hồ sơ: {db_reason(exc)}")
         for id_, record in plan.merges:
             try:
                 with self.session.begin_nested():
                     merge_history(self.session, [(id_, record)])
             except (IntegrityError, DataError) as exc:
-                self._reject(record, f"the database refused its history: {db_reason(exc)}")
+                self._reject(record, f"cơ sở dữ liệu từ chối lưu lịch sử hồ sơ: "
+                                     f"{db_reason(exc)}")
 
     def _write(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]],
                merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord]

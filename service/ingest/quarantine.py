@@ -23,6 +23,7 @@ from service.models import QuarantinedRecord
 from service.vocabulary import Channel, LimitUnit, Status
 
 OPEN, RESOLVED, DISCARDED = "open", "resolved", "discarded"
+STATE_LABELS = {OPEN: "Chờ xử lý", RESOLVED: "Đã nhập lại", DISCARDED: "Đã bỏ qua"}
 _ENUMS = {"status": Status, "channel": Channel, "limit_unit": LimitUnit}
 _INSTANTS = {"received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
              "stopped_at", "source_modified_at"}
@@ -67,7 +68,7 @@ def record_from_payload(data: dict[str, Any]) -> DossierRecord:
                              s.get("note")) for s in values.get("supplements") or ())
         return DossierRecord(**values)
     except (TypeError, KeyError, ValueError) as exc:
-        raise ValueError(f"not a valid record: {exc}") from None
+        raise ValueError(f"bản ghi không hợp lệ: {exc}") from None
 
 
 def item_key(source_id: str | None, payload: dict[str, Any]) -> str:
@@ -215,7 +216,8 @@ def _rebuild(row: QuarantinedRecord, connector_for: Callable[[str], Connector | 
     connector = connector_for(row.connector)
     parse = getattr(connector, "parse_item", None)
     if parse is None:
-        raise ValueError(f"connector {row.connector} is not configured or cannot re-read items")
+        raise ValueError(f"kết nối {row.connector} không có trong cấu hình hoặc không đọc lại "
+                         "được mục này; nhờ quản trị viên kiểm tra cấu hình")
     return parse(row.payload)
 
 
@@ -223,9 +225,10 @@ def open_item(session: Session, item_id: int) -> QuarantinedRecord:
     """The item, if it exists and is still open; else QuarantineError."""
     row = session.get(QuarantinedRecord, item_id)
     if row is None:
-        raise QuarantineError(f"no quarantined item {item_id}")
+        raise QuarantineError(f"không có mục cách ly số {item_id}")
     if row.state != OPEN:
-        raise QuarantineError(f"quarantined item {item_id} is {row.state}, not open")
+        raise QuarantineError(f"mục cách ly số {item_id} không còn chờ xử lý "
+                              f"({STATE_LABELS.get(row.state, row.state).lower()})")
     return row
 
 

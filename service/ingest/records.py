@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from connectors.base import DossierRecord, SupplementRecord
+from connectors.base import FIELD_LABELS, DossierRecord, SupplementRecord
 from service.models import Procedure
 from service.vocabulary import Channel, Status
 
@@ -26,11 +26,12 @@ MAX_LENGTHS = {
 INSTANT_FIELDS = ("received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
                   "stopped_at", "source_modified_at")
 _INSTANTS = operator.attrgetter(*INSTANT_FIELDS)
+NO_CODE = f"«{FIELD_LABELS['code']}» để trống, cần mã hồ sơ in trên giấy tiếp nhận"
 _TEXTS = operator.attrgetter(*MAX_LENGTHS)
 
 
 class RecordError(ValueError):
-    """A record that cannot be stored; the reason is shown to clerks in quarantine."""
+    """A record that cannot be stored; the reason, in Vietnamese, is shown to clerks."""
 
 
 @dataclass
@@ -100,24 +101,28 @@ def new_lookup_secret() -> str:
 def check_record(record: DossierRecord) -> None:
     """Raise RecordError when a record's values cannot go into a dossier row."""
     if not isinstance(record.code, str) or not record.code.strip():
-        raise RecordError("the record has no dossier code")
+        raise RecordError(NO_CODE)
     if not isinstance(record.status, Status):
-        raise RecordError(f"status {record.status!r} is not a portal status")
+        raise RecordError(f"«{FIELD_LABELS['status']}» {record.status!r} không phải mã trạng "
+                          "thái của Cổng Dịch vụ công quốc gia (1–10)")
     if not isinstance(record.channel, Channel):
-        raise RecordError(f"channel {record.channel!r} is not a channel")
+        raise RecordError(f"«{FIELD_LABELS['channel']}» {record.channel!r} không phải mã hình "
+                          "thức nộp (1 trực tiếp, 2 trực tuyến, 3 bưu chính)")
     if not isinstance(record.applicant_name, str) or not record.applicant_name.strip():
-        raise RecordError("the record has no applicant name")
+        raise RecordError(f"«{FIELD_LABELS['applicant_name']}» để trống, cần tên người nộp hồ sơ")
     for name, value in zip(INSTANT_FIELDS, _INSTANTS(record), strict=True):
         if value is None and name != "received_at":
             continue
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise RecordError(f"{name} must be a date and time with its time zone")
+            raise RecordError(f"«{FIELD_LABELS[name]}» ({name}) phải là ngày giờ kèm múi giờ")
     for (name, limit), value in zip(MAX_LENGTHS.items(), _TEXTS(record), strict=True):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
-            raise RecordError(f"{name} must be text of at most {limit} characters")
+            raise RecordError(f"«{FIELD_LABELS[name]}» ({name}) phải là văn bản dài tối đa "
+                              f"{limit} ký tự")
     for event in record.events:
         if not isinstance(event.status, Status) or event.at.tzinfo is None:
-            raise RecordError(f"history line at {event.at} has a bad status or instant")
+            raise RecordError(f"dòng lịch sử lúc {event.at} có trạng thái hoặc thời điểm "
+                              "không hợp lệ")
 
 
 def latest_by_code(records: Sequence[DossierRecord],
@@ -126,7 +131,7 @@ def latest_by_code(records: Sequence[DossierRecord],
     latest: dict[str, DossierRecord] = {}
     for record in records:
         if not isinstance(record.code, str) or not record.code.strip():
-            reject(record, "the record has no dossier code")
+            reject(record, NO_CODE)
             continue
         kept = latest.get(record.code)
         if kept is None or newer(record, kept):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Batch, Connector, DossierRecord, RejectedRecord
+from connectors.base import Batch, Connector, DossierRecord, InputError, RejectedRecord
 from service.db import refresh_statistics
 from service.ingest import Catalogue, Deriver, Ingestor, IngestStats, quarantine
 from service.models import ConnectorCursor, ConnectorRun
@@ -125,7 +125,9 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
             if on_batch is not None:
                 on_batch(batch, result)
     except Exception as exc:  # noqa: BLE001 - any fault ends the run cleanly and is recorded
-        log.warning("connector %s run %s failed: %s", connector.name, run_id, exc)
+        # Unreadable input is reported to whoever gave it, not an operator's fault to log.
+        level = logging.INFO if isinstance(exc, InputError) else logging.WARNING
+        log.log(level, "connector %s run %s failed: %s", connector.name, run_id, exc)
         finish_run(factory, run_id, totals, error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
