@@ -43,6 +43,9 @@ class Timing:
 JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("scan", "jobs.scan:run", every=dt.timedelta(minutes=5), executor=SERIAL),
     ScheduledJob("alerts", "jobs.alerts:run", every=dt.timedelta(minutes=1), executor=SERIAL),
+    # Serial too: it shares the Zalo OA's tokens with the alerts job, and a refresh token
+    # works once.
+    ScheduledJob("notices", "jobs.notices:run", every=dt.timedelta(minutes=1), executor=SERIAL),
     ScheduledJob("digest", "jobs.digest:run", at="07:30", setting=("alerts", "digest_at"),
                  executor=SERIAL),
     ScheduledJob("sync", "jobs.sync:run", every=dt.timedelta(minutes=2),

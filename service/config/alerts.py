@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.config.fields import ClockTime
+from service.config.fields import ClockTime, nested
 
 # clerk: the clerk who received the dossier; department: the handling body's contact;
 # head: the head of the handling body; vice_chairman: the commune leader in charge.
@@ -81,10 +81,6 @@ class RetrySchema(Schema):
     max_backoff_seconds = fields.Integer(load_default=3600, validate=validate.Range(min=1))
 
 
-def _nested(schema: type[Schema]) -> fields.Nested:
-    return fields.Nested(schema, load_default=lambda: schema().load({}))
-
-
 class AlertsSchema(Schema):
     """Automatic alerts about dossiers near or past their due date."""
 
@@ -97,10 +93,10 @@ class AlertsSchema(Schema):
     digest_at = ClockTime(load_default="07:30")
     base_url = fields.String(load_default="", validate=validate.Regexp(
         r"^(https?://\S+)?$", error="expected an http:// or https:// URL"))
-    rules = _nested(RulesSchema)
-    email = _nested(EmailSchema)
-    webhook = _nested(WebhookSchema)
-    retry = _nested(RetrySchema)
+    rules = nested(RulesSchema)
+    email = nested(EmailSchema)
+    webhook = nested(WebhookSchema)
+    retry = nested(RetrySchema)
     recipients = fields.List(fields.Nested(RecipientSchema), load_default=list)
 
     @validates_schema

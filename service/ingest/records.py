@@ -71,10 +71,14 @@ def fingerprint(record: DossierRecord) -> str:
     tuples, strings and datetimes print in C, where the dataclasses' own reprs run in Python
     and made this a tenth of the ingest time.
     """
-    values = (_PLAIN_VALUES(record), tuple(map(_code, _ENUM_VALUES(record))),
-              tuple((e.at, _code(e.status), e.actor, e.department, e.note)
-                    for e in record.events),
-              tuple(_ROUND_VALUES(item) for item in record.supplements))
+    values: tuple[Any, ...] = (
+        _PLAIN_VALUES(record), tuple(map(_code, _ENUM_VALUES(record))),
+        tuple((e.at, _code(e.status), e.actor, e.department, e.note) for e in record.events),
+        tuple(_ROUND_VALUES(item) for item in record.supplements))
+    if record.notice_consent is not None:
+        # Only when given: the print of every record stored before the field existed stays
+        # the same, so adding it did not make each dossier look changed to the next ingest.
+        values += (record.notice_consent,)
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
@@ -85,8 +89,9 @@ def _code(member: Any) -> Any:
 
 _ENUM_FIELDS = tuple(f.name for f in fields(DossierRecord)
                      if f.name in ("channel", "status", "limit_unit"))
-_PLAIN_VALUES = operator.attrgetter(*(f.name for f in fields(DossierRecord)
-                                      if f.name not in _ENUM_FIELDS + ("events", "supplements")))
+_PLAIN_VALUES = operator.attrgetter(*(
+    f.name for f in fields(DossierRecord)
+    if f.name not in _ENUM_FIELDS + ("events", "supplements", "notice_consent")))
 _ENUM_VALUES = operator.attrgetter(*_ENUM_FIELDS)
 _ROUND_VALUES = operator.attrgetter(*(f.name for f in fields(SupplementRecord)))
 
@@ -115,6 +120,8 @@ def check_record(record: DossierRecord) -> None:
     for (name, limit), value in zip(MAX_LENGTHS.items(), _TEXTS(record), strict=True):
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise RecordError(f"{name} must be text of at most {limit} characters")
+    if record.notice_consent not in (None, True, False):
+        raise RecordError("notice_consent must be true, false or absent")
     for event in record.events:
         if not isinstance(event.status, Status) or event.at.tzinfo is None:
             raise RecordError(f"history line at {event.at} has a bad status or instant")
