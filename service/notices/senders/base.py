@@ -86,7 +86,7 @@ def http_session(retries: int = 2) -> requests.Session:
     already sent (or a refresh token already used), so that decision belongs to the caller.
     """
     session = requests.Session()
-    policy = Retry(total=retries, connect=retries, read=0, status=0, other=0,
+    policy = Retry(total=retries, connect=retries, read=False, status=0, other=0,
                    backoff_factor=0.2, allowed_methods=None, raise_on_status=False)
     session.mount("http://", HTTPAdapter(max_retries=policy))
     session.mount("https://", HTTPAdapter(max_retries=policy))
