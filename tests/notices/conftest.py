@@ -19,7 +19,7 @@ from tests.fixtures.serving import serve
 from tests.fixtures.sms.server import ESMS_POST, Gateway
 from tests.fixtures.zalo.server import SEND_PATH, TOKEN_PATH, ZaloOA
 
-ENVIRON = {"TTHC_ESMS_API_KEY": "esms-api-key", "TTHC_ZALO_APP_SECRET": "bi-mat-ung-dung"}
+ENVIRON = {"ESMS_API_KEY": "esms-api-key", "ZALO_APP_SECRET": "bi-mat-ung-dung"}
 CODE = r'"CodeResult"\s*:\s*"{}"'
 # Zalo approved these templates for the commune's OA: a parameter name each, filled from
 # the values the configuration maps them to.
@@ -60,7 +60,7 @@ def esms_section(url: str, secret_file: Path, **changes: Any) -> dict[str, Any]:
         "params": {"ApiKey": "{secret:api_key}", "SecretKey": "{secret:secret_key}",
                    "Phone": "{phone}", "Content": "{text}", "Brandname": "UBND-THANHMIEN",
                    "SmsType": "2", "IsUnicode": 0, "RequestId": "{request_id}"},
-        "secrets": {"api_key": {"env": "TTHC_ESMS_API_KEY"},
+        "secrets": {"api_key": {"env": "ESMS_API_KEY"},
                     "secret_key": {"file": str(secret_file)}},
         "success": CODE.format("100"), "duplicate": [CODE.format("124")],
         "quota": [CODE.format("103")], "recipient_errors": [CODE.format("(99|108)")],
@@ -69,9 +69,9 @@ def esms_section(url: str, secret_file: Path, **changes: Any) -> dict[str, Any]:
     return section
 
 
-def zalo_section(oa: ZaloOA, seed_env: str = "TTHC_ZALO_REFRESH_TOKEN") -> dict[str, Any]:
+def zalo_section(oa: ZaloOA, seed_env: str = "ZALO_REFRESH_TOKEN") -> dict[str, Any]:
     """[notices.zalo_zns] for the stand-in OA."""
-    return {"app_id": oa.app_id, "secret_key": {"env": "TTHC_ZALO_APP_SECRET"},
+    return {"app_id": oa.app_id, "secret_key": {"env": "ZALO_APP_SECRET"},
             "refresh_token": {"env": seed_env}, "send_url": oa.url + SEND_PATH,
             "token_url": oa.url + TOKEN_PATH, "timeout_s": 0.5, "templates": TEMPLATES}
 

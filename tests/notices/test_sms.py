@@ -38,7 +38,7 @@ def speedsms_section(url: str) -> dict[str, Any]:
     return {"url": url + SPEEDSMS_SEND, "method": "POST", "body": "json",
             "params": {"to": ["{phone}"], "content": "{text}", "sms_type": 2,
                        "sender": "UBND-THANHMIEN"},
-            "basic_auth": "{secret:token}:x", "secrets": {"token": {"env": "TTHC_SPEEDSMS"}},
+            "basic_auth": "{secret:token}:x", "secrets": {"token": {"env": "SPEEDSMS_TOKEN"}},
             "success": r'"status"\s*:\s*"success"', "quota": [r'"code"\s*:\s*"300"'],
             "recipient_errors": [r'"code"\s*:\s*"105"'], "timeout_s": 0.5}
 
@@ -61,13 +61,13 @@ def test_speedsms_takes_its_token_by_basic_auth(notices_runtime: Callable[..., R
     runtime = notices_runtime(channels=["sms"], events=["received"],
                               sms=speedsms_section(gateway.url))
     receive(runtime, CITIZENS[0])
-    assert run_notices(runtime, NOW, {"TTHC_SPEEDSMS": "speedsms-token"}).sent == 1
+    assert run_notices(runtime, NOW, {"SPEEDSMS_TOKEN": "speedsms-token"}).sent == 1
     [sent] = gateway.sent
     assert sent["to"] == ["0912000001"] and sent["sender"] == "UBND-THANHMIEN"
     with runtime.sessions() as session:
         assert session.scalar(select(NoticeAttempt.provider_id)) == "1"  # SpeedSMS's tranId
     receive(runtime, CITIZENS[0], CITIZENS[1])
-    report = run_notices(runtime, local(2026, 3, 2, 9, 6), {"TTHC_SPEEDSMS": "wrong"})
+    report = run_notices(runtime, local(2026, 3, 2, 9, 6), {"SPEEDSMS_TOKEN": "wrong"})
     assert (report.sent, report.failed) == (0, 1)
     assert "HTTP 401" in (rows(runtime)[1].reason or "")
 
@@ -154,7 +154,7 @@ def test_a_zalo_outage_does_not_hold_up_other_citizens(
     oa.faults["84912000001"] = "http500"
     receive(runtime, *CITIZENS)
     report = run_notices(runtime, NOW, {**ENVIRON,
-                                        "TTHC_ZALO_REFRESH_TOKEN": oa.grant_refresh_token()})
+                                        "ZALO_REFRESH_TOKEN": oa.grant_refresh_token()})
     assert (report.sent, report.failed) == (2, 1)
     assert [r.state for r in rows(runtime)] == [NoticeState.PENDING, NoticeState.SENT,
                                                 NoticeState.SENT]

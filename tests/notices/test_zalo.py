@@ -32,7 +32,7 @@ def zalo_runtime(notices_runtime: Callable[..., Runtime], oa: ZaloOA) -> Runtime
 
 
 def environ(oa: ZaloOA, seed: str) -> dict[str, str]:
-    return {**ENVIRON, "TTHC_ZALO_REFRESH_TOKEN": seed}
+    return {**ENVIRON, "ZALO_REFRESH_TOKEN": seed}
 
 
 def receive(runtime: Runtime, *phones: str, at: dt.datetime = RECEIVED) -> None:
