@@ -10,7 +10,13 @@ every try, and retries failures with backoff. The senders know nothing of Flask.
 from service.notices.delivery import NoticeReport, dispatch
 from service.notices.events import collect
 from service.notices.policy import NoticePolicy
-from service.notices.record import DossierNotices, NoticeRecord, notices_of, opt_out
+from service.notices.record import (
+    DossierNotices,
+    NoticeRecord,
+    notices_of,
+    opt_out,
+    opt_out_verified,
+)
 
 __all__ = ["DossierNotices", "NoticePolicy", "NoticeRecord", "NoticeReport", "collect",
-           "dispatch", "notices_of", "opt_out"]
+           "dispatch", "notices_of", "opt_out", "opt_out_verified"]

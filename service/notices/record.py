@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.dossiers.lookup import verify_rows
 from service.models import CitizenNotice, Dossier, NoticeAttempt, NoticeOptOut
 from service.models.notices import NoticeKind, NoticeState
 from service.models.scheduling import insert_ignoring_duplicates
 
 OPTED_OUT = "Công dân đã từ chối nhận thông báo về hồ sơ này"
+CHANNEL_LABELS = {"sms": "SMS", "zalo_zns": "Zalo (ZNS)"}
+CITIZEN = "citizen"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Attempt:
     at: dt.datetime
     provider_id: str | None
     error: str | None
+
+    @property
+    def channel_label(self) -> str:
+        """The channel as clerks call it."""
+        return CHANNEL_LABELS.get(self.channel, self.channel)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,11 @@ class NoticeRecord:
     reason: str | None
     tries: tuple[Attempt, ...]
 
+    @property
+    def channel_label(self) -> str:
+        """The channel that delivered it, as clerks call it."""
+        return CHANNEL_LABELS.get(self.channel or "", self.channel or "")
+
 
 @dataclass(frozen=True)
 class DossierNotices:
@@ -47,6 +60,13 @@ class DossierNotices:
     opted_out_at: dt.datetime | None
     opted_out_by: str | None
     notices: tuple[NoticeRecord, ...]
+
+    @property
+    def opted_out_label(self) -> str:
+        """Who recorded the opt-out, in Vietnamese."""
+        if self.opted_out_by == CITIZEN:
+            return "công dân tự đăng ký trên trang tra cứu"
+        return f"cán bộ {self.opted_out_by} ghi nhận"
 
 
 def notices_of(session: Session, dossier: Dossier) -> DossierNotices:
@@ -81,3 +101,13 @@ def opt_out(session: Session, dossier_id: int, by: str, now: dt.datetime) -> boo
         .execution_options(synchronize_session=False))
     session.flush()
     return bool(added)
+
+
+def opt_out_verified(session: Session, code: str, factor: str, now: dt.datetime) -> bool:
+    """The citizen's own opt-out from the lookup page, after the same second factor as the
+    lookup itself; False (and nothing recorded) when the code or the factor is wrong."""
+    rows = verify_rows(session.connection(), code, factor)
+    if not rows:
+        return False
+    opt_out(session, rows[0].id, CITIZEN, now)
+    return True
