@@ -30,12 +30,14 @@ from service.notices.senders.base import (
     read_secret,
 )
 
-# Letters NFD does not split into a base letter and a mark.
-LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
+# Letters NFD does not split into a base letter and a mark, and punctuation outside the
+# GSM 7-bit alphabet, which would turn the whole message into 70-character UCS-2 parts.
+LETTERS = str.maketrans({"đ": "d", "Đ": "D", "–": "-", "—": "-", "…": "...", "“": '"',
+                         "”": '"', "‘": "'", "’": "'"})
 
 
 def without_diacritics(text: str) -> str:
-    """Vietnamese text as brandname SMS is usually sent: "Hồ sơ đã" -> "Ho so da"."""
+    """Vietnamese text as brandname SMS is usually sent: "Hồ sơ đã – …" -> "Ho so da - ..."."""
     decomposed = unicodedata.normalize("NFD", text.translate(LETTERS))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
