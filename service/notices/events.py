@@ -44,9 +44,14 @@ def collect(session: Session, policy: NoticePolicy, now: dt.datetime) -> int:
         select(Dossier.id).where(Dossier.updated_at > since).order_by(Dossier.id)))
     added = 0
     for start in range(0, len(ids), CHUNK):
-        rows = []
-        for dossier_id, kind, (at, detail) in _events(session, ids[start:start + CHUNK]):
-            if kind in policy.kinds and at >= oldest:
+        chunk, rows = ids[start:start + CHUNK], []
+        # Known notices are left out before the insert, not only by its conflict clause:
+        # PostgreSQL spends a sequence number on every row a conflict skips.
+        known = {(row.dossier_id, row.kind) for row in session.execute(
+            select(CitizenNotice.dossier_id, CitizenNotice.kind)
+            .where(id_in(CitizenNotice.dossier_id, chunk)))}
+        for dossier_id, kind, (at, detail) in _events(session, chunk):
+            if kind in policy.kinds and at >= oldest and (dossier_id, kind) not in known:
                 rows.append({"dossier_id": dossier_id, "kind": kind, "event_at": at,
                              "detail": detail, "created_at": now, "state": NoticeState.PENDING,
                              "attempts": 0, "next_attempt_at": policy.send_after(now)})

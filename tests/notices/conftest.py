@@ -77,14 +77,16 @@ def zalo_section(oa: ZaloOA, seed_env: str = "ZALO_REFRESH_TOKEN") -> dict[str, 
 
 
 @pytest.fixture
-def notices_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
-    """Build a runtime with [notices] set to the given values, on a fresh SQLite file."""
+def notices_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
+    """Build the runtime of a test, with [notices] set to the given values; on SQLite and on
+    PostgreSQL when it is configured."""
     made: list[Runtime] = []
 
     def build(**notices: Any) -> Runtime:
+        assert not made, "one runtime a test: they would share the database"
         section = {"enabled": True, **notices}
         runtime = Runtime.from_settings(make_settings(
-            f"sqlite:///{tmp_path / f'n{len(made)}.db'}", notices=section,
+            database_url, notices=section,
             lookup={"public_url": "https://dichvucong.thanhmien.example.vn"}))
         Base.metadata.create_all(runtime.engine)
         made.append(runtime)
