@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import Base
 from service.runtime import Runtime
 from service.users.accounts import create_user
-from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import UNIT_CODE, local, make_settings
 from tests.fixtures.serving import serve
 from tests.fixtures.sms.server import Gateway
@@ -53,20 +53,6 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Gateway]]:
         runtime.engine.dispose()
         with served(settings, no_seed, NOW) as app_url:
             yield app_url, gateway
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_a_notice_shows_on_the_dossier_page_and_the_citizen_stops_the_next(
