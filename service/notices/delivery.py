@@ -51,12 +51,15 @@ class Outcome:
     sent: str | None = None
     transient: bool = False
     quota: bool = False
+    # A channel that could carry it rests this run (quota used up, or too many failures).
+    rested: bool = False
     retry_at: dt.datetime | None = None
 
     @property
     def unreachable(self) -> bool:
         """Every channel tried said this phone cannot be reached, and none is left to try."""
-        return bool(self.tries) and not (self.sent or self.transient or self.quota)
+        return bool(self.tries) and not (self.sent or self.transient or self.quota
+                                         or self.rested)
 
 
 def dispatch(factory: sessionmaker[Session], senders: Mapping[str, Sender],
@@ -95,7 +98,7 @@ def _send(item: Ready, senders: Mapping[str, Sender], policy: NoticePolicy,
         if sender is None or not sender.supports(item.kind.value):
             continue
         if name in resting:
-            outcome.quota, outcome.retry_at = True, _later(outcome.retry_at, resting[name])
+            outcome.rested, outcome.retry_at = True, _later(outcome.retry_at, resting[name])
             continue
         try:
             provider_id = sender.send(item.message, now)
@@ -167,11 +170,11 @@ def _retry_later(row: CitizenNotice, outcome: Outcome, errors: str, policy: Noti
         row.reason = f"Gửi không thành công sau {row.attempts} lần thử: {errors}"
         report.gave_up += 1
         return
+    quota = outcome.quota and not outcome.transient
     later = now + policy.retry_after(row.attempts, row.id)
-    if outcome.quota and not outcome.transient and outcome.retry_at is not None:
-        later = max(outcome.retry_at, now)
+    if not outcome.transient and outcome.retry_at is not None:
+        later = max(outcome.retry_at, now)  # when a channel that could carry it is back
     row.next_attempt_at = later
     when = later.astimezone(policy.calendar.tz).strftime("%H:%M %d/%m/%Y")
-    what = "Nhà cung cấp báo hết hạn mức gửi" if outcome.quota and not outcome.transient \
-        else "Lỗi tạm thời"
+    what = "Nhà cung cấp báo hết hạn mức gửi" if quota else "Lỗi tạm thời"
     row.reason = f"{what}, sẽ gửi lại lúc {when}: {errors}"

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from service.models.notices import NoticeKind
 from service.vocabulary import Status
 
-# A note from the source can be long; an SMS cannot.
+# A note from the source or a procedure's name can be long; an SMS cannot (two GSM parts
+# carry 306 characters).
 NOTE_LIMIT = 120
+NAME_LIMIT = 60
 DESK = "Mời ông/bà liên hệ Bộ phận Một cửa"
 
 
@@ -50,10 +52,10 @@ def _day(day: dt.date | None) -> str:
     return f"{day:%d/%m/%Y}" if day else ""
 
 
-def _note(text: str | None) -> str:
+def _note(text: str | None, limit: int = NOTE_LIMIT) -> str:
     """A source's note, one line, cut for an SMS."""
     line = " ".join((text or "").split()).rstrip(".")
-    return line if len(line) <= NOTE_LIMIT else line[:NOTE_LIMIT - 1].rstrip() + "…"
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
 
 
 def text(kind: NoticeKind, facts: Facts) -> str:
@@ -62,7 +64,7 @@ def text(kind: NoticeKind, facts: Facts) -> str:
     if kind is NoticeKind.RECEIVED:
         due = f", hẹn trả kết quả ngày {_day(facts.due)}" if facts.due else ""
         where = f" tại {facts.lookup_url}" if facts.lookup_url else ""
-        return (f"{head} ({_note(facts.procedure)}) đã được tiếp nhận ngày "
+        return (f"{head} ({_note(facts.procedure, NAME_LIMIT)}) đã được tiếp nhận ngày "
                 f"{_day(facts.received)}{due}. Mã tra cứu: {facts.secret}. "
                 f"Tra cứu tiến độ{where} bằng mã hồ sơ và mã tra cứu.")
     if kind is NoticeKind.SUPPLEMENT:
