@@ -158,3 +158,18 @@ def test_a_zalo_outage_does_not_hold_up_other_citizens(
     assert (report.sent, report.failed) == (2, 1)
     assert [r.state for r in rows(runtime)] == [NoticeState.PENDING, NoticeState.SENT,
                                                 NoticeState.SENT]
+
+
+def test_a_long_procedure_name_leaves_room_for_the_lookup_address(
+        notices_runtime: Callable[..., Runtime], gateway: Gateway, tmp_path: Path) -> None:
+    runtime = notices_runtime(channels=["sms"], sms=esms_section(gateway.url, tmp_path / "e"))
+    name = ("Thủ tục đăng ký lại khai sinh có yếu tố nước ngoài cho người đã có hồ sơ, giấy tờ "
+            "cá nhân lưu tại cơ quan đại diện của Việt Nam ở nước ngoài")
+    ingest(runtime, RECEIVED, record("000.32.26.H26-260302-0123", RECEIVED,
+                                     procedure_code="2.000528", procedure_name=name))
+    run_notices(runtime, NOW)
+    [text] = [m["Content"] for m in gateway.sent]
+    assert len(text) <= 306  # two GSM-7 parts of 153 characters
+    assert "(Thu tuc dang ky lai khai sinh co yeu to nuoc ngoai cho nguo...) da duoc" in text
+    assert text.endswith("tai https://dichvucong.thanhmien.example.vn/tra-cuu bang ma ho so va "
+                         "ma tra cuu.")
