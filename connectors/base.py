@@ -95,6 +95,8 @@ class DossierRecord:
     paid_online: bool = False
     digitized: bool = False
     electronic_result: bool = False
+    # The applicant's consent to notices by SMS or Zalo, where the source records it.
+    notice_consent: bool | None = None
     events: tuple[EventRecord, ...] = ()
     supplements: tuple[SupplementRecord, ...] = ()
 

@@ -109,6 +109,8 @@ class RecordSchema(Schema):
     fee_due, paid_online = fields.Boolean(load_default=False), fields.Boolean(load_default=False)
     digitized = fields.Boolean(load_default=False)
     electronic_result = fields.Boolean(load_default=False)
+    # The applicant agreed (true) or refused (false) notices by SMS or Zalo; absent: unknown.
+    notice_consent = fields.Boolean(load_default=None, allow_none=True)
     events = fields.List(fields.Nested(EventSchema), load_default=list)
     supplements = fields.List(fields.Nested(SupplementSchema), load_default=list)
 

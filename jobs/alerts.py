@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from jobs.lease import process_name
 from service.alerts import AlertPolicy, Channel, DeliveryReport, Directory, build_channels, deliver
+from service.notices.senders import Sender, SetupError, build_senders
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ def run(runtime: Runtime, now: dt.datetime,
     if not settings["alerts"]["enabled"]:
         return None
     if channels is None:
-        channels = build_channels(settings["alerts"], os.environ)
+        channels = build_channels(settings["alerts"], os.environ, texting(runtime), now)
     report = deliver(runtime.sessions, channels,
                      AlertPolicy.from_settings(settings, runtime.calendar),
                      Directory.from_settings(settings), now, holder=process_name())
@@ -31,3 +32,15 @@ def run(runtime: Runtime, now: dt.datetime,
                  report.alerts, report.failed, report.gave_up, report.cancelled,
                  report.deferred, report.digests_created)
     return report
+
+
+def texting(runtime: Runtime) -> dict[str, Sender]:
+    """The SMS and Zalo senders of [notices], for recipients who take alerts by phone; none
+    when a credential is missing (e-mail and the webhook still go)."""
+    settings = runtime.settings
+    try:
+        return build_senders(settings["notices"], os.environ, runtime.sessions,
+                             settings["timezone"])
+    except SetupError as exc:
+        log.error("alerts: no SMS or Zalo: %s", exc)
+        return {}

@@ -32,7 +32,7 @@ def scan_and_raise(session: Session, runtime: Runtime, now: dt.datetime) -> Scan
     if settings["alerts"]["enabled"]:
         policy = AlertPolicy.from_settings(settings, runtime.calendar)
         report = raise_alerts(session, result, policy, Directory.from_settings(settings),
-                              active_channels(settings["alerts"]))
+                              active_channels(settings["alerts"], settings["notices"]))
     return ScanOutcome(result, report)
 
 

@@ -12,7 +12,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobs import alerts, digest, ingest, reconcile, report_reminder, scan, sync, watch_folder
+from jobs import (
+    alerts,
+    digest,
+    ingest,
+    notices,
+    reconcile,
+    report_reminder,
+    scan,
+    sync,
+    watch_folder,
+)
 
 # Jobs that read and write the deadline state run one at a time in their own executor, so a
 # scan, a dispatch and the digest never interleave inside one scheduler.
@@ -44,6 +54,9 @@ class Timing:
 JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("scan", scan.run, every=dt.timedelta(minutes=5), executor=SERIAL),
     ScheduledJob("alerts", alerts.run, every=dt.timedelta(minutes=1), executor=SERIAL),
+    # Serial too: it shares the Zalo OA's tokens with the alerts job, and a refresh token
+    # works once.
+    ScheduledJob("notices", notices.run, every=dt.timedelta(minutes=1), executor=SERIAL),
     ScheduledJob("digest", digest.run, at="07:30", setting=("alerts", "digest_at"),
                  executor=SERIAL),
     ScheduledJob("sync", sync.run, every=dt.timedelta(minutes=2),

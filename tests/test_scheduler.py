@@ -57,7 +57,7 @@ def test_the_scheduler_plans_each_job_coalesced_once_at_a_time(runtime: Runtime)
     assert str(jobs["digest"].trigger.fields[6]) == "30"  # minute
     assert {job.executor for job in jobs.values() if job.executor == SERIAL} == {SERIAL}
     assert {name for name, job in jobs.items() if job.executor == SERIAL} == {
-        "scan", "alerts", "digest"}
+        "scan", "alerts", "digest", "notices"}
 
 
 def test_pushed_and_dropped_connectors_get_no_ingest_job(tmp_path: Any) -> None:

@@ -23,7 +23,8 @@ NOW = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
 # Routes anyone may call. Every other route must refuse an anonymous request.
 PUBLIC = {
     "static", "home.healthz", "auth.login", "metrics",
-    "lookup.form", "lookup.result", "lookup.rate", "lookup.qr", "lookup-api.lookup_dossier",
+    "lookup.form", "lookup.result", "lookup.rate", "lookup.stop_notices", "lookup.qr",
+    "lookup-api.lookup_dossier",
     "api-docs.openapi_json", "api_docs_ui.swagger_ui",
     # The skeleton's home page shows counts by status only, no dossier or person; it should move
     # behind the login with the clerks' dashboard, and leave this set then.

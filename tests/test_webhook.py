@@ -140,3 +140,17 @@ def test_webhook_token_command_prints_a_token_and_its_digest() -> None:
     output = CliRunner().invoke(cli, ["webhook-token"]).output.splitlines()
     token = output[0].rsplit(" ", 1)[1]
     assert output[1] == f'token_sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"'
+
+
+def test_the_citizens_consent_to_notices_is_kept_as_pushed(client: Any,
+                                                           runtime: Runtime) -> None:
+    first = post(client, [record(1, notice_consent=False), record(2)])
+    assert [r["result"] for r in first.json["results"]] == ["created", "created"]
+    changed = post(client, [record(1, notice_consent=True), record(2)])
+    assert [r["result"] for r in changed.json["results"]] == ["updated", "unchanged"]
+    with runtime.sessions() as session:
+        consent = dict(session.execute(select(Dossier.code, Dossier.notice_consent)).all())
+    assert consent == {record(1)["code"]: True, record(2)["code"]: None}
+    refused = post(client, [record(3, notice_consent="có")])
+    assert refused.json["results"][0]["result"] == "rejected"
+    assert "notice_consent" in refused.json["results"][0]["reason"]

@@ -1,7 +1,9 @@
-"""Delivery channels: e-mail over SMTP and a JSON webhook; each raises DeliveryError only."""
+"""Delivery channels: e-mail over SMTP, a JSON webhook, and SMS or Zalo through the notice
+senders; each raises DeliveryError only."""
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -14,6 +16,9 @@ import requests
 
 from service.alerts.messages import Rendered
 from service.alerts.recipients import Recipient
+from service.config.notices import configured_channels
+from service.notices.phones import mobile_number
+from service.notices.senders import Outgoing, QuotaError, RecipientError, Sender, SendError
 
 
 class DeliveryError(Exception):
@@ -116,10 +121,43 @@ class WebhookChannel:
         self.session.close()
 
 
-def build_channels(section: Mapping[str, Any], environ: Mapping[str, str]
-                   ) -> dict[str, Channel]:
-    """The channels [alerts] turns on; secrets come from the environment variables it names."""
-    channels: dict[str, Channel] = {}
+class TextChannel:
+    """SMS or Zalo through a notice sender: the subject as a short text, the values for a
+    ZNS "alert" template (subject, count, code, text)."""
+
+    def __init__(self, sender: Sender, now: dt.datetime) -> None:
+        self.sender, self.name, self.now = sender, sender.name, now
+
+    def send(self, recipient: Recipient, message: Rendered) -> None:
+        """Send the alert to the recipient's mobile phone."""
+        phone = mobile_number(recipient.phone)
+        if phone is None:
+            raise DeliveryError(f"{self.name}: recipient {recipient.key} has no mobile number")
+        items = message.payload.get("items") or []
+        text = f"{message.subject}. Chi tiết trong hệ thống theo dõi hồ sơ TTHC."
+        values = {"subject": message.subject, "count": str(len(items)),
+                  "code": str(items[0]["code"]) if items else "", "text": text}
+        try:
+            self.sender.send(Outgoing("alert", phone, text, values), self.now)
+        except (SendError, QuotaError, RecipientError) as exc:
+            raise DeliveryError(str(exc)) from None
+
+    def close(self) -> None:
+        """Release the sender's connections."""
+        self.sender.close()
+
+
+def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
+                   senders: Mapping[str, Sender] | None = None,
+                   now: dt.datetime | None = None) -> dict[str, Channel]:
+    """The channels [alerts] turns on; secrets come from the environment variables it names.
+
+    SMS and Zalo come from the notice senders given (built from [notices]), for the run at
+    `now` (a Zalo token's expiry is judged against it).
+    """
+    channels: dict[str, Channel] = {
+        name: TextChannel(sender, now) for name, sender in (senders or {}).items()
+        if now is not None and sender.supports("alert")}
     email = section["email"]
     if email["host"]:
         channels["email"] = EmailChannel(
@@ -134,7 +172,13 @@ def build_channels(section: Mapping[str, Any], environ: Mapping[str, str]
     return channels
 
 
-def active_channels(section: Mapping[str, Any]) -> frozenset[str]:
-    """The names of the channels [alerts] turns on, without building them."""
-    return frozenset(name for name, on in (("email", section["email"]["host"]),
-                                           ("webhook", section["webhook"]["url"])) if on)
+def active_channels(section: Mapping[str, Any],
+                    notices: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """The names of the channels [alerts] (and [notices] for SMS, Zalo) turn on."""
+    texting = set()
+    if notices is not None:
+        texting = {name for name in configured_channels(notices)
+                   if name != "zalo_zns" or "alert" in notices["zalo_zns"]["templates"]}
+    return frozenset(texting | {name for name, on in (("email", section["email"]["host"]),
+                                                      ("webhook", section["webhook"]["url"]))
+                                if on})

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.channels import Channel, DeliveryError
@@ -23,7 +23,7 @@ from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory, Recipient
 from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Dossier, Procedure
 from service.models.alerts import AlertKind, DeliveryState, MessageKind
-from service.models.scheduling import id_in
+from service.models.scheduling import claim, id_in
 from service.vocabulary import DeadlineClass
 
 log = logging.getLogger(__name__)
@@ -83,16 +83,7 @@ def deliver(factory: sessionmaker[Session], channels: Mapping[str, Channel],
 def _claim(session: Session, model: type[AlertDelivery] | type[AlertDigest], now: dt.datetime,
            holder: str, limit: int) -> list[int]:
     """Claim ready rows; a row another dispatcher claimed first is not returned."""
-    ready = (model.state == DeliveryState.PENDING, model.next_attempt_at <= now,
-             or_(model.claimed_until.is_(None), model.claimed_until <= now))
-    ids = list(session.scalars(select(model.id).where(*ready)
-                               .order_by(model.next_attempt_at, model.id).limit(limit)))
-    if not ids:
-        return []
-    return list(session.scalars(
-        update(model).where(id_in(model.id, ids), *ready)
-        .values(claimed_until=now + CLAIM_FOR, claimed_by=holder).returning(model.id)
-        .execution_options(synchronize_session=False)))
+    return claim(session, model, DeliveryState.PENDING, now, holder, now + CLAIM_FOR, limit)
 
 
 def _delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:

@@ -21,6 +21,7 @@ class Recipient:
     units: frozenset[str] = frozenset()
     handlers: frozenset[str] = frozenset()
     channels: tuple[str, ...] = ("email",)
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ConfigRecipients:
                 key=recipient_key(item), name=item["name"], roles=frozenset(item["roles"]),
                 email=item.get("email"), units=frozenset(item.get("units", ())),
                 handlers=frozenset(normal(h) for h in item.get("handlers", ())),
-                channels=tuple(item.get("channels", ("email",))))
+                channels=tuple(item.get("channels", ("email",))), phone=item.get("phone"))
 
 
 class Directory:

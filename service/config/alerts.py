@@ -6,12 +6,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.config.fields import ClockTime
+from service.config.fields import ClockTime, nested
 
 # clerk: the clerk who received the dossier; department: the handling body's contact;
 # head: the head of the handling body; vice_chairman: the commune leader in charge.
 ROLES = ("clerk", "department", "head", "vice_chairman")
-CHANNELS = ("email", "webhook")
+# sms and zalo_zns use the senders set up under [notices] (Zalo with an "alert" template).
+CHANNELS = ("email", "webhook", "sms", "zalo_zns")
+MOBILE = r"^(\+?84|0)[35789]\d{8}$"
 
 
 def _roles(default: list[str]) -> fields.List:
@@ -37,16 +39,21 @@ class RecipientSchema(Schema):
     # A clerk is matched by the name the one-stop system records as the receiving clerk.
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     email = fields.Email()
+    phone = fields.String(validate=validate.Regexp(
+        MOBILE, error="expected a Vietnamese mobile number such as 0912345678"))
     units = fields.List(fields.String(), load_default=list)
     handlers = fields.List(fields.String(), load_default=list)
     channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)),
                            load_default=lambda: ["email"], validate=validate.Length(min=1))
 
     @validates_schema
-    def email_for_email_channel(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Refuse the e-mail channel for a recipient without an address."""
+    def address_for_each_channel(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse e-mail without an address, and SMS or Zalo without a phone number."""
         if "email" in data.get("channels", []) and not data.get("email"):
             raise ValidationError({"email": ["required when channels include 'email'"]})
+        texting = {"sms", "zalo_zns"} & set(data.get("channels", []))
+        if texting and not data.get("phone"):
+            raise ValidationError({"phone": [f"required when channels include '{min(texting)}'"]})
 
 
 class EmailSchema(Schema):
@@ -81,10 +88,6 @@ class RetrySchema(Schema):
     max_backoff_seconds = fields.Integer(load_default=3600, validate=validate.Range(min=1))
 
 
-def _nested(schema: type[Schema]) -> fields.Nested:
-    return fields.Nested(schema, load_default=lambda: schema().load({}))
-
-
 class AlertsSchema(Schema):
     """Automatic alerts about dossiers near or past their due date."""
 
@@ -97,10 +100,10 @@ class AlertsSchema(Schema):
     digest_at = ClockTime(load_default="07:30")
     base_url = fields.String(load_default="", validate=validate.Regexp(
         r"^(https?://\S+)?$", error="expected an http:// or https:// URL"))
-    rules = _nested(RulesSchema)
-    email = _nested(EmailSchema)
-    webhook = _nested(WebhookSchema)
-    retry = _nested(RetrySchema)
+    rules = nested(RulesSchema)
+    email = nested(EmailSchema)
+    webhook = nested(WebhookSchema)
+    retry = nested(RetrySchema)
     recipients = fields.List(fields.Nested(RecipientSchema), load_default=list)
 
     @validates_schema

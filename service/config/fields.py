@@ -7,7 +7,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -59,3 +59,8 @@ class TimeZoneName(fields.String):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValidationError("expected an IANA time zone such as Asia/Ho_Chi_Minh") from None
         return text
+
+
+def nested(schema: type[Schema]) -> fields.Nested:
+    """A sub-table that may be left out: then every key takes its default."""
+    return fields.Nested(schema, load_default=lambda: schema().load({}))

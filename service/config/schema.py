@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from service.config.alerts import AlertsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
+from service.config.notices import NoticesSchema
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
 from service.config.scheduler import JobsField, SchedulerSchema
@@ -116,6 +117,7 @@ class RootSchema(Schema):
     server = fields.Nested(ServerSchema, load_default=lambda: ServerSchema().load({}))
     scheduler = fields.Nested(SchedulerSchema, load_default=lambda: SchedulerSchema().load({}))
     alerts = fields.Nested(AlertsSchema, load_default=lambda: AlertsSchema().load({}))
+    notices = fields.Nested(NoticesSchema, load_default=lambda: NoticesSchema().load({}))
     calendar = fields.Nested(CalendarSchema, load_default=lambda: CalendarSchema().load({}))
     deadlines = fields.Nested(DeadlinesSchema, load_default=lambda: DeadlinesSchema().load({}))
     units = fields.List(fields.Nested(UnitSchema), load_default=list)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.db import UTCDateTime
 from service.dossiers.classes import deadline_class, turned_near_sql, turned_overdue_sql
 from service.models import DeadlineTransition, Dossier, ScanState
-from service.models.scheduling import id_in, insert_ignoring_duplicates
+from service.models.scheduling import id_in, lock_run
 from service.models.types import CodeEnum
 from service.vocabulary import DeadlineClass, Status
 
@@ -81,7 +81,7 @@ def scan(session: Session, now: dt.datetime,
     dossiers backwards: an ingest run stamps its start instant on rows it may commit minutes
     later, after a scan has already passed that instant.
     """
-    previous = _lock(session)
+    previous = lock_run(session, SCAN_NAME)
     result = ScanResult(now=now, previous=previous)
     if previous is None:
         chunks: Iterable[Sequence[Row[Any]]] = _all_tracked(session)
@@ -100,15 +100,6 @@ def scan(session: Session, now: dt.datetime,
         state.scanned_through = now
     session.flush()
     return result
-
-
-def _lock(session: Session) -> dt.datetime | None:
-    """Take the scan's row lock (a write first, so SQLite never upgrades a read snapshot)."""
-    insert_ignoring_duplicates(session, ScanState, [{"name": SCAN_NAME, "runs": 0}])
-    session.execute(update(ScanState).where(ScanState.name == SCAN_NAME)
-                    .values(runs=ScanState.runs + 1)
-                    .execution_options(synchronize_session=False))
-    return session.scalar(select(ScanState.scanned_through).where(ScanState.name == SCAN_NAME))
 
 
 def _changed_ids(session: Session, since: dt.datetime) -> set[int]:

@@ -44,7 +44,7 @@ DIRECT_FIELDS = (
     "applicant_type", "channel", "handler", "received_by", "filed_at", "received_at",
     "source_due_at", "status", "source_status", "source_sub_status", "finished_at",
     "returned_at", "stopped_at", "fee_due", "paid_online", "digitized", "electronic_result",
-    "source_id", "source_modified_at",
+    "source_id", "source_modified_at", "notice_consent",
 )
 DOSSIER = Dossier.__table__
 # Computes the deadline columns of a dossier row from its values, procedure and supplements.

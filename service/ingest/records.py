@@ -72,10 +72,14 @@ def fingerprint(record: DossierRecord) -> str:
     tuples, strings and datetimes print in C, where the dataclasses' own reprs run in Python
     and made this a tenth of the ingest time.
     """
-    values = (_PLAIN_VALUES(record), tuple(map(_code, _ENUM_VALUES(record))),
-              tuple((e.at, _code(e.status), e.actor, e.department, e.note)
-                    for e in record.events),
-              tuple(_ROUND_VALUES(item) for item in record.supplements))
+    values: tuple[Any, ...] = (
+        _PLAIN_VALUES(record), tuple(map(_code, _ENUM_VALUES(record))),
+        tuple((e.at, _code(e.status), e.actor, e.department, e.note) for e in record.events),
+        tuple(_ROUND_VALUES(item) for item in record.supplements))
+    if record.notice_consent is not None:
+        # Only when given: the print of every record stored before the field existed stays
+        # the same, so adding it did not make each dossier look changed to the next ingest.
+        values += (record.notice_consent,)
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
@@ -86,8 +90,9 @@ def _code(member: Any) -> Any:
 
 _ENUM_FIELDS = tuple(f.name for f in fields(DossierRecord)
                      if f.name in ("channel", "status", "limit_unit"))
-_PLAIN_VALUES = operator.attrgetter(*(f.name for f in fields(DossierRecord)
-                                      if f.name not in _ENUM_FIELDS + ("events", "supplements")))
+_PLAIN_VALUES = operator.attrgetter(*(
+    f.name for f in fields(DossierRecord)
+    if f.name not in _ENUM_FIELDS + ("events", "supplements", "notice_consent")))
 _ENUM_VALUES = operator.attrgetter(*_ENUM_FIELDS)
 _ROUND_VALUES = operator.attrgetter(*(f.name for f in fields(SupplementRecord)))
 
@@ -119,6 +124,9 @@ def check_record(record: DossierRecord) -> None:
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise RecordError(f"«{FIELD_LABELS[name]}» ({name}) phải là văn bản dài tối đa "
                               f"{limit} ký tự")
+    if record.notice_consent not in (None, True, False):
+        raise RecordError("«Đồng ý nhận thông báo» (notice_consent) phải là true, false "
+                          "hoặc bỏ trống")
     for event in record.events:
         if not isinstance(event.status, Status) or event.at.tzinfo is None:
             raise RecordError(f"dòng lịch sử lúc {event.at} có trạng thái hoặc thời điểm "

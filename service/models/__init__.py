@@ -4,6 +4,12 @@ from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
+from service.models.notices import (
+    CitizenNotice,
+    NoticeAttempt,
+    NoticeOptOut,
+    NoticeToken,
+)
 from service.models.portal import (
     PortalOutbox,
     PortalProgressLine,
@@ -25,11 +31,15 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "CitizenNotice",
     "CitizenRating",
     "ConnectorCursor",
     "ConnectorRun",
     "DeadlineTransition",
     "Dossier",
+    "NoticeAttempt",
+    "NoticeOptOut",
+    "NoticeToken",
     "Procedure",
     "PortalOutbox",
     "PortalProgressLine",

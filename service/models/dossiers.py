@@ -85,6 +85,9 @@ class Dossier(Base):
     paid_online: Mapped[bool] = mapped_column(Boolean, default=False)
     digitized: Mapped[bool] = mapped_column(Boolean, default=False)
     electronic_result: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether the applicant agreed to notices by SMS or Zalo, where the source records it
+    # (None: the source says nothing).
+    notice_consent: Mapped[bool | None] = mapped_column(Boolean)
 
     source: Mapped[str] = mapped_column(String(64))
     source_id: Mapped[str] = mapped_column(String(128))

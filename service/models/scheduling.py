@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, bindparam
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -80,3 +80,32 @@ def id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """
     return column.in_(bindparam(None, [int(i) for i in ids], expanding=True,
                                 literal_execute=True))
+
+
+def lock_run(session: Session, name: str) -> dt.datetime | None:
+    """Take a periodic run's row lock and return how far its last run got.
+
+    A write first, so SQLite never upgrades a read snapshot and PostgreSQL holds the row
+    until the caller commits: a second run of the same name waits instead of interleaving.
+    """
+    insert_ignoring_duplicates(session, ScanState, [{"name": name, "runs": 0}])
+    session.execute(update(ScanState).where(ScanState.name == name)
+                    .values(runs=ScanState.runs + 1)
+                    .execution_options(synchronize_session=False))
+    return session.scalar(select(ScanState.scanned_through).where(ScanState.name == name))
+
+
+def claim(session: Session, model: Any, pending: Any, now: dt.datetime, holder: str,
+          until: dt.datetime, limit: int) -> list[int]:
+    """Claim up to `limit` rows due at now (state `pending`, next_attempt_at passed, no live
+    claim) for `holder` until `until`; a row another dispatcher claimed first is left out."""
+    ready = (model.state == pending, model.next_attempt_at <= now,
+             or_(model.claimed_until.is_(None), model.claimed_until <= now))
+    ids = list(session.scalars(select(model.id).where(*ready)
+                               .order_by(model.next_attempt_at, model.id).limit(limit)))
+    if not ids:
+        return []
+    return list(session.scalars(
+        update(model).where(id_in(model.id, ids), *ready)
+        .values(claimed_until=until, claimed_by=holder).returning(model.id)
+        .execution_options(synchronize_session=False)))

@@ -20,6 +20,7 @@ MIN_PASSWORD_LENGTH = 8
 ACTION_LABELS = {
     "extension_issued": "Hẹn lại ngày trả kết quả (phiếu xin lỗi)",
     "resync_requested": "Yêu cầu đồng bộ lại Cổng DVCQG",
+    "notice_opt_out": "Ghi nhận công dân từ chối nhận thông báo",
     "quarantine_fix": "Sửa và nhập lại bản ghi bị cách ly",
     "quarantine_retry": "Nhập lại bản ghi bị cách ly",
     "quarantine_discard": "Bỏ qua bản ghi bị cách ly",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.models import Dossier, Procedure, StatusEvent, Unit
 from service.users.accounts import create_user
 from service.vocabulary import Channel, LimitUnit, Outcome, Status
-from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import UNIT_CODE, local, make_settings
 
 LAPTOP = {"width": 1366, "height": 900}
@@ -66,20 +66,6 @@ def server(tmp_path: Path) -> Iterator[str]:
     """The app with secure cookie defaults, on a loopback port, served from a thread."""
     with served(make_settings(f"sqlite:///{tmp_path / 'clerks.db'}"), seed, NOW) as url:
         yield url
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def sign_in(page: Any, server: str) -> None:

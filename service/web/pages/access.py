@@ -28,6 +28,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "extend": frozenset({Role.CLERK, Role.HEAD}),
     "resync": frozenset({Role.CLERK}),
     "quarantine": frozenset({Role.CLERK}),
+    # Record that the citizen, at the counter or by phone, wants no more SMS/Zalo notices.
+    "notice_opt_out": frozenset({Role.CLERK}),
     # The applicant's ID number and phone, shown unmasked on the dossier page only.
     "personal_data": frozenset({Role.CLERK, Role.HEAD}),
 }

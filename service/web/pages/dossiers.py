@@ -20,6 +20,7 @@ from service.dossiers.filters import (
 )
 from service.dossiers.filters import load_query as load_filters
 from service.models import AuditLog, Dossier, Procedure, Unit
+from service.notices import notices_of, opt_out
 from service.reports.xlsx import dossier_list_workbook
 from service.users.accounts import audit
 from service.vocabulary import Channel, DeadlineClass, Status
@@ -146,7 +147,8 @@ def detail(code: str):  # type: ignore[no-untyped-def]
     return render_template(
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
         history=history, sync=neighbours.sync_state(db(), row, rt.now()),
-        alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"))
+        alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"),
+        notices=notices_of(db(), row))
 
 
 @bp.post("/ho-so/<code>/dong-bo-lai")
@@ -162,3 +164,17 @@ def resync(code: str):  # type: ignore[no-untyped-def]
     flash("Đã đưa hồ sơ vào hàng đợi đồng bộ lại với Cổng Dịch vụ công quốc gia.", "ok")
     return redirect(url_for("dossier.detail", code=row.code))
 
+
+
+@bp.post("/ho-so/<code>/ngung-thong-bao")
+@login_required()
+def notice_opt_out(code: str):  # type: ignore[no-untyped-def]
+    """Record that the citizen wants no more SMS or Zalo notices about this dossier."""
+    require("notice_opt_out")
+    rt = runtime()
+    row = load_visible(code)
+    if opt_out(db(), row.id, current_user().username, rt.now()):
+        audit(db(), current_user(), "notice_opt_out", rt.now(), dossier=row)
+    db().commit()
+    flash("Đã ghi nhận: công dân sẽ không nhận thêm thông báo qua SMS, Zalo về hồ sơ này.", "ok")
+    return redirect(url_for("dossier.detail", code=row.code, _anchor="thong-bao"))

@@ -17,6 +17,7 @@ from werkzeug.exceptions import TooManyRequests
 from service.dossiers import lookup as domain
 from service.dossiers.views import mask_name
 from service.models import Dossier
+from service.notices import opt_out_verified
 from service.web.pages.access import current_user, login_required, protect_forms, scope_of
 from service.web.security import hit_limits, within_limits
 from service.web.session import db, runtime
@@ -62,7 +63,8 @@ def render_form(status: int = 200, **context: object) -> tuple[str, int]:
     """The lookup form, with whatever message or result the context holds."""
     context.setdefault("code", request.values.get("ma", "")[:64])
     html = render_template("lookup/index.html", scores=SCORES,
-                           ratings=lookup_options()["ratings"], **context)
+                           ratings=lookup_options()["ratings"],
+                           notices=current_app.config["TTHC"]["notices"]["enabled"], **context)
     return html, status
 
 
@@ -115,6 +117,20 @@ def rate() -> tuple[str, int]:
         return render_form(404, code=code, error=NOT_FOUND)
     session.commit()
     return render_form(code=code, thanks=True)
+
+
+@bp.post("/ngung-thong-bao")
+def stop_notices() -> tuple[str, int]:
+    """Record that the citizen wants no more SMS or Zalo notices about the dossier they hold."""
+    if not hit_limits(lookup_options()["rate_limit"], "lookup-client", get_remote_address()):
+        raise TooManyRequests(TOO_MANY, retry_after=60)
+    code = request.form.get("code", "")[:64]
+    session = db()
+    if not opt_out_verified(session, code, request.form.get("factor", "")[:32],
+                            runtime().now()):
+        return render_form(404, code=code, error=NOT_FOUND)
+    session.commit()
+    return render_form(code=code, stopped=True)
 
 
 def qr_target(code: str) -> str:
