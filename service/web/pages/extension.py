@@ -10,6 +10,7 @@ from service.deadlines import ExtensionError
 from service.dossiers.derive import issue_extension
 from service.models import Dossier
 from service.users.accounts import audit
+from service.vocabulary import LimitUnit
 from service.web.pages.access import current_user, login_required, page_blueprint, require
 from service.web.pages.dossiers import load_visible
 from service.web.session import db, runtime
@@ -23,6 +24,8 @@ def refusal(row: Dossier) -> str | None:
         return "Hồ sơ đã được gia hạn một lần; quy định chỉ cho phép hẹn lại một lần."
     if not row.is_open or not row.status.is_open:
         return f"Hồ sơ không còn đang giải quyết ({row.status.label}); không thể hẹn lại."
+    if row.procedure.limit_unit is LimitUnit.NONE:
+        return "Thủ tục này không quy định thời hạn giải quyết; hồ sơ không có hạn để hẹn lại."
     return None
 
 
