@@ -67,6 +67,7 @@ class DossierRecord:
     procedure_code: str
     procedure_name: str
     domain_name: str
+    # The name to show; `source_applicant_name` keeps the source's own spelling when it differs.
     applicant_name: str
     channel: Channel
     received_at: dt.datetime
@@ -78,6 +79,7 @@ class DossierRecord:
     limit_unit: LimitUnit | None = None
     unit_name: str | None = None
     summary: str | None = None
+    source_applicant_name: str | None = None
     applicant_id_no: str | None = None
     applicant_phone: str | None = None
     applicant_email: str | None = None
@@ -127,6 +129,8 @@ class Connector(ABC):
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         self.name = name
         self.options = self.options_schema().load(dict(options))
+        # Things a run should tell an administrator although nothing failed (Vietnamese).
+        self.warnings: list[str] = []
 
     @abstractmethod
     def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:

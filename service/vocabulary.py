@@ -78,11 +78,18 @@ class Channel(LabelledEnum):
 
 
 class LimitUnit(LabelledEnum):
-    """The unit of a procedure's time limit."""
+    """The unit of a procedure's time limit; NONE: the procedure sets no limit at all."""
 
     WORKING_DAYS = ("working_days", "ngày làm việc")
     WORKING_HOURS = ("working_hours", "giờ làm việc")
     SAME_DAY = ("same_day", "trong ngày")
+    NONE = ("none", "không quy định thời hạn")
+
+    def describe(self, value: int) -> str:
+        """The limit as clerks read it: "15 ngày làm việc", "trong ngày"."""
+        if self in (LimitUnit.SAME_DAY, LimitUnit.NONE):
+            return self.label
+        return f"{value} {self.label}"
 
 
 class DeadlineClass(LabelledEnum):

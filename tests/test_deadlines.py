@@ -423,7 +423,8 @@ def inside_office_hours(cal: WorkCalendar, due: dt.datetime) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(received=instants, unit=st.sampled_from(list(LimitUnit)), limit=st.integers(1, 40))
+@given(received=instants, unit=st.sampled_from([u for u in LimitUnit if u is not LimitUnit.NONE]),
+       limit=st.integers(1, 40))
 def test_due_instant_is_always_inside_office_hours_of_a_working_day(
     received: dt.datetime, unit: LimitUnit, limit: int
 ) -> None:
@@ -431,6 +432,11 @@ def test_due_instant_is_always_inside_office_hours_of_a_working_day(
     due = due_at(cal, received, 0 if unit is SAME_DAY else limit, unit)
     assert inside_office_hours(cal, due)
     assert due > received
+
+
+def test_a_procedure_without_time_limit_has_no_due_instant() -> None:
+    with pytest.raises(ValueError, match="no time limit"):
+        due_at(shared_calendar(), dt.datetime(2026, 3, 2, 9, tzinfo=TZ), 0, LimitUnit.NONE)
 
 
 @settings(max_examples=300, deadline=None)

@@ -69,7 +69,7 @@ def contract_connectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         yield {
             "simulator": lambda: types["simulator"]("sim", {"backfill_days": 2}),
             "opencps": lambda: types["opencps"]("cps", {
-                "base_url": server.url, "group_id": "35417", "username": "monitor",
+                "base_url": server.url, "group_id": "35417", "username": state.username,
                 "password_env": "TTHC_TEST_OPENCPS_PASSWORD", "page_size": 2}),
             "spreadsheet": lambda: types["spreadsheet"]("xls", {
                 "unit_code": "000.32.26.H26", "folder": str(drop), "settle_seconds": 0}),

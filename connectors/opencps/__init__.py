@@ -1,16 +1,15 @@
-"""OpenCPS one-stop system: pull dossiers from its list API, as OpenCPS's own source defines it.
+"""OpenCPS one-stop system: pull dossiers from its REST API, GET /o/rest/v2/dossiers.
 
-OpenCPS has no "changed since" filter, so each cycle sweeps the open statuses and recent
-receive / release / finish date windows, page by page, and skips items whose `modifiedDate` the
-cursor already holds. Every page is one batch with the cursor after it, so a run that fails
-resumes at the page it stopped on.
+OpenCPS has no "changed since" filter, and the list's `modifiedDate` is always "", so each
+cycle sweeps the open statuses and recent receive / release / finish date windows, page by
+page, and skips items whose content digest (status, sub-status, lock state, latest action,
+dates, ...) the cursor already holds. Every page is one batch with the cursor after it, so a
+run that fails resumes at the page it stopped on.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import email.utils
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -18,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.base import Batch, Connector, ConnectorError, RejectedRecord
-from connectors.opencps.items import DEFAULT_STATUS_MAP, parse_item
+from connectors.base import Batch, Connector, ConnectorError, DossierRecord, RejectedRecord
+from connectors.opencps.client import PageClient
+from connectors.opencps.items import DEFAULT_STATUS_MAP, content_print, parse_item
+from service.vocabulary import Status
 
-PATH = "/o/rest/v2/dossiers"
 OPEN_STATUSES = ["new", "receiving", "processing", "interoperating", "waiting", "paying",
                  "posting", "correcting", "cancelling", "releasing"]
 # Date-window filters that catch dossiers which left the open statuses since the last sweep.
@@ -49,28 +48,18 @@ class OpenCPSOptions(Schema):
     status_map = fields.Dict(keys=fields.String(), values=fields.Integer(),
                              load_default=lambda: dict(DEFAULT_STATUS_MAP))
     sub_status_map = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
-    lock_state_map = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                                 load_default=lambda: {"PAUSE": 5, "PAUSE_OVERDUE": 5})
     unit_code = fields.String(load_default=None, allow_none=True)
     unit_name = fields.String(load_default=None, allow_none=True)
     timezone = fields.String(load_default="Asia/Ho_Chi_Minh")
     max_restarts = fields.Integer(load_default=2, validate=validate.Range(min=0, max=10))
     interval_minutes = fields.Integer(load_default=10, validate=validate.Range(min=1))
 
-    @validates("status_map", "sub_status_map", "lock_state_map")
+    @validates("status_map", "sub_status_map")
     def portal_codes(self, value: dict[str, int], data_key: str, **kwargs: Any) -> None:
         """Every mapping points at a portal status code 1-10."""
         for key, code in value.items():
             if not 1 <= code <= 10:
                 raise ValidationError(f"{key} = {code}: expected a portal status code 1-10")
-
-
-class _Transient(Exception):
-    """A fault worth retrying; `retry_after` is the server's own hint in seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class OpenCPSConnector(Connector):
@@ -85,27 +74,46 @@ class OpenCPSConnector(Connector):
         self.http = requests.Session()
         self.http.headers.update({"groupId": self.options["group_id"],
                                   "Accept": "application/json"})
+        self.client = PageClient(name, self.options, self.http)
 
-    def parse_item(self, item: dict[str, Any]) -> Any:
+    def parse_item(self, item: dict[str, Any], requested_at: dt.datetime | None = None
+                   ) -> DossierRecord:
         """Turn one OpenCPS item into a canonical record; ValueError says what is wrong."""
-        return parse_item(item, self.options, self.zone)
+        return parse_item(item, self.options, self.zone, requested_at)
 
     def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
-        """Sweep open statuses and date windows, resuming an interrupted sweep first."""
+        """Sweep open statuses and date windows, resuming an interrupted sweep first.
+
+        The cursor holds `seen` (dossier id -> content digest of the last complete sweep),
+        `waiting` (dossier id -> when it was first seen waiting for a supplement) and, while a
+        sweep is under way, `sweep` with the digests it has met so far (`fresh`).
+        """
         password = os.environ.get(self.options["password_env"])
         if not password:
-            raise ConnectorError(f"opencps {self.name}: environment variable "
-                                 f"{self.options['password_env']} (the password) is not set")
+            raise ConnectorError(f"opencps {self.name}: chưa đặt biến môi trường "
+                                 f"{self.options['password_env']} (mật khẩu OpenCPS)")
         self.http.auth = (self.options["username"], password)
-        state = dict(cursor or {})
-        sweep = state.get("sweep") or self._new_sweep(state, now)
-        seen: dict[str, str] = dict(state.get("seen") or {})
+        state = {"seen": {}, "waiting": {}, **(cursor or {})}
+        sweep = state.get("sweep")
+        if not sweep or "/" not in sweep["from"]:  # none, or begun with yyyyMMdd windows
+            sweep = self._new_sweep(state, now)
         fresh: dict[str, str] = dict(sweep.pop("fresh", {}) or {})
         queries = self._queries(sweep)
         while sweep["query"] < len(queries):
-            yield from self._pages(queries[sweep["query"]], sweep, seen, fresh, state)
+            yield from self._pages(queries[sweep["query"]], sweep, fresh, state)
             sweep.update(query=sweep["query"] + 1, start=0, restarts=0)
-        yield Batch(records=[], cursor={"last_sweep": sweep["started"], "seen": fresh})
+        seen = state["seen"]
+        if not fresh and seen:
+            # A wrong groupId, or an account moved to another agency, gets an empty list and no
+            # error; keep the old digests so the warning repeats until someone looks.
+            self.warnings.append(
+                f"OpenCPS trả về 0 hồ sơ cho groupId {self.options['group_id']} (tài khoản "
+                f"{self.options['username']}) trong khi lần quét trước có {len(seen)} hồ sơ: "
+                "kiểm tra group_id và quyền của tài khoản")
+            fresh = seen
+        waiting = {key: asked for key, asked in state["waiting"].items() if key in fresh}
+        yield Batch(records=[], cursor={"last_sweep": sweep["started"], "seen": fresh,
+                                        "waiting": waiting})
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -118,7 +126,7 @@ class OpenCPSConnector(Connector):
             last = dt.datetime.fromisoformat(state["last_sweep"]).astimezone(self.zone).date()
             first = min(today - dt.timedelta(days=self.options["window_days"]),
                         last - dt.timedelta(days=1))
-        return {"started": now.isoformat(), "from": f"{first:%Y%m%d}", "to": f"{today:%Y%m%d}",
+        return {"started": now.isoformat(), "from": _day(first), "to": _day(today),
                 "query": 0, "start": 0, "restarts": 0}
 
     def _queries(self, sweep: dict[str, Any]) -> list[dict[str, str]]:
@@ -127,116 +135,77 @@ class OpenCPSConnector(Connector):
             queries.append({f"from{kind}Date": sweep["from"], f"to{kind}Date": sweep["to"]})
         return queries
 
-    def _pages(self, query: dict[str, str], sweep: dict[str, Any], seen: dict[str, str],
-               fresh: dict[str, str], state: dict[str, Any]) -> Iterator[Batch]:
+    def _pages(self, query: dict[str, str], sweep: dict[str, Any], fresh: dict[str, str],
+               state: dict[str, Any]) -> Iterator[Batch]:
         """Page one query; restart it if the list shrinks under us, fail if a page repeats."""
         total, previous_ids = None, None
         while True:
             start = sweep["start"]
-            page_total, items = self._page(query, start)
+            page_total, items = self.client.page(query, start)
             ids = [str(item.get("dossierId")) for item in items if isinstance(item, dict)]
             if total is not None and (page_total < total or (not items and start < page_total)):
                 self._restart(sweep, query, total, page_total)
                 total, previous_ids = None, None
                 continue
             if previous_ids is not None and ids and ids == previous_ids:
-                raise ConnectorError(f"opencps {self.name}: page start={start} of {query} "
-                                     "repeats the previous page; the server ignores paging")
+                raise ConnectorError(f"opencps {self.name}: trang start={start} của {query} "
+                                     "lặp lại trang trước; máy chủ bỏ qua tham số phân trang")
             total, previous_ids = page_total, ids
-            records = self._records(items, seen, fresh)
+            records = self._records(items, fresh, state)
             sweep["start"] = start + len(items)
             done = not items or sweep["start"] >= page_total
-            # A deep copy: the run keeps this cursor while the sweep goes on mutating its maps.
-            yield Batch(records=records, cursor=copy.deepcopy(
-                {**state, "seen": seen, "sweep": {**sweep, "fresh": fresh}}))
+            # A page of unchanged dossiers writes nothing, not even the cursor: a run that
+            # stops after it re-reads it, which costs a request and no write.
+            yield Batch(records=records,
+                        cursor=_snapshot(state, sweep, fresh) if records or done else None)
             if done:
                 return
 
     def _restart(self, sweep: dict[str, Any], query: dict[str, str], total: int,
                  now_total: int) -> None:
         if sweep["restarts"] >= self.options["max_restarts"]:
-            raise ConnectorError(f"opencps {self.name}: the list {query} shrank from {total} "
-                                 f"to {now_total} items while paging, {sweep['restarts']} "
-                                 "restarts did not help")
+            raise ConnectorError(f"opencps {self.name}: danh sách {query} co từ {total} còn "
+                                 f"{now_total} hồ sơ trong lúc phân trang; khởi động lại "
+                                 f"{sweep['restarts']} lần vẫn không ổn định")
         sweep.update(start=0, restarts=sweep["restarts"] + 1)
 
-    def _records(self, items: list[Any], seen: dict[str, str], fresh: dict[str, str]
-                 ) -> list[Any]:
-        records = []
+    def _records(self, items: list[Any], fresh: dict[str, str], state: dict[str, Any]
+                 ) -> list[DossierRecord | RejectedRecord]:
+        """Records of the items whose content changed since they were last seen."""
+        records: list[DossierRecord | RejectedRecord] = []
+        seen, waiting = state["seen"], state["waiting"]
         for item in items:
             if not isinstance(item, dict):
                 records.append(RejectedRecord(payload={"item": item},
-                                              reason="the list holds an item that is not an "
-                                                     "object"))
+                                              reason="danh sách có một phần tử không phải "
+                                                     "đối tượng JSON"))
                 continue
-            key, modified = str(item.get("dossierId")), str(item.get("modifiedDate"))
-            if modified in (fresh.get(key), seen.get(key)):
-                fresh[key] = modified
+            key, digest = str(item.get("dossierId")), content_print(item)
+            if digest in (fresh.get(key), seen.get(key)):
+                fresh[key] = digest
                 continue
-            fresh[key] = seen[key] = modified
+            fresh[key] = seen[key] = digest
+            asked = waiting.get(key)
             try:
-                records.append(self.parse_item(item))
+                record = self.parse_item(item, dt.datetime.fromisoformat(asked) if asked else None)
             except ValueError as exc:
                 records.append(RejectedRecord(payload=item, reason=str(exc), source_id=key))
+                continue
+            if record.status is Status.WAITING_SUPPLEMENT and record.supplements:
+                waiting[key] = record.supplements[-1].requested_at.isoformat()
+            else:
+                waiting.pop(key, None)
+            records.append(record)
         return records
 
-    def _page(self, query: dict[str, str], start: int) -> tuple[int, list[Any]]:
-        """Fetch one page with retries; return (total, items) or raise ConnectorError."""
-        params = {**query, "start": str(start), "end": str(start + self.options["page_size"])}
-        retrying = Retrying(stop=stop_after_attempt(self.options["retries"] + 1),
-                            wait=self._wait, retry=retry_if_exception_type(_Transient),
-                            reraise=True)
-        try:
-            return retrying(self._get_page, params)
-        except _Transient as exc:
-            raise ConnectorError(f"opencps {self.name}: GET {PATH} start={start}: {exc} "
-                                 f"(after {self.options['retries'] + 1} attempts)") from None
 
-    def _wait(self, retry_state: Any) -> float:
-        exc = retry_state.outcome.exception()
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return min(exc.retry_after, self.options["retry_after_max_s"])
-        backoff = self.options["backoff_s"] * 2 ** (retry_state.attempt_number - 1)
-        return min(backoff, self.options["backoff_max_s"])
-
-    def _get_page(self, params: dict[str, str]) -> tuple[int, list[Any]]:
-        url = self.options["base_url"].rstrip("/") + PATH
-        try:
-            response = self.http.get(url, params=params, timeout=self.options["timeout_s"])
-            body = response.content
-        except requests.Timeout:
-            raise _Transient("timed out") from None
-        except requests.RequestException as exc:
-            raise _Transient(f"connection failed ({type(exc).__name__})") from None
-        self._check_status(response)
-        try:
-            page = response.json() if body else None
-        except ValueError:
-            raise _Transient("the reply is not JSON (truncated or an error page)") from None
-        if not isinstance(page, dict) or not isinstance(page.get("data", []), list) or \
-                not isinstance(page.get("total"), int) or isinstance(page.get("total"), bool):
-            raise _Transient("the reply is not a page {total, data}")
-        return page["total"], page.get("data") or []
-
-    def _check_status(self, response: requests.Response) -> None:
-        code = response.status_code
-        if code in (401, 403):
-            raise ConnectorError(f"opencps {self.name}: authentication refused (HTTP {code}); "
-                                 "check username, password and group_id")
-        if code == 429 or code >= 500:
-            raise _Transient(f"HTTP {code}", _retry_after(response.headers.get("Retry-After")))
-        if code >= 400:
-            raise ConnectorError(f"opencps {self.name}: GET {PATH} answered HTTP {code}")
+def _snapshot(state: dict[str, Any], sweep: dict[str, Any], fresh: dict[str, str]
+              ) -> dict[str, Any]:
+    """The cursor after this page; copies, since the sweep goes on changing its maps."""
+    return {**state, "seen": dict(state["seen"]), "waiting": dict(state["waiting"]),
+            "sweep": {**sweep, "fresh": dict(fresh)}}
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+def _day(day: dt.date) -> str:
+    """A date as OpenCPS's date filters read it, d/M/yyyy; any other form is silently ignored."""
+    return f"{day.day}/{day.month}/{day.year}"

@@ -64,7 +64,7 @@ def parse_received(text: str, cal: WorkCalendar) -> dt.datetime:
 @click.option("--limit", type=int, default=None, help="Length of the limit (0 for same_day).")
 @click.option(
     "--unit",
-    type=click.Choice([unit.value for unit in LimitUnit]),
+    type=click.Choice([unit.value for unit in LimitUnit if unit is not LimitUnit.NONE]),
     default=LimitUnit.WORKING_DAYS.value,
     show_default=True,
     help="Unit of the limit.",

@@ -20,7 +20,9 @@ def as_unit(unit: LimitUnit | str) -> LimitUnit:
 
 
 def check_limit(limit: int, unit: LimitUnit) -> None:
-    """Refuse a limit that makes no sense for its unit."""
+    """Refuse a limit that makes no sense for its unit, and a procedure without a limit."""
+    if unit is LimitUnit.NONE:
+        raise ValueError("the procedure has no time limit, so a dossier of it has no due date")
     if unit is LimitUnit.SAME_DAY and limit != 0:
         raise ValueError(f"a same_day limit is 0, got {limit}")
     if unit is LimitUnit.WORKING_DAYS and limit < 1:

@@ -19,6 +19,10 @@ from service.deadlines import (
     near_window,
 )
 from service.models import Dossier, Procedure
+from service.vocabulary import LimitUnit, Outcome
+
+NO_LIMIT_TEXT = ("Thủ tục này không quy định thời hạn giải quyết: hồ sơ không có hạn trả kết "
+                 "quả và không bao giờ quá hạn.")
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,19 @@ def deadline_columns(policy: DeadlinePolicy, inp: DeadlineInput,
             "portal_outcome": result.portal_outcome}
 
 
+def no_limit_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The deadline columns of a dossier whose procedure sets no time limit.
+
+    No due date, so never near or overdue; once finished it counts as on time, as OpenCPS's
+    own list marks a dossier without a due date ("Đúng hạn").
+    """
+    finished = finishing_instant(values.get("finished_at"), values.get("returned_at"),
+                                 values.get("stopped_at"))
+    outcome = Outcome.ON_TIME if finished is not None else None
+    return {"statutory_due_at": None, "due_at": None, "near_at": None, "portal_due_at": None,
+            "outcome": outcome, "portal_outcome": outcome}
+
+
 def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None) -> Any:
     """Return the function that fills a dossier's deadline columns during ingestion."""
     policy = policy or DeadlinePolicy.from_settings(settings)
@@ -94,6 +111,9 @@ def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None)
                now: dt.datetime) -> None:
         from service.ingest import RecordError
 
+        if procedure.limit_unit is LimitUnit.NONE:
+            values.update(no_limit_columns(values))
+            return
         try:
             inp = deadline_input(values, procedure, supplements)
         except ValueError as exc:
@@ -112,8 +132,13 @@ def dossier_input(row: Dossier) -> DeadlineInput:
 
 
 def explain_dossier(policy: DeadlinePolicy, row: Dossier, now: dt.datetime
-                    ) -> tuple[DeadlineResult, list[str]]:
-    """The evaluation of a stored dossier and its explanation lines in Vietnamese."""
+                    ) -> tuple[DeadlineResult | None, list[str]]:
+    """The evaluation of a stored dossier and its explanation lines in Vietnamese.
+
+    The evaluation is None when the procedure sets no time limit: there is nothing to count.
+    """
+    if row.procedure.limit_unit is LimitUnit.NONE:
+        return None, [NO_LIMIT_TEXT]
     inp = dossier_input(row)
     result = policy.evaluate(inp, now)
     return result, explain(policy.calendar, inp, result)

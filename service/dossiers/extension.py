@@ -14,6 +14,7 @@ from service.deadlines import Extension, ExtensionError, check_extension, with_e
 from service.dossiers.derive import DeadlinePolicy, deadline_columns, dossier_input
 from service.dossiers.dues import citizen_due
 from service.models import Dossier
+from service.vocabulary import LimitUnit
 
 
 def extension_refusal(row: Dossier) -> str | None:
@@ -32,6 +33,10 @@ def _refusal(row: Dossier) -> ExtensionError | None:
             f"dossier {row.code} is no longer being handled ({row.status.label}); "
             "its due date cannot be moved",
             f"Hồ sơ không còn đang giải quyết ({row.status.label}); không thể hẹn lại.")
+    if row.procedure.limit_unit is LimitUnit.NONE:
+        return ExtensionError(f"dossier {row.code}: its procedure sets no time limit",
+                              "Thủ tục này không quy định thời hạn giải quyết; hồ sơ không có "
+                              "hạn để hẹn lại.")
     return None
 
 

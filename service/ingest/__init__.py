@@ -40,8 +40,9 @@ __all__ = ["Catalogue", "Deriver", "IngestStats", "Ingestor", "RecordError", "ch
 log = logging.getLogger(__name__)
 # Record fields copied as they are onto the dossier row.
 DIRECT_FIELDS = (
-    "code", "summary", "applicant_name", "applicant_id_no", "applicant_phone", "applicant_email",
-    "applicant_type", "channel", "handler", "received_by", "filed_at", "received_at",
+    "code", "summary", "applicant_name", "source_applicant_name", "applicant_id_no",
+    "applicant_phone", "applicant_email", "applicant_type", "channel", "handler",
+    "received_by", "filed_at", "received_at",
     "source_due_at", "status", "source_status", "source_sub_status", "finished_at",
     "returned_at", "stopped_at", "fee_due", "paid_online", "digitized", "electronic_result",
     "source_id", "source_modified_at", "notice_consent",

@@ -19,7 +19,8 @@ NATIONAL_CODE = re.compile(r"^\d\.\d{6}")
 LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Column widths of the dossier row; a longer value is a rejected record, not a failed batch.
 MAX_LENGTHS = {
-    "code": 64, "source_id": 128, "applicant_name": 255, "applicant_id_no": 32,
+    "code": 64, "source_id": 128, "applicant_name": 255, "source_applicant_name": 255,
+    "applicant_id_no": 32,
     "applicant_phone": 32, "applicant_email": 255, "handler": 255, "received_by": 255,
     "source_status": 64, "source_sub_status": 64, "unit_code": 64, "procedure_code": 64,
 }

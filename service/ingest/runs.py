@@ -128,11 +128,15 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
         # Unreadable input is reported to whoever gave it, not an operator's fault to log.
         level = logging.INFO if isinstance(exc, InputError) else logging.WARNING
         log.log(level, "connector %s run %s failed: %s", connector.name, run_id, exc)
-        finish_run(factory, run_id, totals, error=f"{type(exc).__name__}: {exc}")
+        finish_run(factory, run_id, totals, error=f"{type(exc).__name__}: {exc}",
+                   warning=_warning(connector))
         raise
     finally:
         connector.close()
-    return finish_run(factory, run_id, totals, error=None)
+    warning = _warning(connector)
+    if warning:
+        log.warning("connector %s run %s: %s", connector.name, run_id, warning)
+    return finish_run(factory, run_id, totals, error=None, warning=warning)
 
 
 def push_batch(factory: sessionmaker[Session], connector: str,
@@ -179,15 +183,20 @@ def _save_progress(session: Session, connector: str, run_id: int, totals: Ingest
 
 
 def finish_run(factory: sessionmaker[Session], run_id: int, totals: IngestStats,
-               error: str | None) -> ConnectorRun:
-    """Close a run with its final counts and error (None when it succeeded)."""
+               error: str | None, warning: str | None = None) -> ConnectorRun:
+    """Close a run with its final counts, error (None when it succeeded) and warning."""
     with factory.begin() as session:
         run = session.get_one(ConnectorRun, run_id)
         for name in COUNTS:
             setattr(run, name, getattr(totals, name))
         run.finished_at = _wall()
-        run.error = error
+        run.error, run.warning = error, warning
     return run
+
+
+def _warning(connector: Connector) -> str | None:
+    """The connector's warnings as one text for the run row, or None."""
+    return "\n".join(connector.warnings) or None
 
 
 def describe_run(run: ConnectorRun) -> str:
@@ -195,6 +204,8 @@ def describe_run(run: ConnectorRun) -> str:
     counts = ", ".join(f"{name} {getattr(run, name)}" for name in COUNTS)
     text = (f"{run.connector}: run {run.id}: {counts}; cursor {_short(run.cursor_before)} -> "
             f"{_short(run.cursor_after)}")
+    if run.warning:
+        text = f"{text}; warning: {run.warning}"
     return f"{text}; error: {run.error}" if run.error else text
 
 

@@ -46,6 +46,8 @@ class Dossier(Base):
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id"), index=True)
     summary: Mapped[str | None] = mapped_column(String(1000))
     applicant_name: Mapped[str] = mapped_column(String(255))
+    # The source's own spelling when it differs from the name shown (OpenCPS upper-cases it).
+    source_applicant_name: Mapped[str | None] = mapped_column(String(255))
     applicant_id_no: Mapped[str | None] = mapped_column(String(32))
     applicant_phone: Mapped[str | None] = mapped_column(String(32))
     applicant_email: Mapped[str | None] = mapped_column(String(255))

@@ -30,6 +30,8 @@ class ConnectorRun(Base):
     unchanged: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # What the connector flagged although nothing failed, e.g. an empty list where there was one.
+    warning: Mapped[str | None] = mapped_column(Text)
 
 
 class ConnectorCursor(Base):

@@ -74,8 +74,9 @@ def _parse_row(row: dict[str, object], where: str) -> ProcedureSpec:
     try:
         unit = LimitUnit(text("unit"))
     except ValueError:
+        codes = ", ".join(member.value for member in LimitUnit)
         raise CatalogueError(f"{where}, column unit: {text('unit')!r} is not one of "
-                             "working_days, working_hours, same_day") from None
+                             f"{codes}") from None
     limits = {}
     for key in ("limit", "limit_if_verification"):
         value = text(key)

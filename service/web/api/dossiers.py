@@ -108,18 +108,21 @@ class HistorySchema(Schema):
 
 
 class DeadlineSchema(Schema):
-    """The deadline engine's verdict at the time of the request, and why."""
+    """The deadline engine's verdict at the time of the request, and why.
+
+    The due dates are null, and `basis` is "none", when the procedure sets no time limit.
+    """
 
     code = fields.String(required=True)
-    clock_start = LocalDateTime(required=True)
-    legal_due = LocalDateTime(required=True)
-    effective_due = LocalDateTime(required=True)
-    reference_due = LocalDateTime(required=True)
+    clock_start = LocalDateTime(required=True, allow_none=True)
+    legal_due = LocalDateTime(required=True, allow_none=True)
+    effective_due = LocalDateTime(required=True, allow_none=True)
+    reference_due = LocalDateTime(required=True, allow_none=True)
     basis = fields.String(required=True)
     outcome = Labelled(allow_none=True)
     progress = Labelled(allow_none=True)
     remaining_seconds = fields.Float(allow_none=True)
-    portal_due = LocalDateTime(required=True)
+    portal_due = LocalDateTime(required=True, allow_none=True)
     portal_outcome = Labelled(allow_none=True)
     portal_progress = Labelled(allow_none=True)
     explanation = fields.List(fields.String(), required=True)
@@ -187,6 +190,12 @@ class DossierDeadline(MethodView):
             result, lines = explain_dossier(runtime().policy, row, runtime().now())
         except ValueError as exc:
             abort(409, message=f"Không tính được hạn: {exc}")
+        if result is None:  # the procedure sets no time limit
+            return {"code": row.code, "basis": "none", "outcome": row.outcome,
+                    "portal_outcome": row.portal_outcome, "progress": row.deadline_class,
+                    "explanation": lines, **dict.fromkeys(
+                        ("clock_start", "legal_due", "effective_due", "reference_due",
+                         "portal_due", "remaining_seconds", "portal_progress"))}
         remaining = result.remaining.total_seconds() if result.remaining is not None else None
         return {**dataclasses.asdict(result), "code": row.code, "remaining_seconds": remaining,
                 "explanation": lines}

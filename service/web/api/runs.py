@@ -39,6 +39,7 @@ class RunSchema(Schema):
     unchanged = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
     error = fields.String(allow_none=True)
+    warning = fields.String(allow_none=True)
 
 
 class RunPageSchema(Schema):
