@@ -213,15 +213,17 @@ def redis_url() -> str:
 def test_limits_kept_in_redis_survive_a_new_worker(tmp_path: Any) -> None:
     overrides = {"web": {"ratelimit_storage": redis_url()},
                  "lookup": {"rate_limit": "2 per minute"}}
-    # A fresh address per run: counters in the shared Redis must not carry over between runs.
+    # A fresh address and code per run: the per-address and per-code counters in the shared
+    # Redis must not carry over between runs.
     address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+    path = f"/api/v1/lookup/A-{random.randrange(10**9)}?factor=1234"
     for app in app_with(tmp_path, **overrides):
         client = app.test_client()
-        first = [client.get("/api/v1/lookup/A-1?factor=1234", environ_base={
+        first = [client.get(path, environ_base={
             "REMOTE_ADDR": address}).status_code for _ in range(2)]
         assert first == [404, 404]
     for app in app_with(tmp_path, **overrides):  # another process would start empty in memory
-        third = app.test_client().get("/api/v1/lookup/A-1?factor=1234",
+        third = app.test_client().get(path,
                                       environ_base={"REMOTE_ADDR": address})
         assert third.status_code == 429
 
