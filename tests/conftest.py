@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from service.config import load_config
+from service.dossiers.search.keys import search_columns
+from service.dossiers.search.words import replace_words
 from service.ingest import national_code, new_lookup_secret
 from service.models import Base, Dossier, Procedure, Unit
 from service.runtime import Runtime
@@ -125,9 +127,11 @@ def make_dossier(session: Session) -> Callable[..., Dossier]:
             due_at=received + dt.timedelta(days=3),
         )
         values.update(overrides)
+        values = {**search_columns(values), **values}
         dossier = Dossier(**values)
         session.add(dossier)
         session.flush()
+        replace_words(session, {dossier.id: dossier.name_key}, fresh={dossier.id})
         return dossier
 
     return build

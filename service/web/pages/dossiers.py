@@ -14,12 +14,14 @@ from service.dossiers.derive import explain_dossier
 from service.dossiers.filters import (
     SORT_CHOICES,
     SYNC_STATES,
-    count_capped,
+    Scope,
+    count_matching,
     dossier_page,
     dossier_query,
 )
 from service.dossiers.filters import load_query as load_filters
-from service.models import AuditLog, Dossier, Procedure, Unit
+from service.dossiers.search.keys import read_search
+from service.models import AuditLog, Dossier, Procedure, Role, Unit
 from service.reports.xlsx import dossier_list_workbook
 from service.users.accounts import audit
 from service.vocabulary import Channel, DeadlineClass, Status
@@ -68,19 +70,39 @@ def index():  # type: ignore[no-untyped-def]
         # A single page needs no count; otherwise count up to a cap (exact counts of a
         # million rows cost more than the page itself).
         total, more = (len(page.rows), False) if not (page.next_cursor or params.after) \
-            else count_capped(db(), dossier_query(params, rt.now(), zone, scope))
+            else count_matching(db(), params, rt.now(), zone, scope)
     except ValidationError as exc:
         return render_template("dossiers/list.html", errors=_explain(exc.messages), page=None,
                                args=request.args, links=_links(None), **_choices()), 400
     return render_template("dossiers/list.html", errors=None, page=page, total=total, more=more,
                            args=request.args, now=rt.now(), links=_links(page.next_cursor),
-                           **_choices())
+                           refused=_refused_search(params.q, scope), **_choices())
+
+
+def _refused_search(text: str | None, scope: Scope) -> str | None:
+    """Why a search by phone or ID number found nothing for a role that may not use one."""
+    if text and not scope.personal and read_search(text).personal:
+        return ("Tài khoản của bạn không được tìm hồ sơ theo số điện thoại hoặc số giấy tờ "
+                "tùy thân của người nộp. Hãy tìm theo mã hồ sơ hoặc họ tên.")
+    return None
+
+
+@bp.get("/ho-so/cua-toi")
+@login_required()
+def mine():  # type: ignore[no-untyped-def]
+    """Open the user's own open dossiers: received by them, or a head's handling body's."""
+    user = current_user()
+    if user.role is Role.HEAD:
+        return redirect(url_for("dossier.index", open="true", sort="due"))
+    return redirect(url_for("dossier.index", received_by=user.full_name or user.username,
+                            open="true", sort="due"))
 
 
 FIELD_LABELS = {
     "status": "Trạng thái", "class": "Tình trạng hạn", "outcome": "Kết quả", "open": "Đang mở",
     "unit": "Đơn vị", "domain": "Lĩnh vực", "procedure": "Thủ tục", "handler": "Cơ quan xử lý",
-    "channel": "Kênh nộp", "received_from": "Tiếp nhận từ ngày", "received_to": "đến ngày",
+    "received_by": "Cán bộ tiếp nhận", "channel": "Kênh nộp",
+    "received_from": "Tiếp nhận từ ngày", "received_to": "đến ngày",
     "due_from": "Hạn từ ngày", "due_to": "Hạn đến ngày", "extended": "Đã hẹn lại",
     "sync_state": "Đồng bộ", "q": "Tìm kiếm", "sort": "Sắp xếp", "limit": "Số dòng",
     "after": "Trang",
