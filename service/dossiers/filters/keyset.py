@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     func,
@@ -29,7 +30,7 @@ from service.dossiers.filters.params import (
     sort_column,
 )
 from service.dossiers.filters.query import ranked_queries
-from service.models import Dossier
+from service.models import Dossier, Procedure, Unit
 
 
 @dataclass
@@ -66,13 +67,15 @@ def dossier_page(session: Session, params: DossierQuery, now: dt.datetime, timez
 
 
 def matching_rows(session: Session, params: DossierQuery, now: dt.datetime, timezone: str,
-                  scope: Scope, limit: int, *options: Any) -> Iterator[Dossier]:
-    """Every matching dossier up to `limit`, best rank first, streamed in batches."""
+                  scope: Scope, limit: int, columns: Sequence[Any]) -> Iterator[Row[Any]]:
+    """The given columns (of the dossier, its procedure and unit) of every matching dossier up
+    to `limit`, best rank first, streamed from the database in batches."""
     left = limit
     for query in ranked_queries(session, params, now, timezone, scope):
-        rows = session.scalars(query.options(*options).limit(left)
-                               .execution_options(yield_per=2000))
-        for row in rows:
+        query = (query.with_only_columns(*columns)
+                 .join(Procedure, Procedure.id == Dossier.procedure_id)
+                 .join(Unit, Unit.id == Dossier.unit_id))
+        for row in session.execute(query.limit(left).execution_options(yield_per=2000)):
             yield row
             left -= 1
         if left <= 0:
