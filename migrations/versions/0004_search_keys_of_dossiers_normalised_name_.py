@@ -1,5 +1,8 @@
 """search keys of dossiers: normalised name, phone, ID number, receiving clerk, name words
 
+The handler index gains received_at, so a head's list and searches walk its body's dossiers
+newest first instead of sorting them all.
+
 Clerks search names without diacritics and in any case, and phones and ID numbers as citizens
 give them; the keys hold those values normalised, and `dossier_name_word` the name from each
 later word on. Stored dossiers get their keys here, a batch at a time, before the indexes are
@@ -49,6 +52,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_dossier_name_key', ['name_key'], unique=False)
         batch_op.create_index('ix_dossier_phone_key_received', ['phone_key', 'received_at'], unique=False)
         batch_op.create_index('ix_dossier_receiver_key_received', ['receiver_key', 'received_at'], unique=False)
+        batch_op.drop_index('ix_dossier_handler')
+        batch_op.create_index('ix_dossier_handler_received', ['handler', 'received_at'], unique=False)
 
 
 def _backfill(bind: sa.Connection) -> None:
@@ -74,6 +79,8 @@ def _backfill(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index('ix_dossier_handler_received')
+        batch_op.create_index('ix_dossier_handler', ['handler'], unique=False)
         batch_op.drop_index('ix_dossier_receiver_key_received')
         batch_op.drop_index('ix_dossier_phone_key_received')
         batch_op.drop_index('ix_dossier_name_key')

@@ -45,6 +45,9 @@ class Dossier(Base):
         Index("ix_dossier_phone_key_received", "phone_key", "received_at"),
         Index("ix_dossier_id_no_key_received", "id_no_key", "received_at"),
         Index("ix_dossier_receiver_key_received", "receiver_key", "received_at"),
+        # A head of a handling body sees only its dossiers: newest first without a sort, and
+        # a search of a common name walks them in order (measured in bench/search.py).
+        Index("ix_dossier_handler_received", "handler", "received_at"),
         # Free room in each page lets PostgreSQL update a dossier's class in place (a HOT
         # update) instead of writing into every index: the scan after a day boundary at
         # 1 000 000 dossiers drops from 2.4 s to 1.5 s (bench/scan.py).
@@ -62,7 +65,7 @@ class Dossier(Base):
     applicant_email: Mapped[str | None] = mapped_column(String(255))
     applicant_type: Mapped[int] = mapped_column(default=1)
     channel: Mapped[Channel] = mapped_column(CodeEnum(Channel))
-    handler: Mapped[str | None] = mapped_column(String(255), index=True)
+    handler: Mapped[str | None] = mapped_column(String(255))
     received_by: Mapped[str | None] = mapped_column(String(255))
     # Normalised search keys kept by the ingest (service.dossiers.search.keys): personal data
     # like the columns they come from.

@@ -1,8 +1,9 @@
 """The SQL of a search: ranked tiers, each found through its own index or checked while walking.
 
 Ranks, best first: the exact code, the exact phone or ID number, the code containing the text,
-the name starting with the text, a later word of the name starting with it. A page takes rows
-from the first tier on, so each tier is a plain indexed query in the list's own order.
+the name starting with the text, a later word of the name starting with it (a text can only
+be one of a code, a phone or ID number, or a name, so only the two name ranks meet). A page
+takes rows from the first tier on, so each tier is a plain indexed query in the list's order.
 
 A common name ("nguyen" is every third applicant) matches hundreds of thousands of rows:
 fetching them all to sort them is what made a name search take seconds cold. So each name tier
@@ -74,12 +75,14 @@ def _personal(found: SearchText) -> Tier:
 
 
 def _code_tiers(text: str, zone: ZoneInfo) -> list[Tier]:
-    """The exact code first, then codes containing the text (a code's tail, or a code cut short)."""
-    partial = _code_containing(text, zone)
-    if not FULL_CODE.match(text):
-        return [Tier(partial)]
-    exact = sorted({text, text.upper()})
-    return [Tier(Dossier.code.in_(exact)), Tier(and_(partial, Dossier.code.not_in(exact)))]
+    """A whole code exactly (its unique index), else the codes containing the text.
+
+    A whole code does not also look for longer codes containing it: that would read a week
+    of the received index for nothing, and cost a cold search 300 ms at 1 000 000 dossiers.
+    """
+    if FULL_CODE.match(text):
+        return [Tier(Dossier.code.in_(sorted({text, text.upper()})))]
+    return [Tier(_code_containing(text, zone))]
 
 
 def _code_containing(text: str, zone: ZoneInfo) -> ColumnElement[bool]:
