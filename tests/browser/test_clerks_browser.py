@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.models import Dossier, Procedure, StatusEvent, Unit
 from service.users.accounts import create_user
 from service.vocabulary import Channel, LimitUnit, Outcome, Status
-from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import UNIT_CODE, local, make_settings
 
 LAPTOP = {"width": 1366, "height": 900}
@@ -68,20 +68,6 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def sign_in(page: Any, server: str) -> None:
     """Open a page, get sent to the login form, sign in and come back."""
     page.goto(f"{server}/tong-quan")
@@ -108,7 +94,8 @@ def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
     assert statuses and set(statuses) == {"Yêu cầu bổ sung giấy tờ"}
 
     code = f"{UNIT_CODE}-260208-0007"
-    page.get_by_label("Tìm theo mã hồ sơ hoặc tên người nộp").fill("260208-0007")
+    page.get_by_label("Tìm theo mã hồ sơ, họ tên, số điện thoại hoặc số CCCD/CMND").fill(
+        "260208-0007")
     page.get_by_label("Trạng thái").select_option("")
     page.get_by_role("button", name="Lọc").click()
     page.get_by_role("link", name=code).click()

@@ -18,7 +18,7 @@ from service.dossiers.search.words import replace_words
 from service.models import Dossier, Procedure, Unit
 from service.users.accounts import create_user
 from service.vocabulary import Channel, LimitUnit, Status
-from tests.browser.conftest import ARGS, CHROMIUM, served
+from tests.browser.conftest import CHROMIUM, served
 from tests.conftest import UNIT_CODE, local, make_settings
 
 NOW = local(2026, 3, 10, 9)
@@ -60,22 +60,15 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str) -> Iterator[Any]:
+def page(server: str, browser: Any) -> Any:
     """A signed-in clerk's page in headless Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            tab = browser.new_page(locale="vi-VN", accept_downloads=True)
-            tab.goto(f"{server}/dang-nhap")
-            tab.get_by_label("Tên đăng nhập").fill("lan")
-            tab.get_by_label("Mật khẩu").fill(PASSWORD)
-            tab.get_by_role("button", name="Đăng nhập").click()
-            tab.wait_for_url(f"{server}/tong-quan")
-            yield tab
-        finally:
-            browser.close()
+    tab = browser.new_page(locale="vi-VN", accept_downloads=True)
+    tab.goto(f"{server}/dang-nhap")
+    tab.get_by_label("Tên đăng nhập").fill("lan")
+    tab.get_by_label("Mật khẩu").fill(PASSWORD)
+    tab.get_by_role("button", name="Đăng nhập").click()
+    tab.wait_for_url(f"{server}/tong-quan")
+    return tab
 
 
 def test_receipt_slip_prints_on_one_a5_page(server: str, page: Any, tmp_path: Path) -> None:
