@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from service.cli.context import load_settings
+from service.dossiers.search.keys import search_columns
+from service.dossiers.search.words import replace_words
 from service.ingest import national_code, new_lookup_secret
 from service.models import Base, Dossier, Procedure, Unit
 from service.procedures import builtin_catalogue
@@ -128,9 +130,11 @@ def make_dossier(session: Session) -> Callable[..., Dossier]:
             due_at=received + dt.timedelta(days=3),
         )
         values.update(overrides)
+        values = {**search_columns(values), **values}
         dossier = Dossier(**values)
         session.add(dossier)
         session.flush()
+        replace_words(session, {dossier.id: dossier.name_key}, fresh={dossier.id})
         return dossier
 
     return build

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from service.dossiers import lookup
-from service.models import Base, CitizenRating, Dossier, StatusEvent
+from service.models import AuditLog, Base, CitizenRating, Dossier, StatusEvent
 from service.runtime import Runtime
 from service.vocabulary import Outcome, Status
 from service.web import create_app
@@ -276,9 +276,29 @@ def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session:
     page = client.get(f"/tra-cuu/phieu/{dossier.code}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and dossier.lookup_secret in html
-    assert f"/tra-cuu/qr.svg?ma={dossier.code}" in html and "Nguyễn V. B." in html
+    # The official form names the applicant the slip is handed to in full.
+    assert f"/tra-cuu/qr.svg?ma={dossier.code}" in html and "Nguyễn Văn Bình" in html
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html.upper() and "Bản in thứ 1" in html
     assert PHONE not in html and ID_NO not in html
+    assert "Bản in thứ 2" in client.get(f"/tra-cuu/phieu/{dossier.code}").get_data(as_text=True)
+    actions = session.scalars(select(AuditLog.action).where(AuditLog.dossier_id == dossier.id)
+                              .order_by(AuditLog.id)).all()
+    assert actions == ["receipt_printed", "receipt_reprinted"]
     assert client.get("/tra-cuu/phieu/NO-SUCH").status_code == 404
+
+
+def test_a_viewer_cannot_print_the_slip_and_its_secret(app: Any, session: Session,
+                                                       dossier: Dossier) -> None:
+    from service.models import Role
+    from service.users.accounts import create_user, session_token
+
+    client = app.test_client()
+    user = create_user(session, "xem", "mật-khẩu-dài-đủ", Role.VIEWER, ["000.32.26.H26"], NOW)
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["uid"], cookie["tok"] = user.id, session_token(user)
+    assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 403
+    assert "/tra-cuu/phieu/" not in client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
 
 
 def test_lookup_and_rating_on_each_database(database_url: str) -> None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from service.models import Alert, AlertDelivery, Dossier
+from service.models import Alert, AlertDelivery, Dossier, Unit
 from service.models.alerts import AlertKind, DeliveryState
 
 ROLE_LABELS = {"clerk": "cán bộ tiếp nhận", "department": "đầu mối cơ quan giải quyết",
                "head": "lãnh đạo cơ quan giải quyết", "vice_chairman": "Phó Chủ tịch phụ trách"}
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+
+
+def alert_label(kind: AlertKind, level: int) -> str:
+    """An alert's kind as clerks read it, with the escalation level."""
+    return f"{kind.label} (báo cáo lãnh đạo)" if level == 2 else kind.label
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class AlertRecord:
     @property
     def label(self) -> str:
         """The kind as clerks read it, with the escalation level."""
-        return f"{self.kind.label} (báo cáo lãnh đạo)" if self.level == 2 else self.kind.label
+        return alert_label(self.kind, self.level)
 
     def __str__(self) -> str:
         zone = ZoneInfo(self.zone)
@@ -90,3 +97,15 @@ def recent_alerts(session: Session, limit: int = 200,
     query = (select(Alert, Dossier.code).join(Dossier, Dossier.id == Alert.dossier_id)
              .order_by(Alert.id.desc()).limit(limit))
     return _records(session, query, zone)
+
+
+def alert_lines(session: Session, limit: int) -> Iterator[Row[Any]]:
+    """Every alert once per delivery (once if none yet), newest first, streamed in batches."""
+    query = (select(Alert.created_at, Dossier.code, Unit.name.label("unit_name"), Alert.kind,
+                    Alert.level, Alert.recipient_name, Alert.recipient_role, Alert.due_at,
+                    Alert.cancel_reason, AlertDelivery.channel, AlertDelivery.state,
+                    AlertDelivery.attempts, AlertDelivery.sent_at, AlertDelivery.last_error)
+             .join(Dossier, Dossier.id == Alert.dossier_id).join(Unit, Unit.id == Dossier.unit_id)
+             .outerjoin(AlertDelivery, AlertDelivery.alert_id == Alert.id)
+             .order_by(Alert.id.desc(), AlertDelivery.channel).limit(limit))
+    return iter(session.execute(query.execution_options(yield_per=2000)))

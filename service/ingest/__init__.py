@@ -18,6 +18,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.base import FIELD_LABELS, DossierRecord, RejectedRecord, SupplementRecord
+from service.dossiers.search.keys import search_columns
+from service.dossiers.search.words import replace_words
 from service.ingest.history import db_reason, merge_history, updates_by_columns
 from service.ingest.records import (
     Catalogue,
@@ -59,6 +61,8 @@ class _Plan:
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     merges: list[tuple[int, DossierRecord]] = field(default_factory=list)
+    # Updated dossiers whose name changed, so their name words are written again.
+    renamed: set[int] = field(default_factory=set)
 
 
 class Ingestor:
@@ -112,6 +116,8 @@ class Ingestor:
                 self._reject(record, str(exc))
                 continue
             (plan.inserts if row is None else plan.updates).append(values)
+            if row is not None and row.name_key != values["name_key"]:
+                plan.renamed.add(row.id)
         if plan.inserts or plan.updates or plan.merges:
             self._write_plan(plan, latest)
         outcomes = list(self.outcomes.values())
@@ -135,7 +141,7 @@ class Ingestor:
             return {}
         rows = self.session.execute(
             select(Dossier.id, Dossier.code, Dossier.fingerprint, Dossier.source_modified_at,
-                   Dossier.extension_due_at).where(Dossier.code.in_(codes)))
+                   Dossier.extension_due_at, Dossier.name_key).where(Dossier.code.in_(codes)))
         return {row.code: row for row in rows}
 
     def _stored_rounds(self, ids: list[int]) -> dict[int, tuple[SupplementRecord, ...]]:
@@ -194,6 +200,7 @@ class Ingestor:
         except (ValueError, TypeError) as exc:
             raise RecordError(f"không tính được hạn giải quyết: {exc}") from None
         values.pop("extension_due_at")
+        values.update(search_columns(values))
         if row is None:
             values["lookup_secret"] = new_lookup_secret()
         else:
@@ -203,7 +210,7 @@ class Ingestor:
     def _write_plan(self, plan: _Plan, latest: dict[str, DossierRecord]) -> None:
         try:
             with self.session.begin_nested():
-                self._write(plan.inserts, plan.updates, plan.merges, latest)
+                self._write(plan.inserts, plan.updates, plan.merges, latest, plan.renamed)
         except (IntegrityError, DataError):
             log.info("source %s: bulk write refused, storing record by record", self.source)
             self._write_one_by_one(plan, latest)
@@ -217,7 +224,7 @@ class Ingestor:
             single = ([], [values]) if "id" in values else ([values], [])
             try:
                 with self.session.begin_nested():
-                    self._write(*single, [], latest)
+                    self._write(*single, [], latest, plan.renamed)
             except (IntegrityError, DataError) as exc:
                 self._reject(latest[values["code"]],
                              f"cơ sở dữ liệu từ chối lưu hồ sơ: {db_reason(exc)}")
@@ -230,9 +237,10 @@ class Ingestor:
                                      f"{db_reason(exc)}")
 
     def _write(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]],
-               merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord]
-               ) -> None:
+               merges: list[tuple[int, DossierRecord]], latest: dict[str, DossierRecord],
+               renamed: set[int]) -> None:
         merges, fresh = list(merges), set()
+        names = {values["code"]: values["name_key"] for values in inserts}
         # Core executemany: the ORM's bulk path groups rows by which values are None and sends
         # a statement per group; and INSERT ... RETURNING of many rows makes one huge statement
         # that psycopg parses slowly. The new ids are read back by the unique code instead.
@@ -240,13 +248,18 @@ class Ingestor:
             self.session.execute(insert(DOSSIER), inserts)
             rows = self.session.execute(select(DOSSIER.c.id, DOSSIER.c.code).where(
                 DOSSIER.c.code.in_([values["code"] for values in inserts])))
+            words = {}
             for row in rows:
                 fresh.add(row.id)
+                words[row.id] = names[row.code]
                 merges.append((row.id, latest[row.code]))
+            replace_words(self.session, words, fresh)
         if updates:
             for statement, rows in updates_by_columns(updates):
                 self.session.execute(statement, rows)
             merges.extend((values["id"], latest[values["code"]]) for values in updates)
+            replace_words(self.session, {values["id"]: values["name_key"] for values in updates
+                                         if values["id"] in renamed})
         merge_history(self.session, merges, frozenset(fresh))
 
 

@@ -2,7 +2,7 @@
 
 from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
-from service.models.dossiers import Dossier, StatusEvent, SupplementRound
+from service.models.dossiers import Dossier, NameWord, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
 from service.models.notices import (
     CitizenNotice,
@@ -37,6 +37,7 @@ __all__ = [
     "ConnectorRun",
     "DeadlineTransition",
     "Dossier",
+    "NameWord",
     "NoticeAttempt",
     "NoticeOptOut",
     "NoticeToken",

@@ -12,6 +12,10 @@ from service.models.types import CodeEnum
 from service.models.units import Procedure, Unit
 from service.vocabulary import Channel, DeadlineClass, Outcome, Status
 
+# Byte order on PostgreSQL too, so that a prefix is one index range whatever the database's
+# locale (a linguistic collation ignores spaces and would interleave other names).
+SEARCH_KEY = String(255).with_variant(String(255, collation="C"), "postgresql")
+
 
 class Dossier(Base):
     """One application (hồ sơ) for one procedure, as the source system last reported it.
@@ -34,6 +38,16 @@ class Dossier(Base):
               sqlite_where=text("is_open = 1"), postgresql_where=text("is_open")),
         Index("ix_dossier_finished_outcome", "finished_at", "outcome", "unit_id", "handler"),
         UniqueConstraint("source", "source_id", name="uq_dossier_source_source_id"),
+        # Search (see service/dossiers/search): a name prefix is a range of name_key; a phone,
+        # an ID number or "my dossiers" is one value of its key, newest first straight from
+        # the index.
+        Index("ix_dossier_name_key", "name_key"),
+        Index("ix_dossier_phone_key_received", "phone_key", "received_at"),
+        Index("ix_dossier_id_no_key_received", "id_no_key", "received_at"),
+        Index("ix_dossier_receiver_key_received", "receiver_key", "received_at"),
+        # A head of a handling body sees only its dossiers: newest first without a sort, and
+        # a search of a common name walks them in order (measured in bench/search.py).
+        Index("ix_dossier_handler_received", "handler", "received_at"),
         # Free room in each page lets PostgreSQL update a dossier's class in place (a HOT
         # update) instead of writing into every index: the scan after a day boundary at
         # 1 000 000 dossiers drops from 2.4 s to 1.5 s (bench/scan.py).
@@ -53,8 +67,14 @@ class Dossier(Base):
     applicant_email: Mapped[str | None] = mapped_column(String(255))
     applicant_type: Mapped[int] = mapped_column(default=1)
     channel: Mapped[Channel] = mapped_column(CodeEnum(Channel))
-    handler: Mapped[str | None] = mapped_column(String(255), index=True)
+    handler: Mapped[str | None] = mapped_column(String(255))
     received_by: Mapped[str | None] = mapped_column(String(255))
+    # Normalised search keys kept by the ingest (service.dossiers.search.keys): personal data
+    # like the columns they come from.
+    name_key: Mapped[str | None] = mapped_column(SEARCH_KEY)
+    phone_key: Mapped[str | None] = mapped_column(String(16))
+    id_no_key: Mapped[str | None] = mapped_column(String(32))
+    receiver_key: Mapped[str | None] = mapped_column(String(255))
 
     filed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -108,6 +128,21 @@ class Dossier(Base):
     supplements: Mapped[list[SupplementRound]] = relationship(
         back_populates="dossier", order_by="SupplementRound.requested_at", viewonly=True
     )
+
+
+class NameWord(Base):
+    """A dossier's name from its second, third, ... word on: a word search is a range of these."""
+
+    __tablename__ = "dossier_name_word"
+    __table_args__ = (
+        # Deleting or checking one dossier's words goes by dossier.
+        Index("ix_dossier_name_word_dossier_id", "dossier_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    word: Mapped[str] = mapped_column(SEARCH_KEY, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"),
+                                            primary_key=True)
 
 
 class StatusEvent(Base):

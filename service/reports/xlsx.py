@@ -1,20 +1,16 @@
-"""Workbooks: Biểu 06/VPCP/KSTT laid out like the official form, and the dossier list export."""
+"""Biểu 06/VPCP/KSTT as a workbook laid out like the official form."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.dossiers.views import mask_name
-from service.models import Dossier
 from service.reports.form06 import COLUMNS, Form06, Form06Row
+from service.reports.sheets import put_text
 
 FORM_CODE = "Biểu số 06/VPCP/KSTT"
 FORM_TITLE = ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ "
@@ -78,7 +74,8 @@ def form06_workbook(report: Form06, recipient: str) -> Workbook:
 
 def _write_line(sheet: Worksheet, row: int, line: Form06Row, bold: bool) -> None:
     sheet.cell(row, 1, line.number).alignment = CENTER
-    sheet.cell(row, 2, line.domain).font = Font(bold=bold)
+    put_text(sheet.cell(row, 2), line.domain)  # a lĩnh vực's name comes from the sources
+    sheet.cell(row, 2).font = Font(bold=bold)
     for column in COLUMNS:
         cell = sheet.cell(row, column, line.cells[column])
         cell.font, cell.alignment = Font(bold=bold), Alignment(horizontal="right")
@@ -106,43 +103,3 @@ def _layout(sheet: Worksheet) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "6:10"
     sheet.freeze_panes = "C11"
-
-
-LIST_HEADER = ("Mã hồ sơ", "Đơn vị", "Mã thủ tục", "Thủ tục", "Lĩnh vực", "Người nộp",
-               "Kênh nộp", "Cơ quan giải quyết", "Ngày tiếp nhận", "Hạn giải quyết", "Hẹn lại ngày",
-               "Trạng thái", "Kết quả", "Ngày kết thúc")
-
-
-def dossier_list_workbook(rows: Iterable[Dossier], timezone: str, mask_names: bool) -> Workbook:
-    """The filtered dossier list, streamed row by row; never ID numbers, phones or e-mails."""
-    zone = ZoneInfo(timezone)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Danh sách hồ sơ")
-    for index, width in enumerate((30, 16, 12, 50, 20, 24, 14, 28, 17, 17, 17, 24, 12, 17), 1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for text in LIST_HEADER:
-        cell = WriteOnlyCell(sheet, text)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for d in rows:
-        sheet.append([
-            d.code, d.unit.code, d.procedure.code, d.procedure.name, d.procedure.domain_name,
-            mask_name(d.applicant_name) if mask_names else d.applicant_name, d.channel.label,
-            d.handler, _when(sheet, d.received_at, zone), _when(sheet, d.due_at, zone),
-            _when(sheet, d.extension_due_at, zone), d.status.label,
-            d.outcome.label if d.outcome else "",
-            _when(sheet, d.finished_at or d.returned_at or d.stopped_at, zone),
-        ])
-    return book
-
-
-def _when(sheet: Worksheet, value: dt.datetime | None, zone: ZoneInfo) -> WriteOnlyCell | None:
-    """An instant as a local date-time cell (spreadsheets have no time zones)."""
-    if value is None:
-        return None
-    cell = WriteOnlyCell(sheet, value.astimezone(zone).replace(tzinfo=None))
-    cell.number_format = "dd/mm/yyyy hh:mm"
-    return cell

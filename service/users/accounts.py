@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "quarantine_retry": "Nhập lại bản ghi bị cách ly",
     "quarantine_discard": "Bỏ qua bản ghi bị cách ly",
     "report_reminder": "Nhắc gửi báo cáo định kỳ",
+    "receipt_printed": "In giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "receipt_reprinted": "In lại giấy tiếp nhận hồ sơ và hẹn trả kết quả",
 }
 
 

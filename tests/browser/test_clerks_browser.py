@@ -94,7 +94,8 @@ def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
     assert statuses and set(statuses) == {"Yêu cầu bổ sung giấy tờ"}
 
     code = f"{UNIT_CODE}-260208-0007"
-    page.get_by_label("Tìm theo mã hồ sơ hoặc tên người nộp").fill("260208-0007")
+    page.get_by_label("Tìm theo mã hồ sơ, họ tên, số điện thoại hoặc số CCCD/CMND").fill(
+        "260208-0007")
     page.get_by_label("Trạng thái").select_option("")
     page.get_by_role("button", name="Lọc").click()
     page.get_by_role("link", name=code).click()

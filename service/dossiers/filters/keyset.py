@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     func,
@@ -27,8 +29,8 @@ from service.dossiers.filters.params import (
     encode_cursor,
     sort_column,
 )
-from service.dossiers.filters.query import dossier_query
-from service.models import Dossier
+from service.dossiers.filters.query import ranked_queries
+from service.models import Dossier, Procedure, Unit
 
 
 @dataclass
@@ -41,16 +43,55 @@ class DossierPage:
 
 def dossier_page(session: Session, params: DossierQuery, now: dt.datetime, timezone: str,
                  scope: Scope = EVERYTHING) -> DossierPage:
-    """Load one page of matching dossiers after the cursor, with unit and procedure."""
-    query = dossier_query(params, now, timezone, scope)
+    """Load one page of matching dossiers after the cursor, with unit and procedure.
+
+    A search's ranks follow each other: the page takes what is left of the cursor's rank, then
+    the next ranks from their start, until it is full.
+    """
+    queries = ranked_queries(session, params, now, timezone, scope)
+    first, after = 0, None
     if params.after:
-        query = query.where(_after(params, session.get_bind().dialect.name))
-    query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
-    rows = list(session.scalars(query.limit(params.limit + 1)))
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    cursor = encode_cursor(params.sort, rows[-1]) if more else None
-    return DossierPage(rows=rows, next_cursor=cursor)
+        first, after = _after(params, session.get_bind().dialect.name, len(queries))
+    found: list[tuple[int, Dossier]] = []
+    for rank in range(first, len(queries)):
+        query = queries[rank] if rank != first or after is None else queries[rank].where(after)
+        query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
+        wanted = params.limit + 1 - len(found)
+        found += [(rank, row) for row in session.scalars(query.limit(wanted))]
+        if len(found) > params.limit:
+            break
+    more = len(found) > params.limit
+    found = found[: params.limit]
+    cursor = encode_cursor(params.sort, found[-1][1], found[-1][0]) if more else None
+    return DossierPage(rows=[row for _, row in found], next_cursor=cursor)
+
+
+def matching_rows(session: Session, params: DossierQuery, now: dt.datetime, timezone: str,
+                  scope: Scope, limit: int, columns: Sequence[Any]) -> Iterator[Row[Any]]:
+    """The given columns (of the dossier, its procedure and unit) of every matching dossier up
+    to `limit`, best rank first, streamed from the database in batches."""
+    left = limit
+    for query in ranked_queries(session, params, now, timezone, scope):
+        query = (query.with_only_columns(*columns)
+                 .join(Procedure, Procedure.id == Dossier.procedure_id)
+                 .join(Unit, Unit.id == Dossier.unit_id))
+        for row in session.execute(query.limit(left).execution_options(yield_per=2000)):
+            yield row
+            left -= 1
+        if left <= 0:
+            return
+
+
+def count_matching(session: Session, params: DossierQuery, now: dt.datetime, timezone: str,
+                   scope: Scope = EVERYTHING, cap: int = 1000) -> tuple[int, bool]:
+    """Count matching dossiers over every rank up to `cap`; True when there are more."""
+    total = 0
+    for query in ranked_queries(session, params, now, timezone, scope, counting=True):
+        found, more = count_capped(session, query, cap - total)
+        total += found
+        if more:
+            return total, True
+    return total, False
 
 
 def count_capped(session: Session, query: Select[Any], cap: int = 1000) -> tuple[int, bool]:
@@ -60,11 +101,18 @@ def count_capped(session: Session, query: Select[Any], cap: int = 1000) -> tuple
     return min(total, cap), total > cap
 
 
-def _after(params: DossierQuery, dialect: str) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in (sort column, id) order; NULL due dates handled."""
-    sort, value, row_id = decode_cursor(params.after or "")
+def _after(params: DossierQuery, dialect: str, ranks: int) -> tuple[int, ColumnElement[bool]]:
+    """The cursor's rank, and its rows strictly after it in (sort column, id) order."""
+    sort, value, row_id, rank = decode_cursor(params.after or "")
     if sort != params.sort:
         raise ValidationError({"after": ["the cursor belongs to another sort order"]})
+    if not 0 <= rank < ranks:
+        raise ValidationError({"after": ["the cursor belongs to another search"]})
+    return rank, _beyond(sort, value, row_id, dialect)
+
+
+def _beyond(sort: str, value: Any, row_id: int, dialect: str) -> ColumnElement[bool]:
+    """Rows strictly after (value, row_id) in (sort column, id) order; NULL due dates handled."""
     column, descending = sort_column(sort)
     # SQLite sorts NULL first in ascending order, PostgreSQL last; follow the database.
     nulls_low = dialect == "sqlite"

@@ -28,10 +28,14 @@ SYNC_STATES = ("pending", "synced", "failed", "not_required")
 
 @dataclass(frozen=True)
 class Scope:
-    """The dossiers a caller may see; None means no restriction on that axis."""
+    """The dossiers a caller may see; None means no restriction on that axis.
+
+    `personal`: whether the caller may find dossiers by the applicant's phone or ID number.
+    """
 
     unit_ids: frozenset[int] | None = None
     handler: str | None = None
+    personal: bool = True
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         """Restrict a select over Dossier to this scope."""
@@ -62,6 +66,7 @@ class DossierQuery:
     domain: str | None = None
     procedure: str | None = None
     handler: str | None = None
+    received_by: str | None = None
     channel: Channel | None = None
     received_from: dt.date | None = None
     received_to: dt.date | None = None
@@ -101,6 +106,7 @@ class DossierQuerySchema(Schema):
     domain = fields.String(load_default=None, validate=validate.Length(max=255))
     procedure = fields.String(load_default=None, validate=validate.Length(max=64))
     handler = fields.String(load_default=None, validate=validate.Length(max=255))
+    received_by = fields.String(load_default=None, validate=validate.Length(max=255))
     channel = _Coded(Channel, load_default=None)
     received_from = fields.Date(load_default=None)
     received_to = fields.Date(load_default=None)
@@ -145,27 +151,27 @@ def load_query(args: Mapping[str, Any]) -> DossierQuery:
 
 
 
-def encode_cursor(sort: str, row: Dossier) -> str:
-    """The opaque position after `row` in a list sorted by `sort`."""
+def encode_cursor(sort: str, row: Dossier, rank: int = 0) -> str:
+    """The opaque position after `row`, found in the search's `rank`, in a list sorted by `sort`."""
     value = getattr(row, SORTS[sort.lstrip("-")].key)
     if isinstance(value, dt.datetime):
         value = value.astimezone(dt.UTC).isoformat()
-    raw = json.dumps([sort, value, row.id], separators=(",", ":")).encode()
+    raw = json.dumps([sort, value, row.id, rank], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, Any, int]:
-    """Read a cursor back; raise ValidationError when it was not made by encode_cursor."""
+def decode_cursor(cursor: str) -> tuple[str, Any, int, int]:
+    """Read a cursor back (sort, value, id, rank); raise ValidationError if not one of ours."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        sort, value, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        if sort not in SORT_CHOICES or not isinstance(row_id, int):
+        sort, value, row_id, rank = json.loads(base64.urlsafe_b64decode(padded))
+        if sort not in SORT_CHOICES or not isinstance(row_id, int) or not isinstance(rank, int):
             raise ValueError(sort)
         if value is not None and sort.lstrip("-") != "code":
             value = dt.datetime.fromisoformat(value)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ValidationError({"after": ["not a cursor of this list"]}) from None
-    return sort, value, row_id
+    return sort, value, row_id, rank
 
 
 def sort_column(sort: str) -> tuple[Any, bool]:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     false,
     or_,
     select,
     true,
 )
+from sqlalchemy.orm import Session
 
 from service.dossiers.classes import class_condition
 from service.dossiers.filters.params import (
@@ -24,20 +23,41 @@ from service.dossiers.filters.params import (
     Scope,
     sort_column,
 )
+from service.dossiers.search.keys import receiver_key
+from service.dossiers.search.tiers import midnight, search_tiers
 from service.models import Dossier, Procedure, Unit
 from service.models.portal import PortalSync, SyncState
 
 
+def ranked_queries(session: Session, params: DossierQuery, now: dt.datetime, timezone: str,
+                   scope: Scope = EVERYTHING, *, counting: bool = False
+                   ) -> list[Select[tuple[Dossier]]]:
+    """One select per rank of the search, best first (one select when nothing is searched).
+
+    Each rank's form is chosen by how common its match is; `counting` takes the seek forms,
+    as a count needs no order to walk.
+    """
+    if not params.q:
+        return [dossier_query(params, now, timezone, scope)]
+    tiers = search_tiers(params.q, scope.personal, ZoneInfo(timezone))
+    return [dossier_query(params, now, timezone, scope,
+                          tier.seek if counting else tier.choose(session)) for tier in tiers]
+
+
 def dossier_query(params: DossierQuery, now: dt.datetime, timezone: str,
-                  scope: Scope = EVERYTHING) -> Select[tuple[Dossier]]:
+                  scope: Scope = EVERYTHING, match: ColumnElement[bool] | None = None
+                  ) -> Select[tuple[Dossier]]:
     """Select the dossiers matching the filters, within the scope, in the chosen order.
 
-    Deadline classes are judged at `now` from the indexed due and near instants, so the list
-    agrees with the clock even between two deadline scans.
+    The search text is left to `match` (one rank of `ranked_queries`). Deadline classes are
+    judged at `now` from the indexed due and near instants, so the list agrees with the
+    clock even between two deadline scans.
     """
     query = scope.apply(select(Dossier))
     for condition in _conditions(params, now, ZoneInfo(timezone)):
         query = query.where(condition)
+    if match is not None:
+        query = query.where(match)
     if params.sync_state is not None:
         query = _sync_filter(query, params.sync_state)
     column, descending = sort_column(params.sort)
@@ -62,13 +82,13 @@ def _conditions(params: DossierQuery, now: dt.datetime,
         found.append(Dossier.procedure_id.in_(_procedures(params)))
     if params.handler:
         found.append(Dossier.handler == params.handler)
+    if params.received_by:
+        found.append(Dossier.receiver_key == receiver_key(params.received_by))
     if params.channel is not None:
         found.append(Dossier.channel == params.channel)
     if params.extended is not None:
         column = Dossier.extension_due_at
         found.append(column.is_not(None) if params.extended else column.is_(None))
-    if params.q:
-        found.append(_text_condition(params.q, zone))
     return found + _date_conditions(params, zone)
 
 
@@ -78,9 +98,9 @@ def _date_conditions(params: DossierQuery, zone: ZoneInfo) -> list[ColumnElement
     for column, first, last in ((Dossier.received_at, params.received_from, params.received_to),
                                 (Dossier.due_at, params.due_from, params.due_to)):
         if first is not None:
-            found.append(column >= _midnight(first, zone))
+            found.append(column >= midnight(first, zone))
         if last is not None:
-            found.append(column < _midnight(last + dt.timedelta(days=1), zone))
+            found.append(column < midnight(last + dt.timedelta(days=1), zone))
     return found
 
 
@@ -92,40 +112,6 @@ def _procedures(params: DossierQuery) -> Select[tuple[int]]:
     if params.procedure:
         query = query.where(Procedure.code == params.procedure)
     return query
-
-
-# A dossier code ends with the receipt date and the day's number: -YYMMDD-NNNN (the national
-# dossier-code format).
-CODE_TAIL = re.compile(r"(\d{6})-\d{1,7}$")
-FULL_CODE = re.compile(r"^[0-9A-Za-z.]+-\d{6}-\d{1,7}$")
-
-
-def _text_condition(text: str, zone: ZoneInfo) -> ColumnElement[bool]:
-    """A code when the text holds a digit, otherwise the applicant's name.
-
-    A whole code is looked up exactly; a tail such as 260302-0042 also narrows the receipt
-    date to around the day it names, so neither needs a scan of every dossier.
-    """
-    if FULL_CODE.match(text):
-        return Dossier.code.in_(sorted({text, text.upper()}))
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if not any(ch.isdigit() for ch in text):
-        return Dossier.applicant_name.ilike(pattern, escape="\\")
-    matched = Dossier.code.ilike(pattern, escape="\\")
-    tail = CODE_TAIL.search(text)
-    try:
-        day = dt.datetime.strptime(tail.group(1), "%y%m%d").date() if tail else None
-    except ValueError:
-        day = None
-    if day is None:
-        return matched
-    # Codes are given at receipt; a few days either side allow for time zones and late entry.
-    return and_(matched, Dossier.received_at >= _midnight(day - dt.timedelta(days=3), zone),
-                Dossier.received_at < _midnight(day + dt.timedelta(days=4), zone))
-
-
-def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=zone)
 
 
 def _sync_filter(query: Select[Any], state: str) -> Select[Any]:

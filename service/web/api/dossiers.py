@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from service.dossiers.derive import explain_dossier
-from service.dossiers.filters import MAX_LIMIT, DossierQuerySchema, dossier_page
+from service.dossiers.filters import MAX_LIMIT, DossierQuerySchema, Scope, dossier_page
 from service.dossiers.views import mask_name
 from service.models import Dossier
 from service.web.api.auth import token_required
@@ -145,10 +146,19 @@ class Dossiers(MethodView):
     @blp.arguments(DossierListArgs, location="query")
     @blp.response(200, DossierPageSchema)
     def get(self, params: Any) -> Any:
-        """List dossiers with the clerks' filters, newest first, one cursor page at a time."""
+        """List dossiers with the clerks' filters, newest first, one cursor page at a time.
+
+        `q` finds a dossier code (or its tail), a name in any case with or without
+        diacritics (names starting with the text first, then a later word), or, for tokens
+        with the admin scope only, a phone (09…, +849…, 849…) or ID number (9 or 12 digits).
+        """
         params = dataclasses.replace(params, limit=page_size(params.limit))
+        # Answers never carry phones or ID numbers, but finding dossiers by one tells whose
+        # they are: only a token with the admin scope may search by them.
+        scope = Scope(personal=g.api_token.allows("admin"))
         try:
-            page = dossier_page(db(), params, runtime().now(), runtime().settings["timezone"])
+            page = dossier_page(db(), params, runtime().now(), runtime().settings["timezone"],
+                                scope)
         except ValidationError as exc:
             abort(422, message="Tham số không hợp lệ.", errors={"query": exc.messages})
         return {"items": page.rows, "next_cursor": page.next_cursor}

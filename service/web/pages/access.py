@@ -30,7 +30,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "quarantine": frozenset({Role.CLERK}),
     # Record that the citizen, at the counter or by phone, wants no more SMS/Zalo notices.
     "notice_opt_out": frozenset({Role.CLERK}),
-    # The applicant's ID number and phone, shown unmasked on the dossier page only.
+    # The applicant's ID number and phone: shown unmasked on the dossier page only, searched by
+    # in lists, given in the list export.
     "personal_data": frozenset({Role.CLERK, Role.HEAD}),
 }
 
@@ -84,11 +85,12 @@ def may(user: User | None, action: str) -> bool:
 def scope_of(user: User | None) -> Scope:
     """The dossiers this user may see: their units, and a head only their handling body's."""
     if user is None:
-        return Scope(unit_ids=frozenset())
+        return Scope(unit_ids=frozenset(), personal=False)
     if user.role is Role.ADMIN:
         return EVERYTHING
     handler = user.handler if user.role is Role.HEAD else None
-    return Scope(unit_ids=frozenset(u.id for u in user.units), handler=handler)
+    return Scope(unit_ids=frozenset(u.id for u in user.units), handler=handler,
+                 personal=may(user, "personal_data"))
 
 
 def login_required(*roles: Role | str) -> Callable[[F], F]:

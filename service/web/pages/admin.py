@@ -10,14 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
+from service.alerts.log import alert_lines
 from service.ingest import quarantine
 from service.models import AuditLog, ConnectorRun, Role, User
+from service.reports.exports import alert_rows, alerts_sheet
 from service.users.accounts import audit
 from service.web.pages import neighbours
 from service.web.pages.access import current_user, login_required, page_blueprint, require
+from service.web.pages.downloads import xlsx_download
 from service.web.session import db, runtime
 
 bp = page_blueprint("admin", __name__, url_prefix="/quan-tri")
+EXPORT_LIMIT = 100_000
 STATES = {quarantine.OPEN: "Chờ xử lý", quarantine.RESOLVED: "Đã nhập lại",
           quarantine.DISCARDED: "Đã bỏ qua"}
 
@@ -86,6 +90,16 @@ def runs():  # type: ignore[no-untyped-def]
 def alerts():  # type: ignore[no-untyped-def]
     """List the latest alerts and their deliveries."""
     return render_template("admin/alerts.html", alerts=neighbours.alert_log(db()))
+
+
+@bp.get("/canh-bao/xuat.xlsx")
+@login_required(Role.ADMIN)
+def alerts_export():  # type: ignore[no-untyped-def]
+    """Download the alerts log, one line per alert and channel, newest first."""
+    rt = runtime()
+    sheet = alerts_sheet(rt.now(), rt.calendar)
+    return xlsx_download("nhat-ky-canh-bao", sheet,
+                         alert_rows(alert_lines(db(), EXPORT_LIMIT), rt.calendar))
 
 
 @bp.get("/nguoi-dung")

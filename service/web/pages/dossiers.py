@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import io
+import dataclasses
+import datetime as dt
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,14 +15,17 @@ from service.dossiers.derive import explain_dossier
 from service.dossiers.filters import (
     SORT_CHOICES,
     SYNC_STATES,
-    count_capped,
+    DossierQuery,
+    Scope,
+    count_matching,
     dossier_page,
-    dossier_query,
+    matching_rows,
 )
 from service.dossiers.filters import load_query as load_filters
-from service.models import AuditLog, Dossier, Procedure, Unit
+from service.dossiers.search.keys import read_search
+from service.models import AuditLog, Dossier, Procedure, Role, Unit
 from service.notices import notices_of, opt_out
-from service.reports.xlsx import dossier_list_workbook
+from service.reports.exports import LIST_FIELDS, dossier_list_rows, dossier_list_sheet
 from service.users.accounts import audit
 from service.vocabulary import Channel, DeadlineClass, Status
 from service.web.pages import neighbours
@@ -33,11 +37,11 @@ from service.web.pages.access import (
     require,
     scope_of,
 )
+from service.web.pages.downloads import xlsx_download
 from service.web.session import db, runtime
 
 bp = page_blueprint("dossier", __name__)
-EXPORT_LIMIT = 50_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_LIMIT = 100_000
 
 
 def _choices() -> dict[str, Any]:
@@ -69,19 +73,39 @@ def index():  # type: ignore[no-untyped-def]
         # A single page needs no count; otherwise count up to a cap (exact counts of a
         # million rows cost more than the page itself).
         total, more = (len(page.rows), False) if not (page.next_cursor or params.after) \
-            else count_capped(db(), dossier_query(params, rt.now(), zone, scope))
+            else count_matching(db(), params, rt.now(), zone, scope)
     except ValidationError as exc:
         return render_template("dossiers/list.html", errors=_explain(exc.messages), page=None,
                                args=request.args, links=_links(None), **_choices()), 400
     return render_template("dossiers/list.html", errors=None, page=page, total=total, more=more,
                            args=request.args, now=rt.now(), links=_links(page.next_cursor),
-                           **_choices())
+                           refused=_refused_search(params.q, scope), **_choices())
+
+
+def _refused_search(text: str | None, scope: Scope) -> str | None:
+    """Why a search by phone or ID number found nothing for a role that may not use one."""
+    if text and not scope.personal and read_search(text).personal:
+        return ("Tài khoản của bạn không được tìm hồ sơ theo số điện thoại hoặc số giấy tờ "
+                "tùy thân của người nộp. Hãy tìm theo mã hồ sơ hoặc họ tên.")
+    return None
+
+
+@bp.get("/ho-so/cua-toi")
+@login_required()
+def mine():  # type: ignore[no-untyped-def]
+    """Open the user's own open dossiers: received by them, or a head's handling body's."""
+    user = current_user()
+    if user.role is Role.HEAD:
+        return redirect(url_for("dossier.index", open="true", sort="due"))
+    return redirect(url_for("dossier.index", received_by=user.full_name or user.username,
+                            open="true", sort="due"))
 
 
 FIELD_LABELS = {
     "status": "Trạng thái", "class": "Tình trạng hạn", "outcome": "Kết quả", "open": "Đang mở",
     "unit": "Đơn vị", "domain": "Lĩnh vực", "procedure": "Thủ tục", "handler": "Cơ quan giải quyết",
-    "channel": "Kênh nộp", "received_from": "Tiếp nhận từ ngày", "received_to": "đến ngày",
+    "received_by": "Cán bộ tiếp nhận", "channel": "Kênh nộp",
+    "received_from": "Tiếp nhận từ ngày", "received_to": "đến ngày",
     "due_from": "Hạn từ ngày", "due_to": "Hạn đến ngày", "extended": "Đã hẹn lại",
     "sync_state": "Đồng bộ", "q": "Tìm kiếm", "sort": "Sắp xếp", "limit": "Số dòng",
     "after": "Trang",
@@ -107,22 +131,59 @@ def _links(cursor: str | None) -> dict[str, str]:
 @bp.get("/ho-so/xuat.xlsx")
 @login_required()
 def export():  # type: ignore[no-untyped-def]
-    """Download the filtered list as XLSX (without ID numbers or phones)."""
-    rt = runtime()
+    """Download the filtered list to chase late dossiers: class, working days, handler."""
+    rt, user = runtime(), current_user()
     try:
         params = load_filters(request.args)
     except ValidationError:
         abort(400)
-    query = dossier_query(params, rt.now(), rt.settings["timezone"], scope_of(current_user()))
-    query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
-    rows = db().scalars(query.limit(EXPORT_LIMIT).execution_options(yield_per=2000))
-    book = dossier_list_workbook(rows, rt.settings["timezone"],
-                                 mask_names=not may(current_user(), "personal_data"))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
-    name = f"danh-sach-ho-so-{rt.now():%Y%m%d-%H%M}.xlsx"
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+    now, scope, personal = rt.now(), scope_of(user), may(user, "personal_data")
+    rows = matching_rows(db(), params, now, rt.settings["timezone"], scope, EXPORT_LIMIT,
+                         LIST_FIELDS)
+    sheet = dossier_list_sheet(_title(scope, params), _filter_text(params), now, rt.calendar,
+                               personal)
+    return xlsx_download("danh-sach-ho-so", sheet,
+                         dossier_list_rows(rows, now, rt.calendar, personal))
+
+
+def _title(scope: Scope, params: DossierQuery) -> str:
+    """The export's title: the list and the units it covers, by name."""
+    query = select(Unit.name).order_by(Unit.code)
+    if params.unit:
+        query = query.where(Unit.code == params.unit)
+    elif scope.unit_ids is not None:
+        query = query.where(Unit.id.in_(sorted(scope.unit_ids)))
+    names = db().scalars(query).all()
+    return f"DANH SÁCH HỒ SƠ – {', '.join(names) or 'không có đơn vị'}"
+
+
+# DossierQuery fields named as the list's form names them; the rest are shown as labelled.
+FORM_NAMES = {"deadline_class": "class", "is_open": "open"}
+UNSHOWN = ("sort", "limit", "after")
+
+
+def _filter_text(params: DossierQuery) -> str:
+    """The filters of a list in words: 'Tình trạng hạn: Quá hạn; Cơ quan giải quyết: Công an xã'."""
+    shown = []
+    for field in dataclasses.fields(params):
+        value = getattr(params, field.name)
+        if field.name in UNSHOWN or value is None or value == ():
+            continue
+        if field.name == "unit":
+            value = db().scalar(select(Unit.name).where(Unit.code == value)) or value
+        label = FIELD_LABELS[FORM_NAMES.get(field.name, field.name)]
+        shown.append(f"{label}: {_words(value)}")
+    return "; ".join(shown) or "không lọc (mọi hồ sơ được xem)"
+
+
+def _words(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(_words(item) for item in value)
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    return str(getattr(value, "label", value))
 
 
 def load_visible(code: str) -> Dossier:

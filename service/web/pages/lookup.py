@@ -10,15 +10,21 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
 from service.dossiers import lookup as domain
-from service.dossiers.views import mask_name
-from service.models import Dossier
+from service.models import AuditLog, Dossier
 from service.notices import opt_out_verified
-from service.web.pages.access import current_user, login_required, protect_forms, scope_of
+from service.users.accounts import audit
+from service.web.pages.access import (
+    current_user,
+    login_required,
+    may,
+    protect_forms,
+    scope_of,
+)
 from service.web.security import hit_limits, within_limits
 from service.web.session import db, runtime
 
@@ -30,6 +36,7 @@ NOT_FOUND = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và thông t
 TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn. "
             "Vui lòng thử lại sau ít phút.")
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
+RECEIPT_ACTIONS = ("receipt_printed", "receipt_reprinted")
 SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
           (1, "Rất không hài lòng")]
 
@@ -144,13 +151,25 @@ def qr_target(code: str) -> str:
 @bp.get("/phieu/<code>")
 @login_required()
 def receipt(code: str) -> str:
-    """Print the slip a clerk hands the citizen: code, secret and a QR code to the lookup."""
-    dossier = db().scalar(select(Dossier).where(Dossier.code == code).options(
-        selectinload(Dossier.procedure)))
-    if dossier is None or not scope_of(current_user()).allows(dossier):
+    """Print the receipt slip a clerk hands the citizen: dates, code, secret, QR to the lookup.
+
+    The slip carries the secret that opens the lookup, so only roles that see personal data
+    print it, and every printing is audit-logged (the first as printed, later as reprinted).
+    """
+    user, session = current_user(), db()
+    dossier = session.scalar(select(Dossier).where(Dossier.code == code).options(
+        selectinload(Dossier.procedure), selectinload(Dossier.unit)))
+    if dossier is None or not scope_of(user).allows(dossier):
         abort(404)
+    if not may(user, "personal_data"):
+        abort(403)
+    printed = session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.dossier_id == dossier.id, AuditLog.action.in_(RECEIPT_ACTIONS))) or 0
+    audit(session, user, RECEIPT_ACTIONS[min(printed, 1)], runtime().now(), dossier=dossier,
+          detail=f"lần in thứ {printed + 1}")
+    session.commit()
     return render_template("lookup/receipt.html", dossier=dossier, target=qr_target(code),
-                           applicant=mask_name(dossier.applicant_name))
+                           copy=printed + 1)
 
 
 @bp.get("/qr.svg")

@@ -10,15 +10,16 @@ from sqlalchemy import select
 
 from service.models import Unit
 from service.reports.assessment import assessment
+from service.reports.exports import late_bodies_rows, late_bodies_sheet
 from service.reports.form06 import form06
 from service.reports.handling import handling_times, late_by_body
 from service.reports.periods import PERIOD_FORMS, Period, PeriodError, current_quarter, parse_period
 from service.reports.xlsx import form06_workbook
 from service.web.pages.access import current_user, login_required, page_blueprint, scope_of
+from service.web.pages.downloads import XLSX, xlsx_download
 from service.web.session import db, runtime
 
 bp = page_blueprint("report", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _units() -> list[Unit]:
@@ -83,6 +84,20 @@ def form06_xlsx():  # type: ignore[no-untyped-def]
     buffer.seek(0)
     name = f"bieu-06-{unit.code}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.get("/bao-cao/thoi-gian-giai-quyet/tre-han.xlsx")
+@login_required()
+def late_xlsx():  # type: ignore[no-untyped-def]
+    """Download late dossiers by handling body for a unit and period."""
+    _, unit, period, _ = _choice()
+    if unit is None or period is None:
+        abort(400)
+    rt = runtime()
+    bodies = late_by_body(db(), unit.code, period, rt.settings["timezone"], rt.now())
+    sheet = late_bodies_sheet(unit.name, f"{period.label} ({period.dates})", rt.now(),
+                              rt.calendar)
+    return xlsx_download(f"tre-han-theo-co-quan-{unit.code}", sheet, late_bodies_rows(bodies))
 
 
 def _form06(unit: Unit, period: Period) -> Any:

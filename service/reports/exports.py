@@ -1,0 +1,131 @@
+"""The workbooks clerks chase late dossiers with: the dossier list, the alerts log, late dossiers
+by handling body. Each has a title line naming what was chosen and the instant of the figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from service.alerts.log import ROLE_LABELS, alert_label
+from service.calendar import WorkCalendar
+from service.dossiers.classes import badge, is_overdue
+from service.dossiers.views import mask_name
+from service.models import Dossier, Procedure, Unit
+from service.reports.handling import LateBody
+from service.reports.sheets import Column, Sheet
+
+# What the list export reads of each dossier, with its procedure and unit.
+LIST_FIELDS = (
+    Dossier.code, Unit.name.label("unit_name"), Procedure.code.label("procedure_code"),
+    Procedure.name.label("procedure_name"), Procedure.domain_name, Dossier.applicant_name,
+    Dossier.applicant_phone, Dossier.channel, Dossier.handler, Dossier.received_by,
+    Dossier.received_at, Dossier.due_at, Dossier.near_at, Dossier.extension_due_at,
+    Dossier.status, Dossier.is_open, Dossier.outcome, Dossier.finished_at, Dossier.returned_at,
+    Dossier.stopped_at,
+)
+PHONE = Column("Điện thoại", 14)
+
+
+def as_of(now: dt.datetime, calendar: WorkCalendar) -> str:
+    """The title line telling when the figures were taken, in local time."""
+    return f"Số liệu tính đến {calendar.local(now):%H:%M %d/%m/%Y}"
+
+
+def dossier_list_sheet(title: str, filters: str, now: dt.datetime, calendar: WorkCalendar,
+                       personal: bool) -> Sheet:
+    """The list export's layout; the phone column only for roles that see personal data."""
+    columns = [
+        Column("Mã hồ sơ", 30), Column("Đơn vị", 24), Column("Mã thủ tục", 11),
+        Column("Thủ tục", 45), Column("Lĩnh vực", 18), Column("Người nộp", 24),
+        *([PHONE] if personal else []), Column("Kênh nộp", 12), Column("Cơ quan giải quyết", 24),
+        Column("Cán bộ tiếp nhận", 20), Column("Ngày tiếp nhận", 17, "instant"),
+        Column("Hạn giải quyết", 17, "instant"), Column("Hẹn lại ngày", 17, "instant"),
+        Column("Trạng thái", 22), Column("Tình trạng hạn", 16),
+        Column("Số ngày làm việc quá hạn", 12, "number"),
+        Column("Số ngày làm việc còn lại", 12, "number"), Column("Ngày kết thúc", 17, "instant"),
+    ]
+    return Sheet("Danh sách hồ sơ", [title, f"Bộ lọc: {filters}", as_of(now, calendar)],
+                 columns)
+
+
+def dossier_list_rows(rows: Iterable[Any], now: dt.datetime, calendar: WorkCalendar,
+                      personal: bool) -> Iterator[list[Any]]:
+    """One line per dossier row of LIST_FIELDS: class and working days judged at `now`."""
+    local = calendar.local
+    today = local(now).date()
+    for d in rows:
+        late, left = working_days(d, now, today, calendar)
+        yield [
+            d.code, d.unit_name, d.procedure_code, d.procedure_name, d.domain_name,
+            d.applicant_name if personal else mask_name(d.applicant_name),
+            *([d.applicant_phone] if personal else []), d.channel.label, d.handler,
+            d.received_by, local(d.received_at), d.due_at and local(d.due_at),
+            d.extension_due_at and local(d.extension_due_at), d.status.label, badge(d, now)[1],
+            late, left, _finish(d, local),
+        ]
+
+
+def working_days(row: Any, now: dt.datetime, today: dt.date,
+                 calendar: WorkCalendar) -> tuple[int | None, int | None]:
+    """Working days past the due date, or left before it, of a running dossier; else None.
+
+    A dossier waiting for the applicant has its clock stopped, so neither is told.
+    """
+    if not row.is_open or row.status.is_paused or row.due_at is None:
+        return None, None
+    due_day = calendar.local(row.due_at).date()
+    if is_overdue(row.due_at, now):
+        return calendar.working_days_between(due_day, today), None
+    return None, calendar.working_days_between(today, due_day)
+
+
+def _finish(row: Any, local: Any) -> dt.datetime | None:
+    finish = row.finished_at or row.returned_at or row.stopped_at
+    return local(finish) if finish else None
+
+
+def alerts_sheet(now: dt.datetime, calendar: WorkCalendar) -> Sheet:
+    """The alerts log export's layout: one line per alert and channel."""
+    columns = [
+        Column("Tạo lúc", 17, "instant"), Column("Mã hồ sơ", 30), Column("Đơn vị", 24),
+        Column("Loại cảnh báo", 30), Column("Người nhận", 24), Column("Vai trò", 26),
+        Column("Hạn của hồ sơ", 17, "instant"), Column("Kênh gửi", 10),
+        Column("Tình trạng gửi", 16), Column("Số lần gửi", 8, "number"),
+        Column("Gửi lúc", 17, "instant"), Column("Lỗi gần nhất hoặc lý do hủy", 40),
+    ]
+    return Sheet("Nhật ký cảnh báo", ["NHẬT KÝ CẢNH BÁO HỒ SƠ", "Bộ lọc: tất cả cảnh báo",
+                                      as_of(now, calendar)], columns)
+
+
+def alert_rows(lines: Iterable[Any], calendar: WorkCalendar) -> Iterator[list[Any]]:
+    """One line per row of `alert_lines`."""
+    local = calendar.local
+    for a in lines:
+        yield [
+            local(a.created_at), a.code, a.unit_name, alert_label(a.kind, a.level),
+            a.recipient_name, ROLE_LABELS.get(a.recipient_role, a.recipient_role),
+            local(a.due_at), a.channel, a.state.label if a.state else "Chưa gửi", a.attempts,
+            a.sent_at and local(a.sent_at),
+            f"Đã hủy: {a.cancel_reason}" if a.cancel_reason else a.last_error,
+        ]
+
+
+def late_bodies_sheet(unit: str, period: str, now: dt.datetime, calendar: WorkCalendar) -> Sheet:
+    """The late-by-body report's layout."""
+    columns = [
+        Column("Cơ quan giải quyết", 30), Column("Trễ hạn (đã giải quyết)", 14, "number"),
+        Column("Quá hạn (đang giải quyết)", 14, "number"), Column("Tổng", 10, "number"),
+        Column("Lý do ghi trên phiếu xin lỗi", 50), Column("Số hồ sơ theo lý do", 12, "number"),
+    ]
+    return Sheet("Trễ hạn theo cơ quan", [
+        "HỒ SƠ TRỄ HẠN, QUÁ HẠN THEO CƠ QUAN XỬ LÝ", f"Bộ lọc: đơn vị {unit}; kỳ {period}",
+        as_of(now, calendar)], columns)
+
+
+def late_bodies_rows(bodies: Sequence[LateBody]) -> Iterator[list[Any]]:
+    """A line per body and reason, the body's counts on each so the auto-filter keeps them."""
+    for body in bodies:
+        for reason, count in body.reasons or [("", None)]:
+            yield [body.handler, body.finished_late, body.open_overdue, body.total, reason, count]
