@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from connectors.base import (
     RejectedRecord,
     SupplementRecord,
 )
+from service.config.credentials import read_secret, secret_file_field
 from service.vocabulary import Channel, LimitUnit, Status
 
 SIGNATURE_HEADER = "X-TTHC-Signature"
@@ -39,6 +39,7 @@ class WebhookOptions(Schema):
                                  validate=validate.Regexp(r"^[0-9a-f]{64}$", error=(
                                      "expected the SHA-256 hex digest of the token")))
     hmac_secret_env = fields.String(load_default=None, allow_none=True)
+    hmac_secret_file = secret_file_field()
     unit_code = fields.String(load_default=None, allow_none=True)
     unit_name = fields.String(load_default=None, allow_none=True)
     max_body_bytes = fields.Integer(load_default=1_048_576,
@@ -129,7 +130,7 @@ class WebhookConnector(Connector):
             digest = hashlib.sha256(bearer.encode()).hexdigest()
             if hmac.compare_digest(digest, self.options["token_sha256"]):
                 return True
-        secret = os.environ.get(self.options["hmac_secret_env"] or "") or None
+        secret = read_secret(self.options, "hmac_secret") or None
         if signature and secret:
             expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
             return hmac.compare_digest(expected, signature.strip())

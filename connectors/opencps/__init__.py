@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import email.utils
-import os
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +21,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from connectors.base import Batch, Connector, ConnectorError, RejectedRecord
 from connectors.opencps.items import DEFAULT_STATUS_MAP, parse_item
+from service.config.credentials import SecretError, read_secret, secret_file_field, secret_source
 
 PATH = "/o/rest/v2/dossiers"
 OPEN_STATUSES = ["new", "receiving", "processing", "interoperating", "waiting", "paying",
@@ -37,6 +37,7 @@ class OpenCPSOptions(Schema):
     group_id = fields.String(required=True, validate=validate.Length(min=1))
     username = fields.String(required=True)
     password_env = fields.String(load_default="TTHC_OPENCPS_PASSWORD")
+    password_file = secret_file_field()
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
     timeout_s = fields.Float(load_default=20.0, validate=validate.Range(min=0.01, max=600))
     retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
@@ -92,10 +93,13 @@ class OpenCPSConnector(Connector):
 
     def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
         """Sweep open statuses and date windows, resuming an interrupted sweep first."""
-        password = os.environ.get(self.options["password_env"])
+        try:
+            password = read_secret(self.options, "password")
+        except SecretError as exc:
+            raise ConnectorError(f"opencps {self.name}: {exc}") from None
         if not password:
-            raise ConnectorError(f"opencps {self.name}: environment variable "
-                                 f"{self.options['password_env']} (the password) is not set")
+            raise ConnectorError(f"opencps {self.name}: the password "
+                                 f"({secret_source(self.options, 'password')}) is not set")
         self.http.auth = (self.options["username"], password)
         state = dict(cursor or {})
         sweep = state.get("sweep") or self._new_sweep(state, now)

@@ -14,6 +14,7 @@ import requests
 
 from service.alerts.messages import Rendered
 from service.alerts.recipients import Recipient
+from service.config.credentials import read_secret
 
 
 class DeliveryError(Exception):
@@ -118,18 +119,18 @@ class WebhookChannel:
 
 def build_channels(section: Mapping[str, Any], environ: Mapping[str, str]
                    ) -> dict[str, Channel]:
-    """The channels [alerts] turns on; secrets come from the environment variables it names."""
+    """The channels [alerts] turns on; secrets come from the files or variables it names."""
     channels: dict[str, Channel] = {}
     email = section["email"]
     if email["host"]:
         channels["email"] = EmailChannel(
             email["host"], email["port"], email["sender"], starttls=email["starttls"],
-            username=email["username"], password=environ.get(email["password_env"], ""),
+            username=email["username"], password=read_secret(email, "password", environ),
             timeout=email["timeout_s"])
     webhook = section["webhook"]
     if webhook["url"]:
         channels["webhook"] = WebhookChannel(
-            webhook["url"], token=environ.get(webhook["token_env"], ""),
+            webhook["url"], token=read_secret(webhook, "token", environ),
             timeout=webhook["timeout_s"])
     return channels
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import click
+from waitress.server import BaseWSGIServer, create_server
 
 from migrations import upgrade
 from service.cli.context import AppContext, pass_app
@@ -22,14 +23,35 @@ from service.runtime import Runtime
 @pass_app
 def serve(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the web app with waitress."""
-    from waitress import serve as waitress_serve
+    run_server(bind(app, host, port))
 
+
+def bind(app: AppContext, host: str | None, port: int | None) -> BaseWSGIServer:
+    """Build the app and bind its socket, or stop with a message naming --port."""
     from service.web import create_app
 
     server = app.settings["server"]
     host, port = host or server["host"], port or server["port"]
-    click.echo(f"Serving on http://{host}:{port}/")
-    waitress_serve(create_app(app.settings), host=host, port=port, threads=server["threads"])
+    try:
+        return create_server(create_app(app.settings), host=host, port=port,
+                             threads=server["threads"])
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}; choose another port with "
+            "--port (or [server] port)") from None
+
+
+def run_server(server: BaseWSGIServer) -> None:
+    """Serve until SIGTERM or Ctrl-C; both are a clean stop (exit code 0)."""
+    # A process manager stops services with SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"Serving on http://{server.effective_host}:{server.effective_port}/")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 @click.command()
@@ -48,6 +70,8 @@ def scheduler(app: AppContext) -> None:
 def demo(app: AppContext, host: str | None, port: int | None) -> None:
     """Upgrade the database, back-fill from the connectors, then serve with the scheduler."""
     runtime = app.runtime
+    # Bound before the back-fill: a busy port is known at once, not after minutes of work.
+    server = bind(app, host, port)
     upgrade(runtime.engine)
     seed_reference_data(runtime)
     for name in sorted(app.settings["connectors"]):
@@ -63,10 +87,9 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
             argv += ["--config", app.path]
         worker = subprocess.Popen([*argv, "scheduler"])
         click.echo(f"Scheduler started (process {worker.pid}).")
-    # A plain SIGTERM (e.g. from a process manager) must still stop the scheduler child.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # run_server turns SIGTERM into SystemExit, so the scheduler child is stopped below.
     try:
-        click.get_current_context().invoke(serve, host=host, port=port)
+        run_server(server)
     finally:
         if worker is not None:
             worker.terminate()

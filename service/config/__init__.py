@@ -1,7 +1,14 @@
-"""Read config.toml, apply TTHC_* environment overrides and validate the result once."""
+"""Read config.toml, apply TTHC_* environment overrides and validate the result once.
+
+A TTHC_* variable overrides a key only when it names one the schema knows. Other variables
+share the prefix (the secrets that `*_env` keys name, such as TTHC_SMTP_PASSWORD, and variables
+of other tools): they are left alone, and a start-up warning names those no key refers to, so
+a misspelt override is seen rather than silently dropped.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -10,7 +17,10 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from service.config.keys import is_known_key, secret_references
 from service.config.schema import RootSchema
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TTHC_"
 DEFAULT_FILE = "config.toml"
@@ -36,15 +46,31 @@ def load_config(
     """Load, override and validate the configuration; raise ConfigError on any fault."""
     file = config_path(path)
     raw = read_toml(file) if file.exists() or path else {}
-    apply_env(raw, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    unused = apply_env(raw, environ)
     if overrides:
         deep_merge(raw, overrides)
     try:
         loaded = RootSchema().load(raw)
     except ValidationError as exc:
         raise ConfigError(f"{file}: {describe(exc.messages, raw)}") from None
+    check_references(loaded, unused, file)
     loaded["source_file"] = str(file)
     return loaded
+
+
+def check_references(loaded: dict[str, Any], unused: list[str], file: Path) -> None:
+    """Refuse a secret reference that is also a key override; warn of stray TTHC_* names."""
+    references = secret_references(loaded)
+    for where, variable in sorted(references.items()):
+        if variable.startswith(ENV_PREFIX) and is_known_key(env_parts(variable), loaded):
+            raise ConfigError(f"{file}: key '{where}': {variable} is also the override of the key "
+                              f"'{'.'.join(env_parts(variable))}'; name another variable")
+    named = set(references.values())
+    stray = [name for name in unused if name not in named]
+    if stray:
+        log.warning("environment variables %s match no configuration key and no *_env "
+                    "reference; ignored", ", ".join(stray))
 
 
 def read_toml(file: Path) -> dict[str, Any]:
@@ -58,18 +84,31 @@ def read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
 
 
-def apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
-    """Override keys from TTHC_* variables; a double underscore descends into a table."""
+def env_parts(name: str) -> list[str]:
+    """The key path a TTHC_* variable names: TTHC_SERVER__PORT is ['server', 'port']."""
+    return name[len(ENV_PREFIX):].lower().split("__")
+
+
+def apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+    """Override known keys from TTHC_* variables; return the prefixed names that are no key.
+
+    A double underscore descends into a table.
+    """
+    unused: list[str] = []
     for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name in NOT_KEYS:
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = env_parts(name)
+        if not is_known_key(parts, raw):
+            unused.append(name)
+            continue
         target = raw
         for part in parts[:-1]:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
                 raise ConfigError(f"{name}: '{part}' is not a table in the configuration")
         target[parts[-1]] = parse_env_value(value)
+    return unused
 
 
 def parse_env_value(value: str) -> Any:
