@@ -17,6 +17,7 @@ from flask import Flask
 
 from jobs.lease import LeaseKeeper
 from jobs.schedule import SERIAL, Timing, planned, resolve
+from service.logs import setup_logging
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ def _terminate(signum: int, frame: Any) -> None:
 def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None:
     """Wait for the lease, run the schedule while holding it, wait again if it is lost."""
     settings = runtime.settings
-    logging.basicConfig(level=settings["log_level"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings)
     # Every run of every job would log twice ("Running job", "executed successfully").
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     if not settings["scheduler"]["enabled"]:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from service.config import load_config
+from service.logs import setup_logging
 from service.runtime import Runtime
 
 
@@ -24,7 +25,9 @@ class AppContext:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.from_settings(load_config(self.path))
+            settings = load_config(self.path)
+            setup_logging(settings)
+            self._runtime = Runtime.from_settings(settings)
         return self._runtime
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import secrets
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import click
 from waitress.server import BaseWSGIServer, create_server
@@ -15,6 +18,8 @@ from service.cli.context import AppContext, pass_app
 from service.cli.db import seed_reference_data
 from service.ingest.runs import run_connector
 from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -33,12 +38,32 @@ def bind(app: AppContext, host: str | None, port: int | None) -> BaseWSGIServer:
     server = app.settings["server"]
     host, port = host or server["host"], port or server["port"]
     try:
-        return create_server(create_app(app.settings), host=host, port=port,
-                             threads=server["threads"])
+        bound = create_server(create_app(app.settings), host=host, port=port,
+                              threads=server["threads"])
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {exc.strerror}; choose another port with "
             "--port (or [server] port)") from None
+    for warning in plain_http_warnings(str(bound.effective_host), app.settings):
+        log.warning(warning)
+    return bound
+
+
+def plain_http_warnings(host: str, settings: dict[str, Any]) -> list[str]:
+    """What an operator should know before serving plain HTTP on `host`."""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if local:
+        return []
+    said = [f"serving plain HTTP on {host}, beyond this machine: passwords and session "
+            "cookies cross the network unencrypted; outside a closed office LAN put a TLS "
+            "proxy in front (README, 'Vận hành')"]
+    if settings["web"]["secure_cookies"] is True:
+        said.append("[web] secure_cookies = true: browsers drop Secure cookies over plain "
+                    "HTTP, so nobody reaching this address without TLS can sign in; use \"auto\"")
+    return said
 
 
 def run_server(server: BaseWSGIServer) -> None:

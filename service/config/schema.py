@@ -110,6 +110,8 @@ class RootSchema(Schema):
                                validate=validate.Length(min=16))
     log_level = fields.String(load_default="INFO",
                               validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    # "text": one line per event, local time with offset; "json": one JSON object per line.
+    log_format = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
     server = fields.Nested(ServerSchema, load_default=lambda: ServerSchema().load({}))
     scheduler = fields.Nested(SchedulerSchema, load_default=lambda: SchedulerSchema().load({}))
     alerts = fields.Nested(AlertsSchema, load_default=lambda: AlertsSchema().load({}))

@@ -28,6 +28,10 @@ NOT_FOUND = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và thông t
              "Ông/bà vui lòng kiểm tra lại phiếu hẹn.")
 TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn. "
             "Vui lòng thử lại sau ít phút.")
+# Flask-WTF's own text ("The CSRF session token is missing.") is English and means nothing to a
+# citizen; the usual cause is a form left open too long or cookies blocked by the browser.
+FORM_EXPIRED = ("Biểu mẫu tra cứu đã hết hạn hoặc trình duyệt chưa cho phép cookie. "
+                "Ông/bà vui lòng tải lại trang rồi nhập lại thông tin.")
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
 SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
           (1, "Rất không hài lòng")]
@@ -70,6 +74,12 @@ def render_form(status: int = 200, **context: object) -> tuple[str, int]:
 def too_many(error: Exception) -> tuple[str, int]:
     """Explain the rate limit in Vietnamese on the page itself."""
     return render_form(429, error=TOO_MANY)
+
+
+@bp.errorhandler(400)
+def bad_request(error: Exception) -> tuple[str, int]:
+    """Explain a refused form (most often a missing or expired CSRF token) in Vietnamese."""
+    return render_form(400, error=FORM_EXPIRED)
 
 
 @bp.after_request
