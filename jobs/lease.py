@@ -88,6 +88,8 @@ class LeaseKeeper:
             with self.sessions.begin() as session:
                 won = acquire(session, self.holder, started, self.ttl)
         except SQLAlchemyError as exc:
+            # The lease we hold (if any) still runs to valid_until: one busy moment of the
+            # database must not cost it, the renewal thread simply tries again sooner.
             log.warning("scheduler lease: database error: %s", type(exc).__name__)
             return None
         self.valid_until = started + self.ttl if won else None
@@ -116,11 +118,15 @@ class LeaseKeeper:
         self.lost.clear()
 
         def renew() -> None:
-            while not self._done.wait(self.interval):
-                if self.try_acquire() is False or not self.held():
+            pause = self.interval
+            while not self._done.wait(pause):
+                won = self.try_acquire()
+                if won is False or not self.held():
                     log.warning("scheduler lease lost by %s", self.holder)
                     self.lost.set()
                     return
+                # After a database error, retry within a ninth of the lease, not a third.
+                pause = self.interval if won else self.interval / 3
 
         self._thread = threading.Thread(target=renew, name="lease-keeper", daemon=True)
         self._thread.start()

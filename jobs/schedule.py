@@ -16,6 +16,10 @@ from typing import Any
 # Jobs that read and write the deadline state run one at a time in their own executor, so a
 # scan, a dispatch and the digest never interleave inside one scheduler.
 SERIAL = "serial"
+# The portal sync and reconcile both create the portal_sync row of a dossier that has none; run
+# at once they raced to insert the same row (a UNIQUE violation failed one of them), so they
+# take turns in an executor of their own, apart from the deadline jobs.
+PORTAL = "portal"
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,9 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("digest", "jobs.digest:run", at="07:30", setting=("alerts", "digest_at"),
                  executor=SERIAL),
     ScheduledJob("sync", "jobs.sync:run", every=dt.timedelta(minutes=2),
-                 setting=("portal", "interval_minutes")),
+                 setting=("portal", "interval_minutes"), executor=PORTAL),
     ScheduledJob("reconcile", "jobs.reconcile:run", every=dt.timedelta(hours=1),
-                 setting=("portal", "reconcile_interval_minutes")),
+                 setting=("portal", "reconcile_interval_minutes"), executor=PORTAL),
     ScheduledJob("watch_folder", "jobs.watch_folder:run", every=dt.timedelta(minutes=1)),
     ScheduledJob("report_reminder", "jobs.report_reminder:run", at="08:00"),
 )

@@ -16,7 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from jobs.lease import LeaseKeeper
-from jobs.schedule import SERIAL, Timing, planned, resolve
+from jobs.schedule import PORTAL, SERIAL, Timing, planned, resolve
 from service.logs import setup_logging
 from service.runtime import Runtime
 
@@ -40,7 +40,8 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
     grace = settings["scheduler"]["misfire_grace_seconds"]
     scheduler = BlockingScheduler(
         timezone=settings["timezone"],
-        executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1)})
+        executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1),
+                   PORTAL: ThreadPoolExecutor(1)})
     app = _flask_app(runtime)
     for job, timing in planned(settings):
         scheduler.add_job(_call, _trigger(timing, settings["timezone"]), id=job.name,

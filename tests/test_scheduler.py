@@ -7,6 +7,7 @@ import inspect
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,9 +21,10 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from jobs.lease import LeaseKeeper, acquire, holder_of, release
-from jobs.schedule import JOBS, SERIAL, planned, resolve
+from jobs.schedule import JOBS, PORTAL, SERIAL, planned, resolve
 from jobs.scheduler import _call, build_scheduler, run_scheduler
 from service.config import ConfigError
+from service.db import make_engine, make_sessionmaker
 from service.ingest import new_lookup_secret
 from service.models import Alert, AlertDelivery, AlertMessage, Base, Dossier, Procedure, Unit
 from service.models.alerts import DeliveryState
@@ -59,6 +61,8 @@ def test_the_scheduler_plans_each_job_coalesced_once_at_a_time(runtime: Runtime)
     assert {job.executor for job in jobs.values() if job.executor == SERIAL} == {SERIAL}
     assert {name for name, job in jobs.items() if job.executor == SERIAL} == {
         "scan", "alerts", "digest"}
+    assert {name for name, job in jobs.items() if job.executor == PORTAL} == {
+        "sync", "reconcile"}
 
 
 def test_pushed_and_dropped_connectors_get_no_ingest_job(tmp_path: Any) -> None:
@@ -135,6 +139,24 @@ def test_a_keeper_that_cannot_renew_in_time_stops_holding(runtime: Runtime) -> N
     keeper = LeaseKeeper(runtime.sessions, TTL, holder="a", clock=lambda: next(instants))
     assert keeper.try_acquire() is True
     assert not keeper.held()
+
+
+def test_a_busy_database_does_not_cost_the_lease_it_holds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url, connect_args={"timeout": 0.05})
+    Base.metadata.create_all(engine)
+    keeper = LeaseKeeper(make_sessionmaker(engine), TTL, holder="a")
+    assert keeper.try_acquire() is True
+    writer = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        assert keeper.try_acquire() is None
+        assert keeper.held()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert keeper.try_acquire() is True
+    engine.dispose()
 
 
 def test_the_keeper_notices_a_takeover(runtime: Runtime) -> None:
