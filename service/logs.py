@@ -61,3 +61,5 @@ def setup_logging(settings: Mapping[str, Any]) -> None:
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings["log_level"])
+    # Alembic tells at INFO which dialect it uses on every `db upgrade`: noise for operators.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.cli import (
     db,
@@ -20,7 +21,9 @@ from service.cli import (
     users,
 )
 from service.cli.context import cli
+from service.cli.errors import one_line
 from service.config import ConfigError
+from service.config.credentials import SecretError
 
 COMMANDS = (db.group, serve.serve, serve.scheduler, serve.demo, dossiers.procedures,
             dossiers.dossier, ingest.ingest, imports.import_files, imports.quarantine_group,
@@ -33,12 +36,20 @@ __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning configuration errors into one line and exit code 2."""
+    """Entry point: run the CLI; configuration errors exit 2, other failures 1, in one line."""
     try:
-        cli.main(standalone_mode=False)
+        # Outside standalone mode click *returns* the code of a click.exceptions.Exit instead
+        # of exiting with it: ignoring it made every failed command exit 0.
+        code = cli.main(standalone_mode=False)
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        click.echo(f"Database error: {one_line(exc)}", err=True)
+        sys.exit(1)
+    except SecretError as exc:
+        click.echo(f"Secret error: {exc}", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -47,3 +58,6 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
