@@ -20,10 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import SchedulerLease
-from service.models.scheduling import insert_ignoring_duplicates
+from service.models.scheduling import SCHEDULER_LEASE, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
-LEASE_NAME = "scheduler"
+LEASE_NAME = SCHEDULER_LEASE
 
 
 def process_name() -> str:

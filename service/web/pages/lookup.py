@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
@@ -21,6 +23,7 @@ from service.web.pages.access import current_user, login_required, protect_forms
 from service.web.security import hit_limits, within_limits
 from service.web.session import db, runtime
 
+log = logging.getLogger(__name__)
 bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
 protect_forms(bp)
 
@@ -32,6 +35,8 @@ TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn
 # citizen; the usual cause is a form left open too long or cookies blocked by the browser.
 FORM_EXPIRED = ("Biểu mẫu tra cứu đã hết hạn hoặc trình duyệt chưa cho phép cookie. "
                 "Ông/bà vui lòng tải lại trang rồi nhập lại thông tin.")
+UNAVAILABLE = ("Hệ thống tra cứu đang tạm gián đoạn. Ông/bà vui lòng thử lại sau ít phút; "
+               "hồ sơ của ông/bà vẫn được giải quyết bình thường.")
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
 SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
           (1, "Rất không hài lòng")]
@@ -74,6 +79,14 @@ def render_form(status: int = 200, **context: object) -> tuple[str, int]:
 def too_many(error: Exception) -> tuple[str, int]:
     """Explain the rate limit in Vietnamese on the page itself."""
     return render_form(429, error=TOO_MANY)
+
+
+@bp.errorhandler(OperationalError)
+def database_down(error: OperationalError) -> tuple[str, int]:
+    """Tell the citizen the lookup is briefly unavailable (503), not a server fault (500)."""
+    log.error("lookup: database unavailable: %s", error.orig)
+    html, status = render_form(503, error=UNAVAILABLE)
+    return html, status
 
 
 @bp.errorhandler(400)
