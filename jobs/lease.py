@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 LEASE_NAME = SCHEDULER_LEASE
 
 
+# Drawn once per interpreter, so a restarted process that got the same pid is still told apart.
+_TAIL = uuid.uuid4().hex[:6]
+
+
 def process_name() -> str:
-    """A holder name unique to this process: host, pid and a random tail."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """This process's name as lease holder and claimer: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_TAIL}"
 
 
 def acquire(session: Session, holder: str, now: dt.datetime, ttl: dt.timedelta,

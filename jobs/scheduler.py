@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from jobs.alerts import release_others_claims
 from jobs.lease import LeaseKeeper
 from jobs.schedule import PORTAL, SERIAL, Timing, planned, resolve
 from service.logs import setup_logging
@@ -94,6 +95,7 @@ def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None
                          dt.timedelta(seconds=settings["scheduler"]["lease_seconds"]))
     try:
         while keeper.wait(stop):
+            release_others_claims(runtime, keeper.holder)
             _run_while_held(runtime, keeper, stop)
             if not stop.is_set():
                 log.warning("scheduler paused: lease lost; waiting to take it back")
