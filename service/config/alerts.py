@@ -99,6 +99,10 @@ class AlertsSchema(Schema):
     escalation_any_time = fields.Boolean(load_default=True)
     digest_threshold = fields.Integer(load_default=5, validate=validate.Range(min=0, max=10000))
     digest_at = ClockTime(load_default="07:30")
+    # A scan that classifies more dossiers than this for the first time (after a bulk import;
+    # the first scan of a database always) sends one summary per recipient, not an alert each.
+    baseline_threshold = fields.Integer(load_default=200,
+                                        validate=validate.Range(min=0, max=1_000_000))
     base_url = fields.String(load_default="", validate=validate.Regexp(
         r"^(https?://\S+)?$", error="expected an http:// or https:// URL"))
     rules = _nested(RulesSchema)

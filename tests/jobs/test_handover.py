@@ -23,7 +23,7 @@ from service.models.alerts import DeliveryState
 from service.runtime import Runtime
 from tests.conftest import make_settings
 from tests.processes import Process, clean_env
-from tests.test_scheduler import add_dossiers, config_file
+from tests.test_scheduler import add_dossiers, config_file, went_live
 
 
 @dataclass
@@ -85,6 +85,7 @@ def test_a_standby_sends_at_once_after_a_kill_mid_send_and_nothing_goes_twice(
     url = f"sqlite:///{tmp_path / 'handover.db'}"
     runtime = Runtime.from_settings(make_settings(url))
     Base.metadata.create_all(runtime.engine)
+    went_live(runtime)
     add_dossiers(runtime, "K-", 5, due_in=-dt.timedelta(minutes=1))  # overdue already
     with held_hook() as hook:
         config = config_file(tmp_path / "config.toml", url, hook.url)
