@@ -129,3 +129,10 @@ def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by web requests, jobs and the CLI."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def error_line(exc: BaseException) -> str:
+    """An error in one line: a driver's own message, without SQLAlchemy's SQL and link lines."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from service.db import SQLITE_BUSY_TIMEOUT_S
+from service.db import SQLITE_BUSY_TIMEOUT_S, error_line
 from service.models import SchedulerLease
 from service.models.scheduling import SCHEDULER_LEASE
 
@@ -48,18 +48,12 @@ def database_state(session: Session) -> str:
     except OperationalError as exc:
         if sqlite and "database is locked" in str(exc.orig):
             return "busy"
-        return _reason(exc)
+        return error_line(exc)
     except SQLAlchemyError as exc:
-        return _reason(exc)
+        return error_line(exc)
     finally:
         session.rollback()
     return "ok"
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {lines[0] if lines else ''}"
 
 
 def scheduler_state(session: Session, now: dt.datetime, lease: dt.timedelta,

@@ -65,6 +65,14 @@ class EmailChannel:
             self.close()
             raise DeliveryError(f"email via {self.host}:{self.port}: {exc}") from None
 
+    def verify(self) -> None:
+        """Connect, STARTTLS and log in as configured, then leave: no mail is sent."""
+        try:
+            self._connection()
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise DeliveryError(f"email via {self.host}:{self.port}: {exc}") from None
+
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)

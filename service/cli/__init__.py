@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.cli import (
+    check,
     db,
     deadline,
     dossiers,
@@ -21,14 +22,14 @@ from service.cli import (
     users,
 )
 from service.cli.context import cli
-from service.cli.errors import one_line
 from service.config import ConfigError
 from service.config.credentials import SecretError
+from service.db import error_line
 
 COMMANDS = (db.group, serve.serve, serve.scheduler, serve.demo, dossiers.procedures,
             dossiers.dossier, ingest.ingest, imports.import_files, imports.quarantine_group,
             imports.webhook_token, deadline.command, tokens.group, sync.sync, scan.scan,
-            users.group, report.group)
+            users.group, report.group, check.check)
 for command in COMMANDS:
     cli.add_command(command)
 
@@ -45,7 +46,7 @@ def main() -> None:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
     except SQLAlchemyError as exc:
-        click.echo(f"Database error: {one_line(exc)}", err=True)
+        click.echo(f"Database error: {error_line(exc)}", err=True)
         sys.exit(1)
     except SecretError as exc:
         click.echo(f"Secret error: {exc}", err=True)

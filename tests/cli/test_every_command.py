@@ -72,6 +72,7 @@ def finite_commands(tmp_path: Path) -> list[tuple[tuple[str, ...], list[str], in
     spreadsheet = str(ROOT / "tests/fixtures/spreadsheet/export_mixed.csv")
     return [
         (("db", "upgrade"), [], 0, None),
+        (("check",), [], 0, None),
         (("procedures", "import"), [catalogue(tmp_path)], 0, None),
         (("ingest",), [], 0, None),
         (("scan",), [], 0, None),
