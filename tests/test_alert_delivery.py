@@ -62,15 +62,24 @@ class Mailbox:
         return AuthResult(success=data.password == b"mat-khau-smtp")
 
 
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
+@contextlib.contextmanager
+def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server on 127.0.0.1 that asks for a login."""
     box = Mailbox(port=free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port,
                             authenticator=box.authenticate, auth_require_tls=False)
     controller.start()
-    yield box
-    controller.stop()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """The local SMTP server of one test."""
+    with smtp_server() as box:
+        yield box
 
 
 @dataclass

@@ -10,10 +10,15 @@ import pytest
 
 from tests.fixtures.dvcqg.gateway import GatewayEmulator
 from tests.processes import clean_env, run_cli
-from tests.test_alert_delivery import Mailbox
-from tests.test_alert_delivery import smtp as smtp_fixture  # noqa: F401 - the `smtp` fixture
+from tests.test_alert_delivery import Mailbox, smtp_server
 
 UNIT = '[[units]]\ncode = "000.32.26.H26"\nname = "UBND xã Thanh Miện"\n'
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
 
 
 @pytest.fixture
@@ -58,10 +63,10 @@ def check(tmp_path: Path, config: Path, smtp_password: str) -> tuple[int, list[s
 
 @pytest.mark.slow
 def test_a_ready_deployment_passes_every_check_without_sending_anything(
-        tmp_path: Path, smtp: Mailbox, gateway: GatewayEmulator) -> None:
+        tmp_path: Path, mailbox: Mailbox, gateway: GatewayEmulator) -> None:
     (tmp_path / "credentials").mkdir()
     (tmp_path / "credentials" / "dvcqg").write_text("mat-khau-cong\n", encoding="utf-8")
-    config = write_config(tmp_path, smtp.port, gateway.url, secrets.token_urlsafe(32))
+    config = write_config(tmp_path, mailbox.port, gateway.url, secrets.token_urlsafe(32))
     env = clean_env({"TTHC_CONFIG": str(config)})
     assert run_cli(["db", "upgrade"], env).returncode == 0
     code, lines = check(tmp_path, config, "mat-khau-smtp")
@@ -70,14 +75,14 @@ def test_a_ready_deployment_passes_every_check_without_sending_anything(
     assert levels == {"configuration": "ok", "database": "ok", "secret_key": "ok",
                       "public_url": "ok", "e-mail": "ok", "connector": "ok", "portal": "ok",
                       "clock": "ok"}
-    assert smtp.logins == [("canhbao", "mat-khau-smtp")] and smtp.mails == []
+    assert mailbox.logins == [("canhbao", "mat-khau-smtp")] and mailbox.mails == []
     assert gateway.logins == 1 and gateway.dossiers == {}
 
 
 @pytest.mark.slow
 def test_each_problem_is_one_failing_line_and_the_exit_code_is_1(
-        tmp_path: Path, smtp: Mailbox, gateway: GatewayEmulator) -> None:
-    config = write_config(tmp_path, smtp.port, gateway.url, "dev-only-change-me-in-production")
+        tmp_path: Path, mailbox: Mailbox, gateway: GatewayEmulator) -> None:
+    config = write_config(tmp_path, mailbox.port, gateway.url, "dev-only-change-me-in-production")
     code, lines = check(tmp_path, config, "sai-mat-khau")  # and no migration, no credentials
     assert code == 1
     failing = {line.split()[1].rstrip(":") for line in lines if line.startswith("fail ")}
