@@ -32,9 +32,11 @@ class ConfigError(Exception):
     """A configuration problem, explained in one line that names the key."""
 
 
-def config_path(path: str | os.PathLike[str] | None) -> Path:
+def config_path(path: str | os.PathLike[str] | None,
+                environ: Mapping[str, str] | None = None) -> Path:
     """Return the file to read: the argument, then TTHC_CONFIG, then ./config.toml."""
-    chosen = path or os.environ.get("TTHC_CONFIG") or DEFAULT_FILE
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("TTHC_CONFIG") or DEFAULT_FILE
     return Path(chosen)
 
 
@@ -44,9 +46,11 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load, override and validate the configuration; raise ConfigError on any fault."""
-    file = config_path(path)
-    raw = read_toml(file) if file.exists() or path else {}
     environ = os.environ if environ is None else environ
+    file = config_path(path, environ)
+    # Only the implicit ./config.toml may be absent: a file named by --config or TTHC_CONFIG
+    # that is missing is a typo, not a request for the defaults.
+    raw = read_toml(file) if file.exists() or path or environ.get("TTHC_CONFIG") else {}
     unused = apply_env(raw, environ)
     if overrides:
         deep_merge(raw, overrides)

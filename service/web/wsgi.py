@@ -1,0 +1,13 @@
+"""The WSGI entry point for gunicorn: `gunicorn service.web.wsgi:app`.
+
+Loading this module is the one place a web process reads its configuration (TTHC_CONFIG and
+TTHC_* variables) and sets up its logs; `create_app` itself stays free of side effects.
+"""
+
+from service.config import load_config
+from service.logs import setup_logging
+from service.web import create_app
+
+settings = load_config()
+setup_logging(settings)
+app = create_app(settings)
