@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.cli import (
+    backup,
     check,
     db,
     deadline,
@@ -29,7 +30,8 @@ from service.db import error_line
 COMMANDS = (db.group, serve.serve, serve.scheduler, serve.demo, dossiers.procedures,
             dossiers.dossier, ingest.ingest, imports.import_files, imports.quarantine_group,
             imports.webhook_token, deadline.command, tokens.group, sync.sync, scan.scan,
-            users.group, report.group, check.check)
+            users.group, report.group, check.check,
+            backup.backup, backup.restore)
 for command in COMMANDS:
     cli.add_command(command)
 

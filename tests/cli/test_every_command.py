@@ -94,6 +94,8 @@ def finite_commands(tmp_path: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("user", "disable"), ["thu"], 0, None),
         (("report", "form06"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),
         (("report", "assessment"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),
+        (("backup",), [str(tmp_path / "sao-luu.bak")], 0, None),
+        (("restore",), ["--yes", str(tmp_path / "sao-luu.bak")], 0, None),
     ]
 
 
