@@ -55,6 +55,8 @@ JOBS: tuple[ScheduledJob, ...] = (
                  setting=("portal", "reconcile_interval_minutes"), executor=PORTAL),
     ScheduledJob("watch_folder", "jobs.watch_folder:run", every=dt.timedelta(minutes=1)),
     ScheduledJob("report_reminder", "jobs.report_reminder:run", at="08:00"),
+    # At night, apart from the deadline jobs: it deletes in bulk.
+    ScheduledJob("retention", "jobs.retention:run", at="02:30"),
 )
 # Connector types no interval ingest job pulls: webhook connectors are pushed to over HTTP,
 # spreadsheet connectors are read from their drop folder by the watch_folder job (two jobs

@@ -16,6 +16,7 @@ from service.cli import (
     imports,
     ingest,
     report,
+    retention,
     scan,
     serve,
     sync,
@@ -31,7 +32,7 @@ COMMANDS = (db.group, serve.serve, serve.scheduler, serve.demo, dossiers.procedu
             dossiers.dossier, ingest.ingest, imports.import_files, imports.quarantine_group,
             imports.webhook_token, deadline.command, tokens.group, sync.sync, scan.scan,
             users.group, report.group, check.check,
-            backup.backup, backup.restore)
+            backup.backup, backup.restore, retention.prune)
 for command in COMMANDS:
     cli.add_command(command)
 

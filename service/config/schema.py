@@ -10,6 +10,7 @@ from service.config.alerts import AlertsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
+from service.config.retention import RetentionSchema
 from service.config.scheduler import SchedulerSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
@@ -125,3 +126,4 @@ class RootSchema(Schema):
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
+    retention = fields.Nested(RetentionSchema, load_default=lambda: RetentionSchema().load({}))

@@ -18,9 +18,10 @@ PASSWORD = "Mật-khẩu-thử-2026\n"
 
 
 def documented_variables() -> set[str]:
-    """TTHC_* names written in README.md and config.toml, and every variable a *_env names."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    text += (ROOT / "config.toml").read_text(encoding="utf-8")
+    """TTHC_* names written in README.md, config.toml and the deployment's environment file,
+    and every variable a *_env names."""
+    text = "".join((ROOT / name).read_text(encoding="utf-8")
+                   for name in ("README.md", "config.toml", "deploy/tthc-monitor.env"))
     names = set(re.findall(r"\bTTHC_[A-Z0-9_]*[A-Z0-9]\b", text))
     return names | set(re.findall(r'_env = "([A-Z][A-Z0-9_]*)"', text))
 
@@ -37,6 +38,8 @@ def environment(tmp_path: Path) -> dict[str, str]:
         "TTHC_SERVER__PORT": str(free_port()),
         "TTHC_PORTAL__MODE": "record",
         "TTHC_PORTAL__GATEWAY_URL": "http://127.0.0.1:9/dvcqg",
+        "TTHC_LOOKUP__PUBLIC_URL": "https://dichvucong.thanhmien.gov.vn",
+        "TTHC_SECURITY__PROXY_HOPS": "1",
         "TTHC_TEST_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/unused",
         "TTHC_SMTP_PASSWORD": "smtp-secret",
         "TTHC_ALERT_WEBHOOK_TOKEN": "webhook-secret",
@@ -94,6 +97,8 @@ def finite_commands(tmp_path: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("user", "disable"), ["thu"], 0, None),
         (("report", "form06"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),
         (("report", "assessment"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),
+        (("prune",), ["--dry-run"], 0, None),
+        (("prune",), [], 0, None),
         (("backup",), [str(tmp_path / "sao-luu.bak")], 0, None),
         (("restore",), ["--yes", str(tmp_path / "sao-luu.bak")], 0, None),
     ]
