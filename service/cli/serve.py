@@ -143,7 +143,9 @@ def _demo_account(runtime: Runtime) -> None:
             return
         password = secrets.token_urlsafe(9)
         codes = [unit["code"] for unit in runtime.settings["units"]]
-        create_user(session, "admin", password, "admin", codes, runtime.now(),
-                    full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
-    click.echo(f"Demo account created: user 'admin', password '{password}' "
-               "(change it with `tthc-monitor user password admin`).")
+        user = create_user(session, "admin", password, "admin", codes, runtime.now(),
+                           full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
+        # Printed on a terminal (and kept in its scroll-back): usable once, to choose another.
+        user.must_change_password = True
+    click.echo(f"Demo account created: user 'admin', one-time password '{password}'; "
+               "the first sign-in asks for a new one.")
