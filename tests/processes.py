@@ -38,6 +38,15 @@ def run_cli(args: Sequence[str], env: Mapping[str, str], stdin: str | None = Non
                           env=dict(env), input=stdin, cwd=ROOT)
 
 
+def migrate_and_add_clerk(env: Mapping[str, str], username: str, password: str) -> None:
+    """`db upgrade`, then a clerk of the commune 000.32.26.H26 with this password."""
+    upgraded = run_cli(["db", "upgrade"], env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    added = run_cli(["user", "add", username, "--role", "clerk", "--unit", "000.32.26.H26"],
+                    env, stdin=f"{password}\n{password}\n")
+    assert added.returncode == 0, added.stderr
+
+
 class Process:
     """A long-running subprocess whose output lines (stdout and stderr) are kept as they come."""
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, func, select
 
 from service.models import ConnectorRun, Dossier
 from tests.pages_support import PASSWORD, TOKEN_RE
-from tests.processes import Process, clean_env, free_port, run_cli
+from tests.processes import Process, clean_env, free_port, migrate_and_add_clerk, run_cli
 
 DURATION = 60.0
 PUSH_SIZE = 20
@@ -149,10 +149,7 @@ def test_serve_scheduler_ingest_pushes_and_pages_together_lose_nothing(tmp_path:
     port = free_port()
     config = write_config(tmp_path, port)
     env = clean_env({"TTHC_CONFIG": str(config)})
-    assert run_cli(["db", "upgrade"], env).returncode == 0
-    added = run_cli(["user", "add", "lan", "--role", "clerk", "--unit", "000.32.26.H26"], env,
-                    stdin=f"{PASSWORD}\n{PASSWORD}\n")
-    assert added.returncode == 0, added.stderr
+    migrate_and_add_clerk(env, "lan", PASSWORD)
     server = Process.cli(["serve"], env)
     scheduler = Process.cli(["scheduler"], env)
     try:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import signal
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -23,56 +16,8 @@ from service.models.alerts import DeliveryState
 from service.runtime import Runtime
 from tests.conftest import make_settings
 from tests.processes import Process, clean_env
+from tests.test_alert_delivery import webhook_server
 from tests.test_scheduler import add_dossiers, config_file, went_live
-
-
-@dataclass
-class HeldHook:
-    """A webhook that holds its first request open until released, as a stalled bot would."""
-
-    posts: list[str] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-    release: threading.Event = field(default_factory=threading.Event)
-    url: str = ""
-
-    def wait_for(self, count: int, timeout: float) -> bool:
-        with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
-
-
-@contextlib.contextmanager
-def held_hook() -> Iterator[HeldHook]:
-    state = HeldHook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.arrived:
-                state.posts.append(body["items"][0]["code"])
-                first = len(state.posts) == 1
-                state.arrived.notify_all()
-            if first:
-                state.release.wait(timeout=120)
-            with contextlib.suppress(OSError):  # the sender may be dead by now
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def scheduler(config: Path) -> Process:
@@ -87,7 +32,7 @@ def test_a_standby_sends_at_once_after_a_kill_mid_send_and_nothing_goes_twice(
     Base.metadata.create_all(runtime.engine)
     went_live(runtime)
     add_dossiers(runtime, "K-", 5, due_in=-dt.timedelta(minutes=1))  # overdue already
-    with held_hook() as hook:
+    with webhook_server(hold_first=True) as hook:
         config = config_file(tmp_path / "config.toml", url, hook.url)
         first = scheduler(config)
         second = None
@@ -107,7 +52,7 @@ def test_a_standby_sends_at_once_after_a_kill_mid_send_and_nothing_goes_twice(
             first.stop(signal.SIGKILL)
             if second is not None:
                 second.stop(signal.SIGKILL)
-        posts = list(hook.posts)
+        posts = [body["items"][0]["code"] for body, _ in hook.posts]
     assert sorted(posts) == [f"K-{i}" for i in range(5)]
     with runtime.sessions() as session:
         states = session.execute(select(AlertDelivery.state, AlertDelivery.attempts,

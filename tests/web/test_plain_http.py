@@ -15,7 +15,7 @@ from service.cli.serve import plain_http_warnings
 from service.config import load_config
 from tests.conftest import make_settings
 from tests.pages_support import PASSWORD, TOKEN_RE
-from tests.processes import Process, clean_env, free_port, run_cli
+from tests.processes import Process, clean_env, free_port, migrate_and_add_clerk
 
 # A loopback address other than 127.0.0.1, reached under a name as a LAN machine would be:
 # browsers (and requests' cookie jar) hold back Secure cookies from such an http:// origin.
@@ -34,10 +34,7 @@ def start_server(tmp_path: Path, **web: Any) -> tuple[Process, str]:
              '[[units]]', 'code = "000.32.26.H26"', 'name = "UBND xã Thanh Miện"']
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = clean_env({"TTHC_CONFIG": str(config)})
-    assert run_cli(["db", "upgrade"], env).returncode == 0
-    added = run_cli(["user", "add", "lan", "--role", "clerk", "--unit", "000.32.26.H26"], env,
-                    stdin=f"{PASSWORD}\n{PASSWORD}\n")
-    assert added.returncode == 0, added.stderr
+    migrate_and_add_clerk(env, "lan", PASSWORD)
     process = Process.cli(["serve"], env)
     process.wait_for(rf"Serving on http://{re.escape(HOST)}:{port}/")
     return process, f"http://{HOST}:{port}"
