@@ -7,7 +7,7 @@ import os
 import click
 
 from service.cli.context import AppContext, pass_app
-from service.preflight import run_checks
+from service.cli.preflight import run_checks
 
 
 @click.command()
