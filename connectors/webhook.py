@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,8 @@ from connectors.base import (
     RejectedRecord,
     SupplementRecord,
 )
+from connectors.payloads import Instant, check_record, storable
+from service.config.credentials import read_secret, secret_file_field
 from service.vocabulary import Channel, LimitUnit, Status
 
 SIGNATURE_HEADER = "X-TTHC-Signature"
@@ -39,6 +40,7 @@ class WebhookOptions(Schema):
                                  validate=validate.Regexp(r"^[0-9a-f]{64}$", error=(
                                      "expected the SHA-256 hex digest of the token")))
     hmac_secret_env = fields.String(load_default=None, allow_none=True)
+    hmac_secret_file = secret_file_field()
     unit_code = fields.String(load_default=None, allow_none=True)
     unit_name = fields.String(load_default=None, allow_none=True)
     max_body_bytes = fields.Integer(load_default=1_048_576,
@@ -50,7 +52,7 @@ class WebhookOptions(Schema):
 class EventSchema(Schema):
     """One history line."""
 
-    at = fields.AwareDateTime(required=True)
+    at = Instant(required=True)
     status = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
     actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     department = fields.String(load_default=None, allow_none=True,
@@ -61,8 +63,8 @@ class EventSchema(Schema):
 class SupplementSchema(Schema):
     """One supplementation round."""
 
-    requested_at = fields.AwareDateTime(required=True)
-    completed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    requested_at = Instant(required=True)
+    completed_at = Instant(load_default=None, allow_none=True)
     note = fields.String(load_default=None, allow_none=True)
 
 
@@ -72,8 +74,8 @@ def _text(size: int, required: bool = False) -> fields.String:
     return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=size))
 
 
-def _instant() -> fields.AwareDateTime:
-    return fields.AwareDateTime(load_default=None, allow_none=True)
+def _instant() -> Instant:
+    return Instant(load_default=None, allow_none=True)
 
 
 class RecordSchema(Schema):
@@ -103,7 +105,7 @@ class RecordSchema(Schema):
     status = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
     source_status = _text(64)
     source_sub_status = _text(64)
-    received_at = fields.AwareDateTime(required=True)
+    received_at = Instant(required=True)
     filed_at, source_due_at, finished_at = _instant(), _instant(), _instant()
     returned_at, stopped_at, source_modified_at = _instant(), _instant(), _instant()
     fee_due, paid_online = fields.Boolean(load_default=False), fields.Boolean(load_default=False)
@@ -131,7 +133,7 @@ class WebhookConnector(Connector):
             digest = hashlib.sha256(bearer.encode()).hexdigest()
             if hmac.compare_digest(digest, self.options["token_sha256"]):
                 return True
-        secret = os.environ.get(self.options["hmac_secret_env"] or "") or None
+        secret = read_secret(self.options, "hmac_secret") or None
         if signature and secret:
             expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
             return hmac.compare_digest(expected, signature.strip())
@@ -143,6 +145,8 @@ class WebhookConnector(Connector):
             data = json.loads(body)
         except (UnicodeDecodeError, ValueError):
             raise ConnectorError(f"webhook {self.name}: the body is not JSON") from None
+        except RecursionError:
+            raise ConnectorError(f"webhook {self.name}: the body nests too deeply") from None
         items = data.get("records") if isinstance(data, dict) and "records" in data else data
         items = items if isinstance(items, list) else [items]
         if not items or len(items) > self.options["max_records"]:
@@ -153,7 +157,7 @@ class WebhookConnector(Connector):
             try:
                 parsed.append(self.parse_item(item))
             except ValueError as exc:
-                payload = item if isinstance(item, dict) else {"item": item}
+                payload = storable(item if isinstance(item, dict) else {"item": item})
                 parsed.append(RejectedRecord(payload, f"record {index}: {exc}",
                                              _source_id(payload)))
         return parsed
@@ -162,6 +166,7 @@ class WebhookConnector(Connector):
         """Validate one pushed record; ValueError lists each field at fault."""
         if not isinstance(item, dict):
             raise ValueError("expected an object")
+        check_record(item)
         try:
             data = RecordSchema().load(item)
         except ValidationError as exc:

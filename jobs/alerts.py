@@ -9,10 +9,23 @@ from collections.abc import Mapping
 
 from jobs.lease import process_name
 from service.alerts import AlertPolicy, Channel, DeliveryReport, Directory, build_channels, deliver
+from service.alerts.claims import release_claims
 from service.notices.senders import Sender, SetupError, build_senders
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+def release_others_claims(runtime: Runtime, holder: str) -> None:
+    """On taking the lease over, free the claims of the scheduler that held it before.
+
+    That scheduler stopped renewing (killed, paused, cut off): its claims would otherwise
+    hold their deliveries for the rest of CLAIM_FOR (10 minutes) while this one could send.
+    """
+    with runtime.sessions.begin() as session:
+        released = release_claims(session, keep=holder)
+    if released:
+        log.info("released %d claim(s) of the previous scheduler", released)
 
 
 def run(runtime: Runtime, now: dt.datetime,

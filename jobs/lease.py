@@ -20,15 +20,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.models import SchedulerLease
-from service.models.scheduling import insert_ignoring_duplicates
+from service.models.scheduling import SCHEDULER_LEASE, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
-LEASE_NAME = "scheduler"
+LEASE_NAME = SCHEDULER_LEASE
+
+
+# Drawn once per interpreter, so a restarted process that got the same pid is still told apart.
+_TAIL = uuid.uuid4().hex[:6]
 
 
 def process_name() -> str:
-    """A holder name unique to this process: host, pid and a random tail."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """This process's name as lease holder and claimer: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_TAIL}"
 
 
 def acquire(session: Session, holder: str, now: dt.datetime, ttl: dt.timedelta,
@@ -88,6 +92,8 @@ class LeaseKeeper:
             with self.sessions.begin() as session:
                 won = acquire(session, self.holder, started, self.ttl)
         except SQLAlchemyError as exc:
+            # The lease we hold (if any) still runs to valid_until: one busy moment of the
+            # database must not cost it, the renewal thread simply tries again sooner.
             log.warning("scheduler lease: database error: %s", type(exc).__name__)
             return None
         self.valid_until = started + self.ttl if won else None
@@ -116,11 +122,15 @@ class LeaseKeeper:
         self.lost.clear()
 
         def renew() -> None:
-            while not self._done.wait(self.interval):
-                if self.try_acquire() is False or not self.held():
+            pause = self.interval
+            while not self._done.wait(pause):
+                won = self.try_acquire()
+                if won is False or not self.held():
                     log.warning("scheduler lease lost by %s", self.holder)
                     self.lost.set()
                     return
+                # After a database error, retry within a ninth of the lease, not a third.
+                pause = self.interval if won else self.interval / 3
 
         self._thread = threading.Thread(target=renew, name="lease-keeper", daemon=True)
         self._thread.start()

@@ -19,6 +19,7 @@ from jobs import (
     notices,
     reconcile,
     report_reminder,
+    retention,
     scan,
     sync,
     watch_folder,
@@ -27,6 +28,10 @@ from jobs import (
 # Jobs that read and write the deadline state run one at a time in their own executor, so a
 # scan, a dispatch and the digest never interleave inside one scheduler.
 SERIAL = "serial"
+# The portal sync and reconcile both create the portal_sync row of a dossier that has none; run
+# at once they raced to insert the same row (a UNIQUE violation failed one of them), so they
+# take turns in an executor of their own, apart from the deadline jobs.
+PORTAL = "portal"
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,13 @@ JOBS: tuple[ScheduledJob, ...] = (
     ScheduledJob("digest", digest.run, at="07:30", setting=("alerts", "digest_at"),
                  executor=SERIAL),
     ScheduledJob("sync", sync.run, every=dt.timedelta(minutes=2),
-                 setting=("portal", "interval_minutes")),
+                 setting=("portal", "interval_minutes"), executor=PORTAL),
     ScheduledJob("reconcile", reconcile.run, every=dt.timedelta(hours=1),
-                 setting=("portal", "reconcile_interval_minutes")),
+                 setting=("portal", "reconcile_interval_minutes"), executor=PORTAL),
     ScheduledJob("watch_folder", watch_folder.run, every=dt.timedelta(minutes=1)),
     ScheduledJob("report_reminder", report_reminder.run, at="08:00"),
+    # At night, apart from the deadline jobs: it deletes in bulk.
+    ScheduledJob("retention", retention.run, at="02:30"),
 )
 # Connector types no interval ingest job pulls: webhook connectors are pushed to over HTTP,
 # spreadsheet connectors are read from their drop folder by the watch_folder job (two jobs

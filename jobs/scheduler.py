@@ -15,8 +15,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from jobs.alerts import release_others_claims
 from jobs.lease import LeaseKeeper
-from jobs.schedule import SERIAL, Timing, planned
+from jobs.schedule import PORTAL, SERIAL, Timing, planned
+from service.logs import setup_logging
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
     grace = settings["scheduler"]["misfire_grace_seconds"]
     scheduler = BlockingScheduler(
         timezone=settings["timezone"],
-        executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1)})
+        executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1),
+                   PORTAL: ThreadPoolExecutor(1)})
     app = _flask_app(runtime)
     for job, timing in planned(settings):
         scheduler.add_job(_call, _trigger(timing, settings["timezone"]), id=job.name,
@@ -79,8 +82,7 @@ def _terminate(signum: int, frame: Any) -> None:
 def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None:
     """Wait for the lease, run the schedule while holding it, wait again if it is lost."""
     settings = runtime.settings
-    logging.basicConfig(level=settings["log_level"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(settings)
     # Every run of every job would log twice ("Running job", "executed successfully").
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     if not settings["scheduler"]["enabled"]:
@@ -93,6 +95,7 @@ def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None
                          dt.timedelta(seconds=settings["scheduler"]["lease_seconds"]))
     try:
         while keeper.wait(stop):
+            release_others_claims(runtime, keeper.holder)
             _run_while_held(runtime, keeper, stop)
             if not stop.is_set():
                 log.warning("scheduler paused: lease lost; waiting to take it back")

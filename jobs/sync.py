@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.dvcqg import DvcqgClient, GatewayConfig
+from service.config.credentials import read_secret
 from service.portal import OutboxGateway, PortalOptions, SyncReport, run_sync
 from service.portal.runs import GatewayFor
 from service.runtime import Runtime
@@ -19,11 +20,11 @@ CLIENT_KEY = "dvcqg_client"
 
 
 def live_client(settings: Mapping[str, Any], environ: Mapping[str, str]) -> DvcqgClient:
-    """The gateway client for [portal]; the password comes from the variable password_env."""
+    """The gateway client for [portal]; the password from password_file or password_env."""
     portal = settings["portal"]
     return DvcqgClient(GatewayConfig(
         url=portal["gateway_url"], username=portal["username"],
-        password=environ.get(portal["password_env"], ""), auth_path=portal["auth_path"],
+        password=read_secret(portal, "password", environ), auth_path=portal["auth_path"],
         dstcode=portal["dstcode"], connect_timeout_s=portal["connect_timeout_s"],
         read_timeout_s=portal["read_timeout_s"], session_seconds=portal["session_minutes"] * 60,
         permanent_errors=tuple(portal["permanent_errors"]),

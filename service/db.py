@@ -79,6 +79,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 
 
+# How long a SQLite writer waits for another's lock before "database is locked". Writers keep
+# their transactions to well under a second (ingest parts of 500 records), so this is margin.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
 def make_engine(url: str, sqlite_mmap_mb: int = 0, **kwargs: Any) -> Engine:
     """Create an engine; for a SQLite file, create its folder and turn on WAL and foreign keys.
 
@@ -92,7 +97,7 @@ def make_engine(url: str, sqlite_mmap_mb: int = 0, **kwargs: Any) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
@@ -124,3 +129,10 @@ def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by web requests, jobs and the CLI."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def error_line(exc: BaseException) -> str:
+    """An error in one line: a driver's own message, without SQLAlchemy's SQL and link lines."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"

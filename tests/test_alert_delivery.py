@@ -62,15 +62,24 @@ class Mailbox:
         return AuthResult(success=data.password == b"mat-khau-smtp")
 
 
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
+@contextlib.contextmanager
+def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server on 127.0.0.1 that asks for a login."""
     box = Mailbox(port=free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port,
                             authenticator=box.authenticate, auth_require_tls=False)
     controller.start()
-    yield box
-    controller.stop()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """The local SMTP server of one test."""
+    with smtp_server() as box:
+        yield box
 
 
 @dataclass
@@ -81,6 +90,9 @@ class Hook:
     answers: deque[int] = field(default_factory=deque)
     url: str = ""
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    # With hold_first, the first post stays open until `release` is set (a stalled bot).
+    hold_first: bool = False
+    release: threading.Event = field(default_factory=threading.Event)
 
     def wait_for(self, count: int, timeout: float) -> bool:
         """Block until count posts arrived (True) or timeout seconds passed (False)."""
@@ -89,9 +101,9 @@ class Hook:
 
 
 @contextlib.contextmanager
-def webhook_server() -> Iterator[Hook]:
+def webhook_server(hold_first: bool = False) -> Iterator[Hook]:
     """A local HTTP server standing in for a chat bot's webhook."""
-    state = Hook()
+    state = Hook(hold_first=hold_first)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
@@ -99,21 +111,27 @@ def webhook_server() -> Iterator[Hook]:
             with state.arrived:
                 state.posts.append((body, self.headers.get("Authorization")))
                 status = state.answers.popleft() if state.answers else 200
+                first = len(state.posts) == 1
                 state.arrived.notify_all()
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            if first and state.hold_first:
+                state.release.wait(timeout=120)
+            with contextlib.suppress(OSError):  # a held sender may be dead by now
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         def log_message(self, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield state
     finally:
+        state.release.set()
         server.shutdown()
         server.server_close()
         thread.join()

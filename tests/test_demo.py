@@ -29,7 +29,8 @@ def test_demo_account_is_created_once_and_its_password_works(runtime: Runtime) -
     password = printed.split("password '")[1].split("'")[0]
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
-        assert authenticate(session, "admin", password, runtime.now()) is not None
+        admin = authenticate(session, "admin", password, runtime.now())
+        assert admin is not None and admin.must_change_password
 
 
 def test_first_scan_classifies_every_open_dossier(runtime: Runtime) -> None:

@@ -360,3 +360,30 @@ def test_a_push_that_cannot_be_stored_leaves_only_a_failed_run(runtime: Runtime)
     assert [r.error for r in runs] == ["RuntimeError: deadline engine unavailable", None]
     assert all(r.finished_at is not None for r in runs)
     assert stored == ok.created == 3 and [r.outcome for r in results] == ["created"] * 3
+
+
+def test_a_large_batch_is_committed_in_bounded_parts_with_the_cursor_last(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runs, "CHUNK", 2)
+    records = simulated(5)
+    stored_parts: list[int] = []
+    store = runs.store_batch
+
+    def third_part_fails(session: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(stored_parts) == 2:
+            raise RuntimeError("disk full")
+        stored_parts.append(len(args[2]))
+        return store(session, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "store_batch", third_part_fails)
+    with pytest.raises(RuntimeError):
+        run_connector(runtime.sessions, Scripted([Batch(records, {"page": 1})]),
+                      runtime.derive, NOW)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Dossier)) == 4
+        assert last_cursor(session, "scripted") is None
+    monkeypatch.setattr(runs, "store_batch", store)
+    run = run_connector(runtime.sessions, Scripted([Batch(records, {"page": 1})]),
+                        runtime.derive, NOW)
+    assert stored_parts == [2, 2]
+    assert (run.batches, run.created, run.unchanged, run.cursor_after) == (1, 1, 4, {"page": 1})

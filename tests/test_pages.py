@@ -7,10 +7,12 @@ from typing import Any
 from service.vocabulary import Status
 
 
-def test_health_check_reports_the_database(client: Any) -> None:
+def test_health_check_reports_the_database_and_a_missing_scheduler(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "degraded", "database": "ok",
+                                   "scheduler": "absent", "scheduler_holder": None,
+                                   "scheduler_heartbeat": None}
 
 
 def test_home_page_counts_dossiers_by_status(client: Any, make_dossier: Any, session: Any) -> None:

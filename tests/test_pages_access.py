@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from service.users.accounts import set_password
 from tests.pages_support import (  # noqa: F401 - settings is a fixture
+    PASSWORD,
+    TOKEN_RE,
     add_user,
     csrf_token,
     login,
@@ -62,9 +64,15 @@ def test_forms_without_a_csrf_token_are_refused(client: Any, session: Session) -
     assert "Yêu cầu không hợp lệ" in response.get_data(as_text=True)
 
 
-def test_session_cookie_is_http_only_same_site_and_secure(client: Any, session: Session) -> None:
+def test_session_cookie_is_http_only_same_site_and_secure_over_https(
+        client: Any, session: Session) -> None:
     add_user(session, "lan", "clerk")
-    cookie = login(client, "lan").headers["Set-Cookie"]
+    page = client.get("/dang-nhap", base_url="https://localhost").get_data(as_text=True)
+    # Flask-WTF checks the Referer on HTTPS, which browsers send.
+    cookie = client.post("/dang-nhap", base_url="https://localhost",
+                         headers={"Referer": "https://localhost/dang-nhap"}, data={
+        "username": "lan", "password": PASSWORD,
+        "csrf_token": TOKEN_RE.search(page).group(1)}).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
 

@@ -7,6 +7,7 @@ import inspect
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,9 +21,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from jobs.lease import LeaseKeeper, acquire, holder_of, release
-from jobs.schedule import JOBS, SERIAL, planned
+from jobs.schedule import JOBS, PORTAL, SERIAL, planned
 from jobs.scheduler import _call, build_scheduler, run_scheduler
 from service.config import ConfigError
+from service.db import make_engine, make_sessionmaker
+from service.dossiers.scan import scan
 from service.ingest import new_lookup_secret
 from service.models import Alert, AlertDelivery, AlertMessage, Base, Dossier, Procedure, Unit
 from service.models.alerts import DeliveryState
@@ -58,6 +61,8 @@ def test_the_scheduler_plans_each_job_coalesced_once_at_a_time(runtime: Runtime)
     assert {job.executor for job in jobs.values() if job.executor == SERIAL} == {SERIAL}
     assert {name for name, job in jobs.items() if job.executor == SERIAL} == {
         "scan", "alerts", "digest", "notices"}
+    assert {name for name, job in jobs.items() if job.executor == PORTAL} == {
+        "sync", "reconcile"}
 
 
 def test_pushed_and_dropped_connectors_get_no_ingest_job(tmp_path: Any) -> None:
@@ -134,6 +139,24 @@ def test_a_keeper_that_cannot_renew_in_time_stops_holding(runtime: Runtime) -> N
     keeper = LeaseKeeper(runtime.sessions, TTL, holder="a", clock=lambda: next(instants))
     assert keeper.try_acquire() is True
     assert not keeper.held()
+
+
+def test_a_busy_database_does_not_cost_the_lease_it_holds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url, connect_args={"timeout": 0.05})
+    Base.metadata.create_all(engine)
+    keeper = LeaseKeeper(make_sessionmaker(engine), TTL, holder="a")
+    assert keeper.try_acquire() is True
+    writer = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        assert keeper.try_acquire() is None
+        assert keeper.held()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert keeper.try_acquire() is True
+    engine.dispose()
 
 
 def test_the_keeper_notices_a_takeover(runtime: Runtime) -> None:
@@ -231,6 +254,13 @@ def wait_until(arrived: threading.Condition, predicate: Callable[[], bool],
             raise AssertionError("\n".join(p.log() for p in processes))
 
 
+def went_live(runtime: Runtime) -> None:
+    """Scan the empty database once: dossiers added later arrive in a system already live, so
+    their alerts go one by one rather than in the go-live summary."""
+    with runtime.sessions.begin() as session:
+        scan(session, dt.datetime.now(dt.UTC))
+
+
 def add_dossiers(runtime: Runtime, prefix: str, count: int, due_in: dt.timedelta) -> None:
     now = dt.datetime.now(dt.UTC)
     with runtime.sessions.begin() as session:
@@ -258,6 +288,7 @@ def pg_runtime(pg_schema_url: str) -> Iterator[Runtime]:
 @pytest.mark.slow
 def test_second_scheduler_takes_over_when_the_first_is_killed_and_nothing_is_sent_twice(
         pg_runtime: Runtime, pg_schema_url: str, tmp_path: Path) -> None:
+    went_live(pg_runtime)
     add_dossiers(pg_runtime, "W1-", 3, due_in=-dt.timedelta(minutes=1))  # overdue already
     arrived = threading.Condition()
     with webhook_server() as hook:

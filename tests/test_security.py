@@ -77,8 +77,8 @@ def test_hsts_can_be_switched_off(tmp_path: Any) -> None:
         assert "Strict-Transport-Security" not in answer.headers
 
 
-def test_session_cookie_is_secure_httponly_samesite(client: Any) -> None:
-    cookie = client.get("/tra-cuu").headers["Set-Cookie"]
+def test_session_cookie_is_secure_httponly_samesite_over_https(client: Any) -> None:
+    cookie = client.get("/tra-cuu", base_url="https://localhost").headers["Set-Cookie"]
     for flag in ("Secure", "HttpOnly", "SameSite=Lax"):
         assert flag in cookie
 

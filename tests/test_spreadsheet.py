@@ -166,7 +166,8 @@ def test_watched_folder_imports_settled_files_and_moves_them(catalogued: Runtime
     assert len(stored(runtime)) == 3
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["b.csv"]
     assert [p.name[16:] for p in (folder / "imported").iterdir()] == ["a.csv"]
-    assert [p.name[16:] for p in (folder / "failed").iterdir()] == ["c.csv"]
+    assert sorted(p.name[16:] for p in (folder / "failed").iterdir()) == [
+        "c.csv", "c.csv.reason.txt"]
 
 
 def test_an_interrupted_file_resumes_after_the_last_committed_row(catalogued: Runtime,

@@ -10,7 +10,6 @@ run that fails resumes at the page it stopped on.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from connectors.base import Batch, Connector, ConnectorError, DossierRecord, RejectedRecord
 from connectors.opencps.client import PageClient
 from connectors.opencps.items import DEFAULT_STATUS_MAP, content_print, parse_item
+from service.config.credentials import SecretError, read_secret, secret_file_field, secret_source
 from service.vocabulary import Status
 
 OPEN_STATUSES = ["new", "receiving", "processing", "interoperating", "waiting", "paying",
@@ -36,6 +36,7 @@ class OpenCPSOptions(Schema):
     group_id = fields.String(required=True, validate=validate.Length(min=1))
     username = fields.String(required=True)
     password_env = fields.String(load_default="TTHC_OPENCPS_PASSWORD")
+    password_file = secret_file_field()
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
     timeout_s = fields.Float(load_default=20.0, validate=validate.Range(min=0.01, max=600))
     retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
@@ -88,10 +89,13 @@ class OpenCPSConnector(Connector):
         `waiting` (dossier id -> when it was first seen waiting for a supplement) and, while a
         sweep is under way, `sweep` with the digests it has met so far (`fresh`).
         """
-        password = os.environ.get(self.options["password_env"])
+        try:
+            password = read_secret(self.options, "password")
+        except SecretError as exc:
+            raise ConnectorError(f"opencps {self.name}: {exc}") from None
         if not password:
-            raise ConnectorError(f"opencps {self.name}: chưa đặt biến môi trường "
-                                 f"{self.options['password_env']} (mật khẩu OpenCPS)")
+            raise ConnectorError(f"opencps {self.name}: the password "
+                                 f"({secret_source(self.options, 'password')}) is not set")
         self.http.auth = (self.options["username"], password)
         state = {"seen": {}, "waiting": {}, **(cursor or {})}
         sweep = state.get("sweep")

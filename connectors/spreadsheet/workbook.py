@@ -106,7 +106,7 @@ class Workbook:
             for number, row in enumerate(cells, start=first):
                 yield number, [_value(cell) for cell in row]
         except Exception as exc:  # noqa: BLE001 - see above
-            log.info("spreadsheet %s: sheet %s unreadable: %r", self.path.name, sheet.name, exc)
+            log.debug("spreadsheet %s: sheet %s unreadable: %r", self.path.name, sheet.name, exc)
             raise not_a_workbook(self.path, exc) from exc
 
     def _csv_rows(self, width: int) -> Rows:
@@ -135,7 +135,7 @@ def _open(path: Path) -> Any:
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - as in Workbook._xlsx_rows
-        log.info("spreadsheet %s: unreadable: %r", path.name, exc)
+        log.debug("spreadsheet %s: unreadable: %r", path.name, exc)
         raise not_a_workbook(path, exc) from exc
 
 

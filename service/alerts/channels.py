@@ -16,6 +16,7 @@ import requests
 
 from service.alerts.messages import Rendered
 from service.alerts.recipients import Recipient
+from service.config.credentials import read_secret
 from service.config.notices import configured_channels
 from service.notices.phones import mobile_number
 from service.notices.senders import Outgoing, QuotaError, RecipientError, Sender, SendError
@@ -65,6 +66,14 @@ class EmailChannel:
         mail.add_alternative(message.html, subtype="html")
         try:
             self._connection().send_message(mail)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise DeliveryError(f"email via {self.host}:{self.port}: {exc}") from None
+
+    def verify(self) -> None:
+        """Connect, STARTTLS and log in as configured, then leave: no mail is sent."""
+        try:
+            self._connection()
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise DeliveryError(f"email via {self.host}:{self.port}: {exc}") from None
@@ -150,7 +159,7 @@ class TextChannel:
 def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
                    senders: Mapping[str, Sender] | None = None,
                    now: dt.datetime | None = None) -> dict[str, Channel]:
-    """The channels [alerts] turns on; secrets come from the environment variables it names.
+    """The channels [alerts] turns on; secrets come from the files or variables it names.
 
     SMS and Zalo come from the notice senders given (built from [notices]), for the run at
     `now` (a Zalo token's expiry is judged against it).
@@ -162,12 +171,12 @@ def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
     if email["host"]:
         channels["email"] = EmailChannel(
             email["host"], email["port"], email["sender"], starttls=email["starttls"],
-            username=email["username"], password=environ.get(email["password_env"], ""),
+            username=email["username"], password=read_secret(email, "password", environ),
             timeout=email["timeout_s"])
     webhook = section["webhook"]
     if webhook["url"]:
         channels["webhook"] = WebhookChannel(
-            webhook["url"], token=environ.get(webhook["token_env"], ""),
+            webhook["url"], token=read_secret(webhook, "token", environ),
             timeout=webhook["timeout_s"])
     return channels
 

@@ -1,7 +1,11 @@
 """Send what is due: claim deliveries, group them per recipient, send, record every attempt.
 
-Like an ingest run, a dispatch owns its transactions: one to claim, one per message sent.
-Nothing is sent inside a transaction, and a claim left by a dispatcher that died expires.
+Like an ingest run, a dispatch owns its transactions: one to claim, and two per message: one
+that records the attempt before it is sent (and checks the claim is still ours), one that
+records its outcome. Nothing is sent inside a transaction. A claim left by a dispatcher that
+died expires, or is released at once by the scheduler that takes the lease over; an attempt
+recorded but never finished is reconciled as "uncertain" and not sent again, so a message
+goes out at most once per claim even when the process is killed mid-send.
 """
 
 from __future__ import annotations
@@ -17,17 +21,17 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.channels import Channel, DeliveryError
+from service.alerts.claims import carried, claim, reconcile_interrupted, release
 from service.alerts.digest import create_digests, first_digest_run, make_item, open_items
 from service.alerts.messages import Rendered, render
 from service.alerts.policy import AlertPolicy
 from service.alerts.recipients import Directory, Recipient
 from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Dossier, Procedure
 from service.models.alerts import AlertKind, DeliveryState, MessageKind
-from service.models.scheduling import claim, id_in
+from service.models.scheduling import id_in
 from service.vocabulary import DeadlineClass
 
 log = logging.getLogger(__name__)
-CLAIM_FOR = dt.timedelta(minutes=10)
 # After this many failures in a row a channel rests until the next run instead of timing out
 # on every remaining message.
 BREAKER = 3
@@ -56,6 +60,7 @@ class DeliveryReport:
     cancelled: int = 0
     deferred: int = 0
     digests_created: int = 0
+    uncertain: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -65,6 +70,7 @@ def deliver(factory: sessionmaker[Session], channels: Mapping[str, Channel],
     """Send the deliveries and digests due at now; a failure is retried later, with backoff."""
     report = DeliveryReport()
     with factory.begin() as session:
+        report.uncertain = reconcile_interrupted(session, now)
         day = policy.digest_due(now)
         # Digests are prepared once a day, by the first run after digest time; a recipient
         # who passes the threshold later that day gets combined messages instead.
@@ -73,17 +79,11 @@ def deliver(factory: sessionmaker[Session], channels: Mapping[str, Channel],
                                                     channels)
         work = _prepare(session, channels, policy, directory, now, holder, limit, report)
     try:
-        _send_all(factory, channels, work, policy, now, report)
+        _send_all(factory, channels, work, policy, now, holder, report)
     finally:
         for channel in channels.values():
             channel.close()
     return report
-
-
-def _claim(session: Session, model: type[AlertDelivery] | type[AlertDigest], now: dt.datetime,
-           holder: str, limit: int) -> list[int]:
-    """Claim ready rows; a row another dispatcher claimed first is not returned."""
-    return claim(session, model, DeliveryState.PENDING, now, holder, now + CLAIM_FOR, limit)
 
 
 def _delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
@@ -120,7 +120,7 @@ def _prepare(session: Session, channels: Mapping[str, Channel], policy: AlertPol
              report: DeliveryReport) -> list[Work]:
     """Claim, drop what went stale, and compose the messages of this run."""
     groups: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
-    for row in _delivery_rows(session, _claim(session, AlertDelivery, now, holder, limit)):
+    for row in _delivery_rows(session, claim(session, AlertDelivery, now, holder, limit)):
         reason = stale_reason(row)
         if reason is None and directory.get(row.recipient) is None:
             reason = "Người nhận không còn trong cấu hình"
@@ -133,7 +133,7 @@ def _prepare(session: Session, channels: Mapping[str, Channel], policy: AlertPol
             groups[(row.recipient, row.channel)].append(row)
     digests = {(d.recipient, d.channel): d.id for d in session.execute(
         select(AlertDigest.id, AlertDigest.recipient, AlertDigest.channel).where(
-            AlertDigest.id.in_(_claim(session, AlertDigest, now, holder, limit))))}
+            AlertDigest.id.in_(claim(session, AlertDigest, now, holder, limit))))}
     work: list[Work] = []
     for key in sorted(set(groups) | set(digests)):
         recipient = directory.get(key[0])
@@ -186,15 +186,21 @@ def _cancel(session: Session, model: type[AlertDelivery] | type[AlertDigest], ro
 
 
 def _send_all(factory: sessionmaker[Session], channels: Mapping[str, Channel],
-              work: list[Work], policy: AlertPolicy, now: dt.datetime,
+              work: list[Work], policy: AlertPolicy, now: dt.datetime, holder: str,
               report: DeliveryReport) -> None:
-    """Send each message and record it in its own transaction."""
+    """Record each attempt, send it, and record its outcome, each in its own transaction."""
     failures: Counter[str] = Counter()
     for item in work:
         if failures[item.channel] >= BREAKER:
             with factory.begin() as session:
-                _release(session, item)
+                release(session, carried(session, item.deliveries, item.digest))
             report.deferred += 1
+            continue
+        with factory.begin() as session:
+            message_id = _start(session, item, now, holder)
+        if message_id is None:
+            log.warning("%s message to %s skipped: the claim passed to another dispatcher",
+                        item.message.kind.value, item.recipient.key)
             continue
         error = None
         try:
@@ -204,8 +210,24 @@ def _send_all(factory: sessionmaker[Session], channels: Mapping[str, Channel],
                 f"{type(exc).__name__}: {exc}")
         failures[item.channel] = failures[item.channel] + 1 if error else 0
         with factory.begin() as session:
-            message_id, gave_up = _record(session, item, error, now, policy)
+            gave_up = _record(session, item, message_id, error, now, policy)
         _account(report, item, message_id, error, gave_up)
+
+
+def _start(session: Session, item: Work, now: dt.datetime, holder: str) -> int | None:
+    """Record an attempt before sending; None if any row it carries is no longer our claim."""
+    rows = carried(session, item.deliveries, item.digest)
+    if any(row.state is not DeliveryState.PENDING or row.claimed_by != holder
+           or row.claimed_until is None or row.claimed_until <= now for row in rows):
+        return None
+    message = AlertMessage(channel=item.channel, recipient=item.recipient.key,
+                           kind=item.message.kind, subject=item.message.subject[:500],
+                           items=len(item.message.payload["items"]), started_at=now)
+    session.add(message)
+    session.flush()
+    for row in rows:
+        row.message_id = message.id
+    return message.id
 
 
 def _account(report: DeliveryReport, item: Work, message_id: int, error: str | None,
@@ -223,43 +245,30 @@ def _account(report: DeliveryReport, item: Work, message_id: int, error: str | N
     log.warning("%s message %d on %s failed: %s", kind, message_id, item.channel, error)
 
 
-def _record(session: Session, item: Work, error: str | None, now: dt.datetime,
-            policy: AlertPolicy) -> tuple[int, int]:
-    """Record the attempt; mark what it carried sent, or schedule the next try."""
-    message = AlertMessage(channel=item.channel, recipient=item.recipient.key,
-                           kind=item.message.kind, subject=item.message.subject[:500],
-                           items=len(item.message.payload["items"]), started_at=now,
-                           sent_at=None if error else now, error=error)
-    session.add(message)
-    session.flush()
+def _record(session: Session, item: Work, message_id: int, error: str | None,
+            now: dt.datetime, policy: AlertPolicy) -> int:
+    """Record the attempt's outcome; mark what it carried sent, or schedule the next try.
+
+    Rows another scheduler already reconciled as uncertain get the true outcome now.
+    """
+    session.execute(update(AlertMessage).where(AlertMessage.id == message_id)
+                    .values(sent_at=None if error else now, error=error)
+                    .execution_options(synchronize_session=False))
     gave_up = 0
-    for row in _carried(session, item):
+    for row in carried(session, item.deliveries, item.digest):
+        if row.state is DeliveryState.UNCERTAIN:
+            row.attempts -= 1  # the reconciler counted this attempt already
         row.attempts += 1
         row.claimed_until = row.claimed_by = None
         if error is None:
-            row.state, row.sent_at, row.message_id, row.last_error = (
-                DeliveryState.SENT, now, message.id, None)
+            row.state, row.sent_at, row.last_error = DeliveryState.SENT, now, None
         elif row.attempts >= policy.retry_attempts:
-            row.state, row.last_error = DeliveryState.FAILED, error
+            row.state, row.last_error, row.message_id = DeliveryState.FAILED, error, None
             gave_up += 1
         else:
-            row.last_error = error
+            row.state, row.last_error, row.message_id = DeliveryState.PENDING, error, None
             row.next_attempt_at = now + backoff(policy, row.attempts, row.id)
-    return message.id, gave_up
-
-
-def _carried(session: Session, item: Work) -> list[AlertDelivery | AlertDigest]:
-    rows: list[AlertDelivery | AlertDigest] = list(session.scalars(
-        select(AlertDelivery).where(id_in(AlertDelivery.id, item.deliveries))))
-    if item.digest is not None:
-        rows.append(session.get_one(AlertDigest, item.digest))
-    return rows
-
-
-def _release(session: Session, item: Work) -> None:
-    """Give back a claim untried, for the next run."""
-    for row in _carried(session, item):
-        row.claimed_until = row.claimed_by = None
+    return gave_up
 
 
 def backoff(policy: AlertPolicy, attempts: int, row_id: int) -> dt.timedelta:

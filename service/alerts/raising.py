@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.alerts.policy import AlertPolicy, last_due_reaching
 from service.alerts.recipients import Directory, Party
 from service.dossiers.scan import CHUNK, ScanResult
-from service.models import Alert, AlertDelivery, Dossier, Unit
+from service.models import Alert, AlertDelivery, AlertDigest, Dossier, Unit
 from service.models.alerts import AlertKind, DeliveryState
 from service.models.scheduling import id_in, insert_ignoring_duplicates
 from service.vocabulary import DeadlineClass
@@ -28,6 +28,9 @@ class RaiseReport:
 
     created: Counter[tuple[AlertKind, int]] = field(default_factory=Counter)
     unrouted: int = 0
+    # Who got a new alert, and the summary digests a baseline created instead of deliveries.
+    recipients: set[str] = field(default_factory=set)
+    summaries: int = 0
 
     @property
     def total(self) -> int:
@@ -36,12 +39,15 @@ class RaiseReport:
 
 
 def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, directory: Directory,
-                 channels: Collection[str]) -> RaiseReport:
+                 channels: Collection[str], baseline: bool = False) -> RaiseReport:
     """Create the alerts a scan calls for, with a pending delivery per active channel.
 
     Near and overdue alerts follow the scan's transitions. The apology duty and the level-2
     escalation are instants derived from due_at; the dossiers whose instant the scan passed
     are read by due_at range. A rerun or a second scanner inserts nothing new.
+
+    A `baseline` scan (going live on a backlog) records the alerts without a delivery each:
+    every recipient gets one summary digest of their open items instead.
     """
     events = _transition_events(scan)
     candidates = _milestone_candidates(session, scan, policy)
@@ -58,8 +64,23 @@ def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, direct
         report.unrouted += not found
         rows.extend(_alert_row(dossier_id, kind, level, recipient.key, recipient.name, role,
                                fact.due_at, scan.now, policy) for recipient, role in found)
-    _store(session, rows, directory, channels, report)
+    _store(session, rows, directory, () if baseline else channels, report)
+    if baseline:
+        report.summaries = _summaries(session, report.recipients, directory, channels,
+                                      scan.now, policy)
     return report
+
+
+def _summaries(session: Session, keys: Collection[str], directory: Directory,
+               channels: Collection[str], now: dt.datetime, policy: AlertPolicy) -> int:
+    """One digest today per recipient of a baseline's alerts, sent at the next opening."""
+    day, send_at = policy.calendar.local(now).date(), policy.send_after(now, 1)
+    rows = [{"recipient": key, "channel": channel, "day": day, "created_at": now,
+             "next_attempt_at": send_at, "state": DeliveryState.PENDING, "attempts": 0}
+            for key in sorted(keys) if (recipient := directory.get(key)) is not None
+            for channel in recipient.channels if channel in channels]
+    return len(insert_ignoring_duplicates(session, AlertDigest, rows,
+                                          returning=(AlertDigest.id,)))
 
 
 def _transition_events(scan: ScanResult) -> set[tuple[int, AlertKind, int]]:
@@ -77,6 +98,7 @@ def _store(session: Session, rows: list[dict[str, Any]], directory: Directory,
     deliveries = []
     for row in created:
         report.created[(row.kind, row.level)] += 1
+        report.recipients.add(row.recipient)
         recipient = directory.get(row.recipient)
         deliveries.extend({"alert_id": row.id, "channel": channel, "attempts": 0,
                            "state": DeliveryState.PENDING, "next_attempt_at": row.send_after}

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.cli import (
+    backup,
+    check,
     db,
     deadline,
     dossiers,
     imports,
     ingest,
     report,
+    retention,
     scan,
     serve,
     sync,
@@ -21,11 +25,14 @@ from service.cli import (
 )
 from service.cli.context import cli
 from service.config import ConfigError
+from service.config.credentials import SecretError
+from service.db import error_line
 
 COMMANDS = (db.group, serve.serve, serve.scheduler, serve.demo, dossiers.procedures,
             dossiers.dossier, ingest.ingest, imports.import_files, imports.quarantine_group,
             imports.webhook_token, deadline.command, tokens.group, sync.sync, scan.scan,
-            users.group, report.group)
+            users.group, report.group, check.check,
+            backup.backup, backup.restore, retention.prune)
 for command in COMMANDS:
     cli.add_command(command)
 
@@ -33,13 +40,20 @@ __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning configuration errors into one line and exit code 2."""
+    """Entry point: run the CLI; configuration errors exit 2, other failures 1, in one line."""
     try:
-        # Outside standalone mode click returns, not raises, the code of an explicit Exit.
+        # Outside standalone mode click *returns* the code of a click.exceptions.Exit instead
+        # of exiting with it: ignoring it made every failed command exit 0.
         code = cli.main(standalone_mode=False)
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        click.echo(f"Database error: {error_line(exc)}", err=True)
+        sys.exit(1)
+    except SecretError as exc:
+        click.echo(f"Secret error: {exc}", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -50,3 +64,4 @@ def main() -> None:
         sys.exit(exc.exit_code)
     if isinstance(code, int) and code:
         sys.exit(code)
+

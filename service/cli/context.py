@@ -11,6 +11,7 @@ import click
 from connectors.registry import connector_types
 from jobs.schedule import JOB_NAMES
 from service.config import Catalogue, load_config
+from service.logs import setup_logging
 from service.runtime import Runtime
 
 
@@ -36,7 +37,9 @@ class AppContext:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.from_settings(load_settings(self.path))
+            settings = load_settings(self.path)
+            setup_logging(settings)
+            self._runtime = Runtime.from_settings(settings)
         return self._runtime
 
 

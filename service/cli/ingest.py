@@ -6,6 +6,7 @@ import click
 
 from connectors.base import ConnectorError
 from service.cli.context import AppContext, pass_app
+from service.db import error_line
 from service.ingest.runs import describe_run, run_connector
 
 
@@ -27,7 +28,7 @@ def ingest(app: AppContext, connector: str | None) -> None:
             run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
                                 runtime.now())
         except (ConnectorError, Exception) as exc:  # noqa: BLE001 - reported, then exit 1
-            click.echo(f"{name}: failed: {exc}", err=True)
+            click.echo(f"{name}: failed: {error_line(exc)}", err=True)
             failed = True
             continue
         click.echo(describe_run(run))

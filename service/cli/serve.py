@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import secrets
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import click
+from waitress.server import BaseWSGIServer, create_server
 
 from migrations import upgrade
 from service.cli.context import AppContext, pass_app
 from service.cli.db import seed_reference_data
 from service.ingest.runs import run_connector
 from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -22,14 +28,55 @@ from service.runtime import Runtime
 @pass_app
 def serve(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the web app with waitress."""
-    from waitress import serve as waitress_serve
+    run_server(bind(app, host, port))
 
+
+def bind(app: AppContext, host: str | None, port: int | None) -> BaseWSGIServer:
+    """Build the app and bind its socket, or stop with a message naming --port."""
     from service.web import create_app
 
     server = app.settings["server"]
     host, port = host or server["host"], port or server["port"]
-    click.echo(f"Serving on http://{host}:{port}/")
-    waitress_serve(create_app(app.settings), host=host, port=port, threads=server["threads"])
+    try:
+        bound = create_server(create_app(app.settings), host=host, port=port,
+                              threads=server["threads"])
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}; choose another port with "
+            "--port (or [server] port)") from None
+    for warning in plain_http_warnings(str(bound.effective_host), app.settings):
+        log.warning(warning)
+    return bound
+
+
+def plain_http_warnings(host: str, settings: dict[str, Any]) -> list[str]:
+    """What an operator should know before serving plain HTTP on `host`."""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if local:
+        return []
+    said = [f"serving plain HTTP on {host}, beyond this machine: passwords and session "
+            "cookies cross the network unencrypted; outside a closed office LAN put a TLS "
+            "proxy in front (README, 'Vận hành')"]
+    if settings["web"]["secure_cookies"] is True:
+        said.append("[web] secure_cookies = true: browsers drop Secure cookies over plain "
+                    "HTTP, so nobody reaching this address without TLS can sign in; use \"auto\"")
+    return said
+
+
+def run_server(server: BaseWSGIServer) -> None:
+    """Serve until SIGTERM or Ctrl-C; both are a clean stop (exit code 0)."""
+    # A process manager stops services with SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"Serving on http://{server.effective_host}:{server.effective_port}/")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 @click.command()
@@ -48,6 +95,8 @@ def scheduler(app: AppContext) -> None:
 def demo(app: AppContext, host: str | None, port: int | None) -> None:
     """Upgrade the database, back-fill from the connectors, then serve with the scheduler."""
     runtime = app.runtime
+    # Bound before the back-fill: a busy port is known at once, not after minutes of work.
+    server = bind(app, host, port)
     upgrade(runtime.engine)
     seed_reference_data(runtime)
     for name in sorted(app.settings["connectors"]):
@@ -63,10 +112,9 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
             argv += ["--config", app.path]
         worker = subprocess.Popen([*argv, "scheduler"])
         click.echo(f"Scheduler started (process {worker.pid}).")
-    # A plain SIGTERM (e.g. from a process manager) must still stop the scheduler child.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # run_server turns SIGTERM into SystemExit, so the scheduler child is stopped below.
     try:
-        click.get_current_context().invoke(serve, host=host, port=port)
+        run_server(server)
     finally:
         if worker is not None:
             worker.terminate()
@@ -95,7 +143,9 @@ def _demo_account(runtime: Runtime) -> None:
             return
         password = secrets.token_urlsafe(9)
         codes = [unit["code"] for unit in runtime.settings["units"]]
-        create_user(session, "admin", password, "admin", codes, runtime.now(),
-                    full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
-    click.echo(f"Demo account created: user 'admin', password '{password}' "
-               "(change it with `tthc-monitor user password admin`).")
+        user = create_user(session, "admin", password, "admin", codes, runtime.now(),
+                           full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
+        # Printed on a terminal (and kept in its scroll-back): usable once, to choose another.
+        user.must_change_password = True
+    click.echo(f"Demo account created: user 'admin', one-time password '{password}'; "
+               "the first sign-in asks for a new one.")

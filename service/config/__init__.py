@@ -1,7 +1,14 @@
-"""Read config.toml, apply TTHC_* environment overrides and validate the result once."""
+"""Read config.toml, apply TTHC_* environment overrides and validate the result once.
+
+A TTHC_* variable overrides a key only when it names one the schema knows. Other variables
+share the prefix (the secrets that `*_env` keys name, such as TTHC_SMTP_PASSWORD, and variables
+of other tools): they are left alone, and a start-up warning names those no key refers to, so
+a misspelt override is seen rather than silently dropped.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -9,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
+from service.config.keys import is_known_key, secret_references
 from service.config.schema import root_schema
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TTHC_"
 DEFAULT_FILE = "config.toml"
@@ -23,9 +33,11 @@ class ConfigError(Exception):
     """A configuration problem, explained in one line that names the key."""
 
 
-def config_path(path: str | os.PathLike[str] | None) -> Path:
+def config_path(path: str | os.PathLike[str] | None,
+                environ: Mapping[str, str] | None = None) -> Path:
     """Return the file to read: the argument, then TTHC_CONFIG, then ./config.toml."""
-    chosen = path or os.environ.get("TTHC_CONFIG") or DEFAULT_FILE
+    environ = os.environ if environ is None else environ
+    chosen = path or environ.get("TTHC_CONFIG") or DEFAULT_FILE
     return Path(chosen)
 
 
@@ -48,17 +60,37 @@ def load_config(
     catalogue: Catalogue,
 ) -> dict[str, Any]:
     """Load, override and validate the configuration; raise ConfigError on any fault."""
-    file = config_path(path)
-    raw = read_toml(file) if file.exists() or path else {}
-    apply_env(raw, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    file = config_path(path, environ)
+    # Only the implicit ./config.toml may be absent: a file named by --config or TTHC_CONFIG
+    # that is missing is a typo, not a request for the defaults.
+    raw = read_toml(file) if file.exists() or path or environ.get("TTHC_CONFIG") else {}
+    schema = root_schema(catalogue.job_names, catalogue.connector_types)
+    unused = apply_env(schema, raw, environ)
     if overrides:
         deep_merge(raw, overrides)
     try:
-        loaded = root_schema(catalogue.job_names, catalogue.connector_types).load(raw)
+        loaded = schema.load(raw)
     except ValidationError as exc:
         raise ConfigError(f"{file}: {describe(exc.messages, raw)}") from None
+    check_references(schema, loaded, unused, file)
     loaded["source_file"] = str(file)
     return loaded
+
+
+def check_references(schema: Schema, loaded: dict[str, Any], unused: list[str],
+                     file: Path) -> None:
+    """Refuse a secret reference that is also a key override; warn of stray TTHC_* names."""
+    references = secret_references(loaded)
+    for where, variable in sorted(references.items()):
+        if variable.startswith(ENV_PREFIX) and is_known_key(schema, env_parts(variable), loaded):
+            raise ConfigError(f"{file}: key '{where}': {variable} is also the override of the key "
+                              f"'{'.'.join(env_parts(variable))}'; name another variable")
+    named = set(references.values())
+    stray = [name for name in unused if name not in named]
+    if stray:
+        log.warning("environment variables %s match no configuration key and no *_env "
+                    "reference; ignored", ", ".join(stray))
 
 
 def read_toml(file: Path) -> dict[str, Any]:
@@ -72,18 +104,31 @@ def read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
 
 
-def apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
-    """Override keys from TTHC_* variables; a double underscore descends into a table."""
+def env_parts(name: str) -> list[str]:
+    """The key path a TTHC_* variable names: TTHC_SERVER__PORT is ['server', 'port']."""
+    return name[len(ENV_PREFIX):].lower().split("__")
+
+
+def apply_env(schema: Schema, raw: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+    """Override known keys from TTHC_* variables; return the prefixed names that are no key.
+
+    A double underscore descends into a table.
+    """
+    unused: list[str] = []
     for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name in NOT_KEYS:
             continue
-        parts = name[len(ENV_PREFIX):].lower().split("__")
+        parts = env_parts(name)
+        if not is_known_key(schema, parts, raw):
+            unused.append(name)
+            continue
         target = raw
         for part in parts[:-1]:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
                 raise ConfigError(f"{name}: '{part}' is not a table in the configuration")
         target[parts[-1]] = parse_env_value(value)
+    return unused
 
 
 def parse_env_value(value: str) -> Any:

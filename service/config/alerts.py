@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.config.credentials import secret_file_field
 from service.config.fields import ClockTime, nested
 
 # clerk: the clerk who received the dossier; department: the handling body's contact;
@@ -63,8 +64,10 @@ class EmailSchema(Schema):
     port = fields.Integer(load_default=25, validate=validate.Range(min=1, max=65535))
     starttls = fields.Boolean(load_default=False)
     username = fields.String(load_default="")
-    # The password is read from this environment variable, never from the file.
+    # The password is read from password_file, else from this environment variable; never
+    # from this file.
     password_env = fields.String(load_default="TTHC_SMTP_PASSWORD")
+    password_file = secret_file_field()
     sender = fields.String(load_default="tthc-monitor@localhost",
                            validate=validate.Length(min=3, max=255))
     timeout_s = fields.Float(load_default=20.0, validate=validate.Range(min=0.1, max=300))
@@ -77,6 +80,7 @@ class WebhookSchema(Schema):
         r"^(https?://\S+)?$", error="expected an http:// or https:// URL"))
     # Sent as a bearer token when the variable is set.
     token_env = fields.String(load_default="TTHC_ALERT_WEBHOOK_TOKEN")
+    token_file = secret_file_field()
     timeout_s = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=300))
 
 
@@ -98,6 +102,10 @@ class AlertsSchema(Schema):
     escalation_any_time = fields.Boolean(load_default=True)
     digest_threshold = fields.Integer(load_default=5, validate=validate.Range(min=0, max=10000))
     digest_at = ClockTime(load_default="07:30")
+    # A scan that classifies more dossiers than this for the first time (after a bulk import;
+    # the first scan of a database always) sends one summary per recipient, not an alert each.
+    baseline_threshold = fields.Integer(load_default=200,
+                                        validate=validate.Range(min=0, max=1_000_000))
     base_url = fields.String(load_default="", validate=validate.Regexp(
         r"^(https?://\S+)?$", error="expected an http:// or https:// URL"))
     rules = nested(RulesSchema)

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.config.credentials import secret_file_field
 from service.config.fields import TomlDate
 
 AGENCY_CODE = validate.Regexp(r"^[0-9A-Z]+(\.[0-9A-Z]+)+$",
@@ -66,8 +67,8 @@ class PortalSchema(Schema):
     username = fields.String(load_default="")
     # Name of the environment variable holding the password (never the password itself).
     password_env = fields.String(load_default="DVCQG_PASSWORD", validate=validate.Regexp(
-        r"^(?!TTHC_)[A-Z][A-Z0-9_]*$",
-        error="expected a variable name such as DVCQG_PASSWORD, not starting with TTHC_"))
+        r"^[A-Z][A-Z0-9_]*$", error="expected a variable name such as DVCQG_PASSWORD"))
+    password_file = secret_file_field()
     dstcode = fields.String(load_default="DVCQG_ADAPTER")
     units = fields.Dict(keys=fields.String(validate=AGENCY_CODE),
                         values=fields.Nested(PortalUnitSchema), load_default=dict)

@@ -12,6 +12,7 @@ from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.notices import NoticesSchema
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
+from service.config.retention import RetentionSchema
 from service.config.scheduler import JobsField, SchedulerSchema
 from service.config.security import ApiSchema, LookupSchema, SecuritySchema
 from service.config.web import WebSchema
@@ -114,6 +115,8 @@ class RootSchema(Schema):
                                validate=validate.Length(min=16))
     log_level = fields.String(load_default="INFO",
                               validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    # "text": one line per event, local time with offset; "json": one JSON object per line.
+    log_format = fields.String(load_default="text", validate=validate.OneOf(["text", "json"]))
     server = fields.Nested(ServerSchema, load_default=lambda: ServerSchema().load({}))
     scheduler = fields.Nested(SchedulerSchema, load_default=lambda: SchedulerSchema().load({}))
     alerts = fields.Nested(AlertsSchema, load_default=lambda: AlertsSchema().load({}))
@@ -128,6 +131,7 @@ class RootSchema(Schema):
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
+    retention = fields.Nested(RetentionSchema, load_default=lambda: RetentionSchema().load({}))
 
     @post_load
     def connectors_follow_the_office(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+class CookieSecurity(fields.Field):
+    """When session cookies are marked Secure: "auto" (by the request's scheme), true, false."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or value == "auto":
+            return value
+        raise ValidationError('expected "auto", true or false')
 
 
 class WebSchema(Schema):
     """Sessions and sign-in of the clerks' web app."""
 
-    # Browsers drop Secure cookies over plain HTTP except on localhost: switch off only for an
-    # office network that serves the app without TLS.
-    secure_cookies = fields.Boolean(load_default=True)
+    # Browsers drop Secure cookies over plain HTTP (except on localhost), so a Secure-only
+    # session makes sign-in impossible on an office LAN without TLS. "auto" marks them Secure
+    # on requests that arrived over HTTPS (directly, through a trusted proxy, or addressed to
+    # an https [lookup] public_url), so the same app works on the LAN and behind a TLS proxy.
+    secure_cookies = CookieSecurity(load_default="auto")
     session_hours = fields.Integer(load_default=10, validate=validate.Range(min=1, max=24 * 30))
     login_limit = fields.String(load_default="10 per minute;50 per hour",
                                 validate=validate.Regexp(

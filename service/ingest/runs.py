@@ -26,6 +26,12 @@ COUNTS = ("fetched", "created", "updated", "unchanged", "rejected")
 # Rows a run writes between refreshes of the planner's statistics (PostgreSQL only).
 ANALYZE_EVERY = 20_000
 INGESTED_TABLES = ("dossier", "status_event", "supplement_round")
+# Records stored per transaction. A connector's batch (an XLSX of 10 000 rows, a large page) is
+# committed in parts of this size, so no writer holds SQLite's single write lock for long: a
+# part of 500 takes well under a second, while the webhook pushes, the scheduler's lease and
+# the web app wait at most the busy timeout. The cursor is saved with the batch's last part,
+# so a run killed between parts re-reads that batch and finds its first parts unchanged.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -112,11 +118,18 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
         resolve = quarantine.has_open(session, connector.name)
     try:
         for batch in connector.fetch(cursor, now):
-            with factory.begin() as session:
-                result = store_batch(session, connector.name, run_id, batch.records, derive,
-                                     now, catalogue, resolve)
-                totals.add(result.stats)
-                _save_progress(session, connector.name, run_id, totals, batch.cursor, now)
+            result = BatchResult(IngestStats())
+            for start in range(0, len(batch.records), CHUNK) or [0]:
+                last = start + CHUNK >= len(batch.records)
+                with factory.begin() as session:
+                    part = store_batch(session, connector.name, run_id,
+                                       batch.records[start:start + CHUNK], derive, now,
+                                       catalogue, resolve)
+                    totals.add(part.stats)
+                    _save_progress(session, connector.name, run_id, totals,
+                                   batch.cursor if last else None, now, last)
+                result.stats.add(part.stats)
+                result.results += part.results
             written += result.stats.created + result.stats.updated
             if written >= ANALYZE_EVERY:
                 with factory.begin() as session:
@@ -126,7 +139,7 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
                 on_batch(batch, result)
     except Exception as exc:  # noqa: BLE001 - any fault ends the run cleanly and is recorded
         # Unreadable input is reported to whoever gave it, not an operator's fault to log.
-        level = logging.INFO if isinstance(exc, InputError) else logging.WARNING
+        level = logging.DEBUG if isinstance(exc, InputError) else logging.WARNING
         log.log(level, "connector %s run %s failed: %s", connector.name, run_id, exc)
         finish_run(factory, run_id, totals, error=f"{type(exc).__name__}: {exc}",
                    warning=_warning(connector))
@@ -165,13 +178,13 @@ def push_batch(factory: sessionmaker[Session], connector: str,
 
 
 def _save_progress(session: Session, connector: str, run_id: int, totals: IngestStats,
-                   cursor: dict | None, now: dt.datetime) -> None:
+                   cursor: dict | None, now: dt.datetime, batch_done: bool = True) -> None:
     run = session.get_one(ConnectorRun, run_id)
     for name in COUNTS:
         setattr(run, name, getattr(totals, name))
-    run.batches += 1
+    run.batches += int(batch_done)
     run.heartbeat_at = _wall()
-    if cursor is None:
+    if cursor is None or not batch_done:
         return
     run.cursor_after = cursor
     state = session.get(ConnectorCursor, connector)

@@ -28,6 +28,9 @@ class DeliveryState(LabelledEnum):
     SENT = ("sent", "Đã gửi")
     FAILED = ("failed", "Gửi không thành công")
     CANCELLED = ("cancelled", "Đã hủy")
+    # The dispatcher stopped (killed, machine down) between starting the send and recording
+    # its outcome: the message may have gone out, so it is not sent again.
+    UNCERTAIN = ("uncertain", "Có thể đã gửi")
 
 
 class MessageKind(LabelledEnum):

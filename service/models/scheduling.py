@@ -43,6 +43,10 @@ class DeadlineTransition(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+# The one lease the scheduler processes compete for.
+SCHEDULER_LEASE = "scheduler"
+
+
 class SchedulerLease(Base):
     """The right to run scheduled jobs, held by one process until it stops renewing it."""
 

@@ -90,9 +90,14 @@ def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     return (hasher or password_hasher()).hash(password)
 
 
-def set_password(user: User, password: str, hasher: PasswordHasher | None = None) -> None:
-    """Replace a user's password; sessions signed with the old one stop working."""
+def set_password(user: User, password: str, hasher: PasswordHasher | None = None,
+                 *, temporary: bool = False) -> None:
+    """Replace a user's password; sessions signed with the old one stop working.
+
+    A `temporary` password (chosen by someone else) must be changed at the next sign-in.
+    """
     user.password_hash = hash_password(password, hasher)
+    user.must_change_password = temporary
 
 
 def authenticate(session: Session, username: str, password: str, now: dt.datetime,
@@ -113,6 +118,14 @@ def authenticate(session: Session, username: str, password: str, now: dt.datetim
         user.password_hash = hasher.hash(password)
     user.last_login_at = now
     return user
+
+
+def verify_password(user: User, password: str, hasher: PasswordHasher | None = None) -> bool:
+    """Whether `password` is the user's current one."""
+    try:
+        return bool((hasher or password_hasher()).verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def session_token(user: User) -> str:

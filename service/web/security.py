@@ -104,7 +104,7 @@ def init_security(app: Flask) -> None:
         MAX_CONTENT_LENGTH=options["max_request_kb"] * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings["web"]["secure_cookies"],
+        SESSION_COOKIE_SECURE=settings["web"]["secure_cookies"] is True,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["web"]["session_hours"]),
         # Checked per blueprint by access.protect_forms, so API tokens need no form token.
         WTF_CSRF_CHECK_DEFAULT=False,

@@ -1,11 +1,13 @@
-"""Request-scoped database sessions and time formatting for pages."""
+"""Request-scoped database sessions, session cookies that follow the scheme, time formatting."""
 
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from service.runtime import Runtime
@@ -23,8 +25,36 @@ def db() -> Session:
     return g.db_session
 
 
+class SchemeCookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, marked Secure per request under [web] secure_cookies.
+
+    With "auto" the cookie is Secure when the request arrived over HTTPS (as seen through
+    [security] proxy_hops) or was addressed to the host of an https [lookup] public_url (it
+    came through the site's TLS proxy even if that proxy's headers are not trusted). A clerk
+    on the office LAN at http://192.168.1.10:8080 then keeps a session, which a browser would
+    otherwise drop, while the public site's cookies never travel in clear.
+    """
+
+    def __init__(self, mode: bool | str, public_url: str) -> None:
+        self.mode = mode
+        parts = urlsplit(public_url)
+        self.public_host = parts.hostname if parts.scheme == "https" else None
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Whether this response's session cookie is marked Secure."""
+        if isinstance(self.mode, bool):
+            return self.mode
+        if request.is_secure:
+            return True
+        return (self.public_host is not None
+                and urlsplit(f"//{request.host}").hostname == self.public_host)
+
+
 def register_session(app: Flask) -> None:
-    """Close the request's session at teardown and add template filters."""
+    """Close the request's session at teardown, set the cookie policy, add template filters."""
+    settings = app.config["TTHC"]
+    app.session_interface = SchemeCookieSessionInterface(settings["web"]["secure_cookies"],
+                                                         settings["lookup"]["public_url"])
 
     @app.teardown_appcontext
     def close_session(exc: BaseException | None) -> None:

@@ -1,10 +1,13 @@
-"""The WSGI entry for production servers: `gunicorn 'service.web.wsgi:app'`.
+"""The WSGI entry point for gunicorn: `gunicorn service.web.wsgi:app`.
 
-Importing this module loads the configuration ($TTHC_CONFIG, else ./config.toml) and builds the
-app; that is its only purpose, so nothing else imports it.
+Loading this module is the one place a web process reads its configuration (TTHC_CONFIG and
+TTHC_* variables) and sets up its logs; `create_app` itself stays free of side effects.
 """
 
 from service.cli.context import load_settings
+from service.logs import setup_logging
 from service.web import create_app
 
-app = create_app(load_settings())
+settings = load_settings()
+setup_logging(settings)
+app = create_app(settings)

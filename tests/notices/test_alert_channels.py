@@ -44,6 +44,8 @@ def test_an_overdue_alert_reaches_clerks_by_sms_and_zalo(
     for name, value in {**ENVIRON, "ZALO_REFRESH_TOKEN": oa.grant_refresh_token()}.items():
         monkeypatch.setenv(name, value)
     received = local(2026, 3, 2, 9)
+    # The system is live before the dossier arrives: the go-live baseline is behind us.
+    scan_job.run(runtime, local(2026, 3, 1, 9))
     ingest(runtime, received, record(CODE, received))
     scan_job.run(runtime, local(2026, 3, 6, 9))  # due 05/03 17:00: overdue
     report = alerts_job.run(runtime, local(2026, 3, 6, 9, 1))

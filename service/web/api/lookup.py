@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 from flask_smorest import Blueprint, abort
 from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy.exc import OperationalError
 
 from service.dossiers import lookup as domain
-from service.web.pages.lookup import guarded_lookup
+from service.web.pages.lookup import UNAVAILABLE, guarded_lookup
 
 blp = Blueprint("lookup-api", __name__, url_prefix="/api/v1/lookup",
                 description="Citizen lookup by dossier code and a second factor (public).")
@@ -69,12 +70,19 @@ def as_json(result: domain.LookupResult) -> dict[str, Any]:
 ARGS = LookupArgs(unknown=EXCLUDE)  # other query parameters are ignored, as webargs would
 
 
+@blp.errorhandler(OperationalError)
+def database_down(error: OperationalError) -> Any:
+    """503 with a Vietnamese message while the database cannot be reached."""
+    return {"code": 503, "status": "Service Unavailable", "message": UNAVAILABLE}, 503
+
+
 @blp.route("/<string:code>")
 @blp.doc(parameters=[{"in": "query", "schema": LookupArgs}])
 @blp.response(200, LookupSchema)
 @blp.alt_response(404, response="NOT_FOUND", description="Wrong code or wrong factor")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="No factor, or too long")
 @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Too many lookups")
+@blp.alt_response(503, response="DEFAULT_ERROR", description="The database is unavailable")
 def lookup_dossier(code: str) -> Any:
     """Look up a dossier by its code and the second factor."""
     # The factor is checked by its schema here rather than by @blp.arguments: on this public,

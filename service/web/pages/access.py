@@ -102,6 +102,8 @@ def login_required(*roles: Role | str) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
             if not has_role(user, *roles):
                 abort(403)
             return view(*args, **kwargs)

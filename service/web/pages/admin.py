@@ -129,7 +129,7 @@ def _redacted(value: Any, key: str = "") -> Any:
         return {k: _redacted(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redacted(v, key) for v in value]
-    if any(word in key for word in SECRET_KEYS) and not key.endswith("_env"):
+    if any(word in key for word in SECRET_KEYS) and not key.endswith(("_env", "_file")):
         return "••••••" if value else value
     if key == "database_url" and isinstance(value, str):
         return make_url(value).render_as_string(hide_password=True)

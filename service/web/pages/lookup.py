@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
@@ -28,6 +30,7 @@ from service.web.pages.access import (
 from service.web.security import hit_limits, within_limits
 from service.web.session import db, runtime
 
+log = logging.getLogger(__name__)
 bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
 protect_forms(bp)
 
@@ -35,6 +38,12 @@ NOT_FOUND = ("Không tìm thấy hồ sơ khớp với mã hồ sơ và thông t
              "Ông/bà vui lòng kiểm tra lại phiếu hẹn.")
 TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn. "
             "Vui lòng thử lại sau ít phút.")
+# Flask-WTF's own text ("The CSRF session token is missing.") is English and means nothing to a
+# citizen; the usual cause is a form left open too long or cookies blocked by the browser.
+FORM_EXPIRED = ("Biểu mẫu tra cứu đã hết hạn hoặc trình duyệt chưa cho phép cookie. "
+                "Ông/bà vui lòng tải lại trang rồi nhập lại thông tin.")
+UNAVAILABLE = ("Hệ thống tra cứu đang tạm gián đoạn. Ông/bà vui lòng thử lại sau ít phút; "
+               "hồ sơ của ông/bà vẫn được giải quyết bình thường.")
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
 RECEIPT_ACTIONS = ("receipt_printed", "receipt_reprinted")
 SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
@@ -79,6 +88,20 @@ def render_form(status: int = 200, **context: object) -> tuple[str, int]:
 def too_many(error: Exception) -> tuple[str, int]:
     """Explain the rate limit in Vietnamese on the page itself."""
     return render_form(429, error=TOO_MANY)
+
+
+@bp.errorhandler(OperationalError)
+def database_down(error: OperationalError) -> tuple[str, int]:
+    """Tell the citizen the lookup is briefly unavailable (503), not a server fault (500)."""
+    log.error("lookup: database unavailable: %s", error.orig)
+    html, status = render_form(503, error=UNAVAILABLE)
+    return html, status
+
+
+@bp.errorhandler(400)
+def bad_request(error: Exception) -> tuple[str, int]:
+    """Explain a refused form (most often a missing or expired CSRF token) in Vietnamese."""
+    return render_form(400, error=FORM_EXPIRED)
 
 
 @bp.after_request

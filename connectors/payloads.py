@@ -1,0 +1,81 @@
+"""Checks of untrusted JSON records before they are parsed: nesting depth, strings, instants.
+
+Pushed records come from systems we do not control. Python's json module accepts what neither
+database can store: a lone UTF-16 surrogate ("\\ud800") cannot be encoded as UTF-8, and
+PostgreSQL refuses NUL in text and jsonb; an instant in year 1 or 9999 overflows once moved
+to UTC. Each record is checked on its own so one bad record is refused by name while the
+others of the same push are stored; what is kept of a refused record (in quarantine) is made
+storable first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+MAX_DEPTH = 8
+# Dossiers of the one-stop era; anything outside is a typo or a placeholder (0001-01-01).
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 instant with its offset, between 1900 and 2100."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any
+                     ) -> dt.datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= instant.year <= LAST_YEAR or not (
+                FIRST_YEAR <= instant.astimezone(dt.UTC).year <= LAST_YEAR):
+            raise ValidationError(f"expected an instant between {FIRST_YEAR} and {LAST_YEAR}")
+        return instant
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (a scalar is 0)."""
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
+
+
+def unstorable_strings(value: Any, path: str = "") -> list[str]:
+    """Paths of the keys and strings that hold a lone surrogate or a NUL character."""
+    found: list[str] = []
+    if isinstance(value, str):
+        return [path or "value"] if UNSTORABLE.search(value) else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, inner in items:
+        where = f"{path}.{key}" if path and isinstance(key, str) else (
+            f"{path}[{key}]" if path else str(key))
+        if isinstance(key, str) and UNSTORABLE.search(key):
+            found.append(where)
+        found += unstorable_strings(inner, where)
+    return found
+
+
+def check_record(item: Any) -> None:
+    """Refuse a record too deep or holding unstorable text; ValueError names where."""
+    if depth(item) > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    bad = unstorable_strings(item)
+    if bad:
+        raise ValueError(f"{', '.join(bad[:5])}: text with a lone surrogate or NUL character")
+
+
+def storable(value: Any, level: int = 0) -> Any:
+    """A copy fit for the database: bad characters replaced, deep parts cut at MAX_DEPTH."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if level >= MAX_DEPTH and isinstance(value, dict | list):
+        return "…"
+    if isinstance(value, dict):
+        return {storable(str(k)): storable(v, level + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v, level + 1) for v in value]
+    return value

@@ -1,0 +1,52 @@
+"""Commands exit non-zero with one line when the database refuses or cannot be reached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.processes import ROOT, clean_env, run_cli
+
+COMMANDS = (["ingest"], ["ingest", "simulator"], ["scan"], ["sync"], ["db", "upgrade"],
+            ["user", "list"], ["dossier", "show", "X"], ["quarantine", "list"])
+
+
+def environment(tmp_path: Path, url: str) -> dict[str, str]:
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8")
+                      .replace("backfill_days = 90", "backfill_days = 2"), encoding="utf-8")
+    return clean_env({"TTHC_CONFIG": str(config), "TTHC_DATABASE_URL": url})
+
+
+@pytest.fixture
+def read_only_url(tmp_path: Path) -> str:
+    """A migrated SQLite file opened read-only (root ignores file modes, so SQLite's mode=ro)."""
+    path = tmp_path / "ro.db"
+    done = run_cli(["db", "upgrade"], environment(tmp_path, f"sqlite:///{path}"))
+    assert done.returncode == 0, done.stderr
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+def check_fails_in_one_line(env: dict[str, str], args: list[str], word: str) -> None:
+    done = run_cli(args, env)
+    assert done.returncode != 0, f"{args}: {done.stdout}{done.stderr}"
+    # A logged traceback is folded into its one log line; none is printed raw.
+    assert not any(line.startswith(("Traceback", "  File")) for line in done.stderr.splitlines())
+    errors = [line for line in done.stderr.splitlines() if word in line]
+    assert errors, f"{args}: {done.stderr}"
+
+
+@pytest.mark.slow
+def test_every_writing_command_fails_on_a_read_only_database(tmp_path: Path,
+                                                              read_only_url: str) -> None:
+    env = environment(tmp_path, read_only_url)
+    for args in (["ingest"], ["ingest", "simulator"], ["scan"], ["sync"]):
+        check_fails_in_one_line(env, args, "readonly database")
+
+
+@pytest.mark.slow
+def test_every_command_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    env = environment(tmp_path, "postgresql+psycopg://tthc@127.0.0.1:1/tthc?connect_timeout=2")
+    for args in COMMANDS:
+        check_fails_in_one_line(env, args, "127.0.0.1")

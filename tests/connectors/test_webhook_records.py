@@ -1,0 +1,69 @@
+"""Each pushed record is checked on its own: bad ones quarantined by name, good ones stored."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from migrations import upgrade
+from service.models import Dossier, QuarantinedRecord
+from service.runtime import Runtime
+from service.web import create_app
+from tests.conftest import make_settings
+from tests.test_webhook import TOKEN, post, record
+
+
+@pytest.fixture
+def pushed(database_url: str) -> Iterator[tuple[Any, Runtime]]:
+    """A test client on SQLite and on PostgreSQL, whose push connector takes 10 records."""
+    runtime = Runtime.from_settings(make_settings(database_url, connectors={"push": {
+        "type": "webhook", "token_sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
+        "unit_code": "000.32.26.H26", "max_body_bytes": 8192, "max_records": 10}}))
+    upgrade(runtime.engine)
+    app = create_app(runtime.settings, runtime)
+    yield app.test_client(), runtime
+    runtime.engine.dispose()
+
+
+BAD = {
+    "received_at": record(2, received_at="0001-01-01T00:00:00+07:00"),
+    "events[0].at": record(3, events=[{"at": "9999-12-31T23:59:59+07:00", "status": 4}]),
+    "nested": record(4, summary=[[[[[[[[["sâu"]]]]]]]]]),
+    "applicant_name": record(5, applicant_name="Nguyễn \ud800 Bình"),
+    "handler": record(6, handler="Công an\x00xã"),
+}
+
+
+def test_bad_records_are_quarantined_and_the_good_ones_stored(
+        pushed: tuple[Any, Runtime]) -> None:
+    client, runtime = pushed
+    reply = post(client, [record(1), *BAD.values(), record(7)])
+    assert reply.status_code == 200, reply.json
+    results = reply.json["results"]
+    assert [r["result"] for r in results] == ["created", *["rejected"] * 5, "created"]
+    reasons = [r["reason"] for r in results[1:6]]
+    assert "received_at: expected an instant between 1900 and 2100" in reasons[0]
+    assert "events.0.at: expected an instant between 1900 and 2100" in reasons[1]
+    assert "nested deeper than 8 levels" in reasons[2]
+    assert "applicant_name: text with a lone surrogate" in reasons[3]
+    assert "handler: text with a lone surrogate or NUL" in reasons[4]
+    with runtime.sessions() as session:
+        codes = set(session.scalars(select(Dossier.code)))
+        kept = session.scalar(select(func.count()).select_from(QuarantinedRecord))
+        names = list(session.scalars(select(QuarantinedRecord.payload)))
+    assert codes == {record(1)["code"], record(7)["code"]}
+    assert kept == 5
+    assert {"Nguyễn \ufffd Bình", "Công an\ufffdxã"} <= {
+        p.get("applicant_name") for p in names} | {p.get("handler") for p in names}
+
+
+def test_a_body_nested_beyond_the_parser_is_refused_not_a_server_error(
+        pushed: tuple[Any, Runtime]) -> None:
+    client, _ = pushed
+    reply = post(client, b"[" * 3000 + b"]" * 3000)
+    assert reply.status_code == 400
+    assert "nests too deeply" in reply.json["message"]
