@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import Alert, AlertDelivery, Dossier
+from service.models import Alert, AlertDelivery, Complaint, Dossier
 from service.models.alerts import AlertKind, DeliveryState
 
 ROLE_LABELS = {"clerk": "cán bộ tiếp nhận", "department": "đầu mối cơ quan giải quyết",
@@ -84,9 +84,20 @@ def alerts_for_dossier(session: Session, dossier_id: int,
     return _records(session, query, zone)
 
 
+def alerts_for_complaint(session: Session, complaint_id: int,
+                         zone: str = DEFAULT_ZONE) -> list[AlertRecord]:
+    """Every alert raised about one complaint, newest first."""
+    query = (select(Alert, Complaint.code).join(Complaint, Complaint.id == Alert.complaint_id)
+             .where(Alert.complaint_id == complaint_id)
+             .order_by(Alert.created_at.desc(), Alert.id.desc()))
+    return _records(session, query, zone)
+
+
 def recent_alerts(session: Session, limit: int = 200,
                   zone: str = DEFAULT_ZONE) -> list[AlertRecord]:
-    """The latest alerts of every dossier, newest first."""
-    query = (select(Alert, Dossier.code).join(Dossier, Dossier.id == Alert.dossier_id)
+    """The latest alerts of every dossier and complaint, newest first."""
+    query = (select(Alert, func.coalesce(Dossier.code, Complaint.code))
+             .outerjoin(Dossier, Dossier.id == Alert.dossier_id)
+             .outerjoin(Complaint, Complaint.id == Alert.complaint_id)
              .order_by(Alert.id.desc()).limit(limit))
     return _records(session, query, zone)

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from service.config.alerts import AlertsSchema
+from service.config.complaints import ComplaintsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.portal import PortalSchema
 from service.config.reports import ReportsSchema
@@ -126,6 +127,8 @@ class RootSchema(Schema):
     security = fields.Nested(SecuritySchema, load_default=lambda: SecuritySchema().load({}))
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
+    complaints = fields.Nested(ComplaintsSchema,
+                               load_default=lambda: ComplaintsSchema().load({}))
 
     @post_load
     def connectors_follow_the_office(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

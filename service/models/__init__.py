@@ -2,6 +2,7 @@
 
 from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
+from service.models.complaints import Complaint, ComplaintSource, ComplaintStatus
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
 from service.models.portal import (
@@ -26,6 +27,9 @@ __all__ = [
     "AuditLog",
     "Base",
     "CitizenRating",
+    "Complaint",
+    "ComplaintSource",
+    "ComplaintStatus",
     "ConnectorCursor",
     "ConnectorRun",
     "DeadlineTransition",
