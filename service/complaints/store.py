@@ -38,7 +38,7 @@ def _text(field: str, label: str, value: str | None, low: int, high: int) -> str
     text = " ".join((value or "").split()) if field in ("name", "handler") else (
         (value or "").strip())
     if len(text) < low:
-        raise ComplaintError(field, f"{label}: cần ít nhất {low} ký tự." if low > 1
+        raise ComplaintError(field, f"{label}: cần ít nhất {low} ký tự." if text
                              else f"{label}: chưa nhập.")
     if len(text) > high:
         raise ComplaintError(field, f"{label}: dài {len(text)} ký tự, tối đa {high} ký tự.")

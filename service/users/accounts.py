@@ -20,10 +20,14 @@ MIN_PASSWORD_LENGTH = 8
 ACTION_LABELS = {
     "extension_issued": "Hẹn lại ngày trả kết quả (phiếu xin lỗi)",
     "resync_requested": "Yêu cầu đồng bộ lại Cổng DVCQG",
-    "quarantine_fix": "Sửa và nhập lại bản ghi bị cách ly",
-    "quarantine_retry": "Nhập lại bản ghi bị cách ly",
-    "quarantine_discard": "Bỏ qua bản ghi bị cách ly",
+    "quarantine_fix": "Sửa và nhập lại hồ sơ lỗi dữ liệu",
+    "quarantine_retry": "Nhập lại hồ sơ lỗi dữ liệu",
+    "quarantine_discard": "Bỏ qua hồ sơ lỗi dữ liệu",
     "report_reminder": "Nhắc gửi báo cáo định kỳ",
+    "complaint_received": "Tiếp nhận phản ánh, kiến nghị",
+    "complaint_assigned": "Chuyển phản ánh, kiến nghị đến cơ quan giải quyết",
+    "complaint_answered": "Trả lời phản ánh, kiến nghị",
+    "complaint_closed": "Kết thúc phản ánh, kiến nghị",
 }
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.complaints import complaint_class
 from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
+from service.numbers import vn_number, vn_percent
 from service.users.accounts import action_label
 from service.web.pages import (
     access,
     admin,
     auth,
+    citizen_complaints,
+    complaints,
     dashboard,
     dossiers,
     extension,
@@ -22,7 +26,8 @@ from service.web.pages import (
 )
 
 # Every page blueprint, registered in this order by `register`.
-BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup)
+BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup,
+              citizen_complaints, complaints)
 
 
 def register(app: Flask) -> None:
@@ -34,6 +39,11 @@ def register(app: Flask) -> None:
     app.add_template_global(mask_name)
     app.add_template_global(access.mask_number)
     app.add_template_global(badge, "deadline_badge")
+    app.add_template_global(lambda c, at: complaint_class(c.is_open, c.due_at, c.near_at, at),
+                            "complaint_class")
     app.add_template_global(action_label)
     app.add_template_global(format_duration, "duration")
     app.add_template_global(neighbours.payload_json)
+    # Every number a template shows goes through these: 1.000 and 66,14 (Vietnamese).
+    app.add_template_filter(vn_number, "num")
+    app.add_template_filter(vn_percent, "percent")

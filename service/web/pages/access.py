@@ -30,6 +30,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "quarantine": frozenset({Role.CLERK}),
     # The applicant's ID number and phone, shown unmasked on the dossier page only.
     "personal_data": frozenset({Role.CLERK, Role.HEAD}),
+    # Complaints: the centre receives, passes on and closes them; the handling body answers.
+    "complaint_handle": frozenset({Role.CLERK}),
+    "complaint_answer": frozenset({Role.CLERK, Role.HEAD}),
 }
 
 
