@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.complaints import answer, assign, submit_public
 from service.models import AuditLog, Complaint, ComplaintStatus, Dossier
 from service.runtime import Runtime
 from tests.conftest import local, make_settings
@@ -201,3 +204,31 @@ def test_roles_see_and_do_only_what_they_may(client: Any, session: Session,
     assert client.post(f"{base}/tiep-nhan", data={"csrf_token": token}).status_code == 403
     client.post(f"{base}/tra-loi", data={"csrf_token": token, "answer": ANSWER})
     assert session.scalar(select(Complaint.answered_by)) == "Cán bộ ca"
+
+
+def test_the_report_counts_by_body_on_the_page_and_in_excel(
+        client: Any, session: Session, runtime: Runtime) -> None:
+    unit_id = ensure_unit(session).id
+    for sent, handled in ((local(2026, 1, 5, 9), local(2026, 1, 6, 9)),
+                          (local(2026, 1, 5, 10), local(2026, 2, 20, 9)),
+                          (local(2026, 3, 2, 9), None)):
+        complaint = submit_public(session, runtime.complaint_policy, unit_id, "Lê Văn Tám",
+                                  "0912345678", TEXT, sent)
+        assign(session, complaint, "Công an xã", "Cán bộ", sent)
+        if handled:
+            answer(session, complaint, ANSWER, "Cán bộ", handled)
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    query = "unit=000.32.26.H26&ky=q1&nam=2026&windows=calendar"
+    page = client.get(f"/bao-cao/phan-anh-kien-nghi?{query}").get_data(as_text=True)
+    # Sent 05/01 (due 23/01: Sat 10/01 is worked): answered 06/01 on time, 20/02 late;
+    # sent 02/03 (due 23/03), open and within at NOW (10/03): 1 on time of 2 decided.
+    row = re.search(r"Công an xã</td>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r'class="num">([^<]+)<', row) == ["3", "1", "1", "1", "0", "50,0%"]
+    assert "Quý I năm 2026" in page and 'value="q1" selected' in page
+    book = load_workbook(BytesIO(client.get(f"/bao-cao/phan-anh-kien-nghi.xlsx?{query}").data))
+    sheet = book.active
+    assert [c.value for c in sheet[7]] == [1, "Công an xã", 3, 1, 1, 1, 0, 0.5]
+    assert sheet.cell(7, 8).number_format == "0.0%" and sheet.freeze_panes == "C7"
+    assert sheet["A3"].value == ("Kỳ báo cáo: Quý I năm 2026 "
+                                 "(từ ngày 01/01/2026 đến ngày 31/03/2026)")

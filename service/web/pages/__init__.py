@@ -8,7 +8,7 @@ from service.complaints import complaint_class
 from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
-from service.numbers import vn_number, vn_percent
+from service.formats import show_day, vn_number, vn_percent
 from service.users.accounts import action_label
 from service.web.pages import (
     access,
@@ -47,3 +47,4 @@ def register(app: Flask) -> None:
     # Every number a template shows goes through these: 1.000 and 66,14 (Vietnamese).
     app.add_template_filter(vn_number, "num")
     app.add_template_filter(vn_percent, "percent")
+    app.add_template_filter(show_day, "day")

@@ -1,0 +1,50 @@
+"""Numbers and dates as Vietnamese readers write them: 1.000, 66,14 and 02/03/2026.
+
+One definition for every page, chart and form, so no surface mixes 66.14 with 1.000 or shows
+a browser's mm/dd/yyyy. A leaf module: it imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+DASH = "–"
+DAY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def vn_number(value: float | int | None, digits: int = 0) -> str:
+    """`value` rounded to `digits` decimals: 1234.5 -> '1.234,5'; None or NaN -> '–'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    text = f"{value:,.{digits}f}"  # "1,234.5": swap the separators
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def vn_percent(value: float | int | None, digits: int = 1) -> str:
+    """A percentage given in percent units: 66.14 -> '66,1%'; None -> '–'."""
+    if value is None:
+        return DASH
+    return f"{vn_number(value, digits)}%"
+
+
+def read_day(text: str) -> dt.date:
+    """A day typed as dd/mm/yyyy (d/m/yyyy too) or given as ISO yyyy-mm-dd by a link.
+
+    Raises ValueError saying which form is expected.
+    """
+    match = DAY_RE.match(text)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise ValueError(f"«{text}» không phải ngày hợp lệ (dd/mm/yyyy)")
+
+
+def show_day(day: dt.date | None) -> str:
+    """A day as dd/mm/yyyy ('' for none), the form date inputs show and read back."""
+    return "" if day is None else f"{day:%d/%m/%Y}"
