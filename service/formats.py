@@ -45,6 +45,13 @@ def read_day(text: str) -> dt.date:
     raise ValueError(f"«{text}» không phải ngày hợp lệ (dd/mm/yyyy)")
 
 
+def official_date(day: dt.date) -> str:
+    """'ngày 05 tháng 3 năm 2026' as Decree 30/2020/NĐ-CP writes dates on documents: a zero
+    before days below 10 and before months 1 and 2 only."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
 def show_day(day: dt.date | None) -> str:
     """A day as dd/mm/yyyy ('' for none), the form date inputs show and read back."""
     return "" if day is None else f"{day:%d/%m/%Y}"

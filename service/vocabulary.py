@@ -84,6 +84,11 @@ class LimitUnit(LabelledEnum):
     WORKING_HOURS = ("working_hours", "giờ làm việc")
     SAME_DAY = ("same_day", "trong ngày")
 
+    def amount(self, value: int) -> str:
+        """A limit as written: '3 ngày làm việc', '8 giờ làm việc', and 'trong ngày' (whose
+        value is always 0, never read as '0 trong ngày')."""
+        return self.label if self is LimitUnit.SAME_DAY else f"{value} {self.label}"
+
 
 class DeadlineClass(LabelledEnum):
     """Where an open dossier stands against its due date."""
@@ -99,4 +104,5 @@ class Outcome(LabelledEnum):
 
     EARLY = ("early", "Trước hạn")
     ON_TIME = ("on_time", "Đúng hạn")
-    LATE = ("late", "Quá hạn")
+    # "Trễ hạn" for a finished dossier, as the portal says; "quá hạn" is an open one's class.
+    LATE = ("late", "Trễ hạn")

@@ -18,7 +18,16 @@ from service.alerts.channels import (
 from service.alerts.complaints import raise_complaint_alerts
 from service.alerts.delivery import DeliveryReport, deliver
 from service.alerts.digest import create_digests, open_items
-from service.alerts.log import AlertRecord, alerts_for_complaint, alerts_for_dossier, recent_alerts
+from service.alerts.log import (
+    LOG_STATES,
+    AlertRecord,
+    LogFilter,
+    LogPage,
+    alert_log,
+    alerts_for_complaint,
+    alerts_for_dossier,
+    recent_alerts,
+)
 from service.alerts.messages import Item, Rendered, render
 from service.alerts.policy import AlertPolicy
 from service.alerts.raising import RaiseReport, raise_alerts
@@ -31,9 +40,10 @@ from service.alerts.recipients import (
 )
 
 __all__ = [
-    "AlertPolicy", "AlertRecord", "Channel", "ConfigRecipients", "DeliveryError",
-    "DeliveryReport", "Directory", "EmailChannel", "Item", "Party", "RaiseReport", "Recipient",
-    "RecipientSource", "Rendered", "WebhookChannel", "active_channels", "alerts_for_complaint",
-    "alerts_for_dossier", "build_channels", "create_digests", "deliver", "open_items",
-    "raise_alerts", "raise_complaint_alerts", "recent_alerts", "render",
+    "LOG_STATES", "AlertPolicy", "AlertRecord", "Channel", "ConfigRecipients", "DeliveryError",
+    "DeliveryReport", "Directory", "EmailChannel", "Item", "LogFilter", "LogPage", "Party",
+    "RaiseReport", "Recipient", "RecipientSource", "Rendered", "WebhookChannel",
+    "active_channels", "alert_log", "alerts_for_complaint", "alerts_for_dossier",
+    "build_channels", "create_digests", "deliver", "open_items", "raise_alerts",
+    "raise_complaint_alerts", "recent_alerts", "render",
 ]

@@ -165,7 +165,7 @@ def complaint_intro(item: Item, due: str) -> tuple[str, str]:
     if item.kind is AlertKind.COMPLAINT_OVERDUE:
         return (f"[Phản ánh quá hạn] {item.code} – hạn trả lời {due}",
                 "Phản ánh, kiến nghị dưới đây đã quá hạn trả lời. Đề nghị khẩn trương trả lời "
-                "người dân: phản ánh, kiến nghị xử lý quá hạn bị trừ điểm theo Quyết định "
+                "người dân: phản ánh, kiến nghị xử lý trễ hạn bị trừ điểm theo Quyết định "
                 "766/QĐ-TTg.")
     return (f"[Phản ánh sắp đến hạn] {item.code} – hạn trả lời {due}",
             "Phản ánh, kiến nghị dưới đây sắp đến hạn trả lời. Đề nghị xem xét, trả lời người "

@@ -77,6 +77,14 @@ class UnitSchema(Schema):
         r"^[0-9A-Z]+(\.[0-9A-Z]+)+$", error="expected an agency code such as 000.32.26.H26"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     parent = fields.String(load_default=None, allow_none=True)
+    # Where letters are dated ("Thanh Miện, ngày …"); empty: the unit's name without its
+    # "UBND xã" prefix.
+    place = fields.String(load_default="", validate=validate.Length(max=100))
+    # The agency that issues letters for a handling body; a body not listed (a post such as
+    # "Công chức Tư pháp - Hộ tịch") writes in the unit's own name.
+    agencies = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=255)),
+                           values=fields.String(validate=validate.Length(min=1, max=255)),
+                           load_default=dict)
 
 
 class ConnectorsField(fields.Dict):

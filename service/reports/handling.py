@@ -76,7 +76,7 @@ def handling_times(session: Session, unit_code: str, period: Period,
                 entry[key] = s
     procedures = {p.id: p for p in session.scalars(select(Procedure).where(
         Procedure.id.in_(found)))}
-    result = [HandlingTime(p.code, p.name, f"{p.limit_value} {p.limit_unit.label}", e["n"],
+    result = [HandlingTime(p.code, p.name, p.limit_unit.amount(p.limit_value), e["n"],
                            dt.timedelta(seconds=round(float(e["median"]))),
                            dt.timedelta(seconds=round(float(e["p90"]))))
               for pid, e in found.items() if (p := procedures.get(pid))]

@@ -9,6 +9,7 @@ from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
 from service.formats import show_day, vn_number, vn_percent
+from service.models import Procedure
 from service.users.accounts import action_label
 from service.web.pages import (
     access,
@@ -30,6 +31,12 @@ BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup
               citizen_complaints, complaints)
 
 
+def limit_text(procedure: Procedure) -> str:
+    """A procedure's statutory limit for a page: '3 ngày làm việc', 'Trong ngày'."""
+    text = procedure.limit_unit.amount(procedure.limit_value)
+    return text[:1].upper() + text[1:]
+
+
 def register(app: Flask) -> None:
     """Register the pages and the helpers their templates use (cookies and CSRF are set up by
     service.web.security, once for the whole app)."""
@@ -39,6 +46,7 @@ def register(app: Flask) -> None:
     app.add_template_global(mask_name)
     app.add_template_global(access.mask_number)
     app.add_template_global(badge, "deadline_badge")
+    app.add_template_global(limit_text)
     app.add_template_global(lambda c, at: complaint_class(c.is_open, c.due_at, c.near_at, at),
                             "complaint_class")
     app.add_template_global(action_label)

@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from service.alerts import alerts_for_complaint
 from service.complaints import (
     ComplaintError,
     ComplaintFilter,
@@ -23,6 +22,7 @@ from service.complaints import (
 from service.models import AuditLog, Complaint, ComplaintStatus, Procedure
 from service.users.accounts import audit
 from service.vocabulary import DeadlineClass
+from service.web.pages import neighbours
 from service.web.pages.access import (
     current_user,
     login_required,
@@ -82,11 +82,11 @@ def load_visible(code: str) -> Complaint:
 def detail(code: str):  # type: ignore[no-untyped-def]
     """Show one complaint with its steps, the forms for the next ones, alerts and audit."""
     complaint = load_visible(code)
-    session, zone = db(), runtime().settings["timezone"]
+    session = db()
     history = session.scalars(select(AuditLog).where(AuditLog.target == complaint.code)
                               .order_by(AuditLog.at.desc(), AuditLog.id.desc())).all()
     return render_template("complaints/detail.html", c=complaint, history=history,
-                           alerts=alerts_for_complaint(session, complaint.id, zone),
+                           alerts=neighbours.complaint_alerts(session, complaint.id),
                            handlers=_handlers(), now=runtime().now(),
                            personal=may(current_user(), "personal_data"))
 
