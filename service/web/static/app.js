@@ -60,6 +60,9 @@
     this.panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { self.close(); self.button.focus(); }
     });
+    // A click inside re-renders the month, detaching its target: never let it count as
+    // a click outside.
+    this.panel.addEventListener("click", function (event) { event.stopPropagation(); });
     document.addEventListener("click", function (event) {
       if (!wrap.contains(event.target)) { self.close(); }
     });
