@@ -14,19 +14,16 @@ DASH = "–"
 DAY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
-def vn_number(value: float | int | None, digits: int = 0) -> str:
-    """`value` rounded to `digits` decimals: 1234.5 -> '1.234,5'; None or NaN -> '–'."""
+def vn_number(value: float | int | None, digits: int = 0, unit: str = "") -> str:
+    """`value` rounded to `digits` decimals, then `unit`: 1234.5 -> '1.234,5',
+    (66.14, 1, '%') -> '66,1%'; None or NaN -> '–'.
+
+    The template filter `num` is this function, so `{{ rate | num(1, '%') }}` on every page.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
     text = f"{value:,.{digits}f}"  # "1,234.5": swap the separators
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def vn_percent(value: float | int | None, digits: int = 1) -> str:
-    """A percentage given in percent units: 66.14 -> '66,1%'; None -> '–'."""
-    if value is None:
-        return DASH
-    return f"{vn_number(value, digits)}%"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + unit
 
 
 def read_day(text: str) -> dt.date:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from service.formats import official_date, read_day, show_day, vn_number, vn_percent
+from service.formats import official_date, read_day, show_day, vn_number
 
 
 @pytest.mark.parametrize(("value", "digits", "text"), [
@@ -19,8 +19,8 @@ def test_numbers_use_dots_between_thousands_and_a_decimal_comma(
 
 
 def test_percentages() -> None:
-    assert (vn_percent(66.14, 2), vn_percent(66.14), vn_percent(100, 0), vn_percent(None)) == (
-        "66,14%", "66,1%", "100%", "–")
+    assert (vn_number(66.14, 2, "%"), vn_number(66.14, 1, "%"), vn_number(100, 0, "%"),
+            vn_number(None, 1, "%")) == ("66,14%", "66,1%", "100%", "–")
 
 
 @pytest.mark.parametrize("text", ["02/03/2026", "2/3/2026", " 02/03/2026 ", "2026-03-02"])

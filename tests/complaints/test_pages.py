@@ -164,8 +164,9 @@ def test_clerks_receive_pass_on_answer_and_close_with_an_audit_trail(
     assert [a for a, _, _ in actions] == ["complaint_received", "complaint_assigned",
                                           "complaint_answered", "complaint_closed"]
     assert {(t, d) for _, t, d in actions} == {("PAKN-260310-001", dossier.id)}
-    assert "Trả lời phản ánh, kiến nghị" in client.get(f"/ho-so/{dossier.code}").get_data(
-        as_text=True)
+    page = client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
+    assert "Trả lời phản ánh, kiến nghị" in page  # the dossier's audit trail
+    assert '<a href="/phan-anh-kien-nghi/PAKN-260310-001">PAKN-260310-001</a> (đã kết thúc)' in page
 
 
 def _file(client: Any, code: str) -> None:

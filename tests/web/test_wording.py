@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,3 +147,11 @@ def test_charts_write_vietnamese_numbers() -> None:
     columns = str(column_chart(["01"], [66.14], "t"))
     assert "01: 66,1%" in columns and ">66</text>" in columns
     assert re.search(r'viewBox="0 0 360 \d+"', columns)
+
+
+def test_no_template_formats_numbers_by_itself() -> None:
+    # Numbers go through the `num` filter only, so none can come out as 66.14 or 1,000.
+    for path in sorted(Path("service/web/templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"'%[-+ 0#]*[\d.]*[dfgi](?:'|\s*%%')|\.format\(|\|\s*round\b",
+                             text), path

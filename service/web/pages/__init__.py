@@ -8,7 +8,7 @@ from service.complaints import complaint_class
 from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
-from service.formats import show_day, vn_number, vn_percent
+from service.formats import show_day, vn_number
 from service.models import Procedure
 from service.users.accounts import action_label
 from service.web.pages import (
@@ -52,7 +52,6 @@ def register(app: Flask) -> None:
     app.add_template_global(action_label)
     app.add_template_global(format_duration, "duration")
     app.add_template_global(neighbours.payload_json)
-    # Every number a template shows goes through these: 1.000 and 66,14 (Vietnamese).
+    # Every number a template shows goes through this one filter: 1.000, 66,14%.
     app.add_template_filter(vn_number, "num")
-    app.add_template_filter(vn_percent, "percent")
     app.add_template_filter(show_day, "day")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from service.formats import vn_number, vn_percent
+from service.formats import vn_number
 
 WIDTH = 360
 BAR_GAP = 6
@@ -49,7 +49,7 @@ def column_chart(labels: Sequence[str], values: Sequence[float | None], title: s
                         f'y="{top + plot - 4}" text-anchor="middle">–</text>')
             continue
         bar = plot * min(value, maximum) / maximum
-        shown = vn_percent(value) if unit == "%" else f"{vn_number(value, 1)} {unit}"
+        shown = vn_number(value, 1, unit if unit == "%" else f" {unit}")
         body.append(f'<rect class="bar {_tone(value)}" x="{x:.1f}" y="{top + plot - bar:.1f}" '
                     f'width="{step - BAR_GAP:.1f}" height="{bar:.1f}"><title>{escape(spoken)}: '
                     f"{shown}</title></rect>")

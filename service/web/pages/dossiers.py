@@ -19,7 +19,7 @@ from service.dossiers.filters import (
     dossier_query,
 )
 from service.dossiers.filters import load_query as load_filters
-from service.models import AuditLog, Dossier, Procedure, Unit
+from service.models import AuditLog, Complaint, Dossier, Procedure, Unit
 from service.reports.xlsx import dossier_list_workbook
 from service.users.accounts import audit
 from service.vocabulary import Channel, DeadlineClass, Status
@@ -146,7 +146,9 @@ def detail(code: str):  # type: ignore[no-untyped-def]
     return render_template(
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
         history=history, sync=neighbours.sync_state(db(), row, rt.now()),
-        alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"))
+        alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"),
+        complaints=db().scalars(select(Complaint).where(Complaint.dossier_id == row.id)
+                                .order_by(Complaint.submitted_at)).all())
 
 
 @bp.post("/ho-so/<code>/dong-bo-lai")
