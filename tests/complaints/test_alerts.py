@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from jobs import scan as scan_job
 from service.alerts import AlertPolicy, Directory, active_channels, raise_complaint_alerts
+from service.cli import cli
 from service.complaints import answer, assign, receive, scan_complaints, submit_public
-from service.models import Alert, AlertDelivery, Complaint
+from service.models import Alert, AlertDelivery, Base, Complaint
 from service.models.alerts import AlertKind, DeliveryState
 from service.runtime import Runtime
 from tests.complaints.support import policy_of, unit
-from tests.conftest import local
+from tests.conftest import local, make_settings
 from tests.test_alert_delivery import Mailbox, dispatch, parts, runtime_for
 from tests.test_alerts import CLERK, DEPARTMENT, HEAD, TU_PHAP, VICE
 
@@ -120,3 +123,19 @@ def test_an_alert_of_a_complaint_answered_meanwhile_is_cancelled(
         states = set(session.scalars(select(AlertDelivery.state)))
     assert reasons == {"Phản ánh, kiến nghị đã được trả lời hoặc kết thúc"}
     assert states == {DeliveryState.CANCELLED}
+
+
+def test_the_scan_command_lists_the_complaints_it_moved(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'database_url = "{url}"\n', encoding="utf-8")
+    runtime = Runtime.from_settings(make_settings(url))
+    Base.metadata.create_all(runtime.engine)
+    with runtime.sessions.begin() as session:
+        code = submit_public(session, policy_of(runtime), unit(session).id, "Lê Thị Mai",
+                             "0987654321", "Chưa nhận được trả lời về hồ sơ.",
+                             runtime.now() - dt.timedelta(days=40)).code
+    done = CliRunner().invoke(cli, ["--config", str(config), "scan"])
+    assert done.exit_code == 0, done.output
+    assert f"1 complaint(s) changed class:\n  {code}  Trong hạn → Quá hạn" in done.output
+    runtime.engine.dispose()
