@@ -1,4 +1,5 @@
-"""Job: the deadline scan, then the alerts its transitions call for, in one transaction.
+"""Job: the deadline scan of dossiers and complaints, then the alerts their moves call for,
+in one transaction.
 
 Going live on a backlog (the first scan of a database, or the scan after a bulk import) would
 raise an alert per dossier already near or overdue: 31 000 messages on a district's data. Such
@@ -14,7 +15,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from service.alerts import AlertPolicy, Directory, RaiseReport, active_channels, raise_alerts
+from service.alerts import (
+    AlertPolicy,
+    Directory,
+    RaiseReport,
+    active_channels,
+    raise_alerts,
+    raise_complaint_alerts,
+)
+from service.complaints import ComplaintMove, scan_complaints
 from service.dossiers.scan import ScanResult, scan
 from service.runtime import Runtime
 
@@ -23,10 +32,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """A scan and the alerts it raised (None when alerts are off)."""
+    """A scan, the complaints it moved, and the alerts raised (None when alerts are off)."""
 
     scan: ScanResult
     alerts: RaiseReport | None
+    complaints: tuple[ComplaintMove, ...] = ()
 
 
 def scan_and_raise(session: Session, runtime: Runtime, now: dt.datetime) -> ScanOutcome:
@@ -34,18 +44,21 @@ def scan_and_raise(session: Session, runtime: Runtime, now: dt.datetime) -> Scan
     settings = runtime.settings
     recheck = dt.timedelta(minutes=settings["scheduler"]["scan_recheck_minutes"])
     result = scan(session, now, recheck)
+    # The dossier scan's watermark serves the complaints too: both run under its row lock.
+    moves = scan_complaints(session, result.previous, now, recheck)
     report = None
     if settings["alerts"]["enabled"]:
         policy = AlertPolicy.from_settings(settings, runtime.calendar)
         baseline = is_baseline(result, settings["alerts"]["baseline_threshold"])
-        report = raise_alerts(session, result, policy, Directory.from_settings(settings),
-                              active_channels(settings["alerts"], settings["notices"]),
-                              baseline=baseline)
+        directory, channels = Directory.from_settings(settings), active_channels(
+            settings["alerts"], settings["notices"])
+        report = raise_alerts(session, result, policy, directory, channels, baseline=baseline)
+        raise_complaint_alerts(session, moves, policy, directory, channels, now, report)
         if baseline and report.total:
             log.info("baseline scan: %d alert(s) recorded for %d recipient(s), sent as %d "
                      "summary digest(s)", report.total, len(report.recipients),
                      report.summaries)
-    return ScanOutcome(result, report)
+    return ScanOutcome(result, report, tuple(moves))
 
 
 def is_baseline(result: ScanResult, threshold: int) -> bool:
@@ -59,7 +72,9 @@ def run(runtime: Runtime, now: dt.datetime) -> ScanOutcome:
     with runtime.sessions.begin() as session:
         outcome = scan_and_raise(session, runtime, now)
     raised = outcome.alerts.total if outcome.alerts else 0
-    log.log(logging.INFO if outcome.scan.transitions or raised else logging.DEBUG,
-            "deadline scan: %d examined, %d transition(s), %d alert(s) raised",
-            outcome.scan.examined, len(outcome.scan.transitions), raised)
+    moved = outcome.scan.transitions or outcome.complaints
+    log.log(logging.INFO if moved or raised else logging.DEBUG,
+            "deadline scan: %d examined, %d transition(s), %d complaint move(s), "
+            "%d alert(s) raised", outcome.scan.examined, len(outcome.scan.transitions),
+            len(outcome.complaints), raised)
     return outcome

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import Connector
 from connectors.registry import build_connector
 from service.calendar import WorkCalendar
+from service.complaints import ComplaintPolicy
 from service.db import make_engine, make_sessionmaker
 from service.dossiers.derive import DeadlinePolicy, make_deriver
 from service.ingest import Deriver
@@ -43,6 +44,11 @@ class Runtime:
     def calendar(self) -> WorkCalendar:
         """The working calendar of this configuration."""
         return self.policy.calendar
+
+    @property
+    def complaint_policy(self) -> ComplaintPolicy:
+        """The [complaints] time limit on this configuration's calendar."""
+        return ComplaintPolicy.from_settings(self.settings, self.calendar)
 
     def connector(self, name: str) -> Connector:
         """Build the connector configured as [connectors.NAME]."""

@@ -86,7 +86,7 @@ class LimitUnit(LabelledEnum):
     NONE = ("none", "không quy định thời hạn")
 
     def describe(self, value: int) -> str:
-        """The limit as clerks read it: "15 ngày làm việc", "trong ngày"."""
+        """The limit as clerks read it: "15 ngày làm việc", "trong ngày" (never "0 trong ngày")."""
         if self in (LimitUnit.SAME_DAY, LimitUnit.NONE):
             return self.label
         return f"{value} {self.label}"
@@ -106,4 +106,5 @@ class Outcome(LabelledEnum):
 
     EARLY = ("early", "Trước hạn")
     ON_TIME = ("on_time", "Đúng hạn")
-    LATE = ("late", "Quá hạn")
+    # "Trễ hạn" for a finished dossier, as the portal says; "quá hạn" is an open one's class.
+    LATE = ("late", "Trễ hạn")

@@ -401,7 +401,7 @@ def test_dossier_explanation_covers_restart_extension_and_verdicts(cal: WorkCale
     assert "Hạn giải quyết: 17:00 Thứ Hai 09/03/2026." in lines
     assert "Kết quả: Trước hạn (hoàn thành lúc 10:00 Thứ Hai 09/03/2026, hạn 17:00 " in text
     assert lines[-1].startswith("Cổng DVCQG (Quyết định 766): không tính lại từ đầu, trừ 7 giờ 30")
-    assert lines[-1].endswith("Quá hạn.")
+    assert lines[-1].endswith("Trễ hạn.")  # finished: the portal says "trễ hạn"
 
 
 def test_open_dossier_explanation_tells_time_left(cal: WorkCalendar) -> None:

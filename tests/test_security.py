@@ -25,6 +25,7 @@ PUBLIC = {
     "static", "home.healthz", "auth.login", "metrics",
     "lookup.form", "lookup.result", "lookup.rate", "lookup.stop_notices", "lookup.qr",
     "lookup-api.lookup_dossier",
+    "citizen_complaint.form", "citizen_complaint.submit", "citizen_complaint.about_dossier",
     "api-docs.openapi_json", "api_docs_ui.swagger_ui",
     # The skeleton's home page shows counts by status only, no dossier or person; it should move
     # behind the login with the clerks' dashboard, and leave this set then.

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.alerts.channels import Channel, DeliveryError
 from service.alerts.claims import carried, claim, reconcile_interrupted, release
+from service.alerts.complaints import complaint_delivery_rows, complaint_stale_reason
 from service.alerts.digest import create_digests, first_digest_run, make_item, open_items
 from service.alerts.messages import Rendered, render
 from service.alerts.policy import AlertPolicy
@@ -86,7 +87,12 @@ def deliver(factory: sessionmaker[Session], channels: Mapping[str, Channel],
     return report
 
 
-def _delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
+def _delivery_rows(session: Session, ids: list[int]) -> list[Any]:
+    """The claimed deliveries with their dossier's or complaint's facts."""
+    return [*_dossier_delivery_rows(session, ids), *complaint_delivery_rows(session, ids)]
+
+
+def _dossier_delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
     return list(session.execute(
         select(AlertDelivery.id.label("delivery_id"), AlertDelivery.channel,
                Alert.id.label("alert_id"), Alert.kind, Alert.level, Alert.recipient,
@@ -100,8 +106,10 @@ def _delivery_rows(session: Session, ids: list[int]) -> list[Row[Any]]:
         .where(id_in(AlertDelivery.id, ids)).order_by(Dossier.due_at, AlertDelivery.id)))
 
 
-def stale_reason(row: Row[Any]) -> str | None:
+def stale_reason(row: Any) -> str | None:
     """Why an unsent alert no longer needs sending (shown to clerks), or None."""
+    if row.kind.about_complaint:
+        return complaint_stale_reason(row)
     if not row.is_open:
         return "Hồ sơ đã kết thúc xử lý"
     if row.status.is_paused:
@@ -119,7 +127,7 @@ def _prepare(session: Session, channels: Mapping[str, Channel], policy: AlertPol
              directory: Directory, now: dt.datetime, holder: str, limit: int,
              report: DeliveryReport) -> list[Work]:
     """Claim, drop what went stale, and compose the messages of this run."""
-    groups: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in _delivery_rows(session, claim(session, AlertDelivery, now, holder, limit)):
         reason = stale_reason(row)
         if reason is None and directory.get(row.recipient) is None:
@@ -150,7 +158,7 @@ def _prepare(session: Session, channels: Mapping[str, Channel], policy: AlertPol
     return work
 
 
-def _compose(session: Session, recipient: Recipient, channel: str, rows: list[Row[Any]],
+def _compose(session: Session, recipient: Recipient, channel: str, rows: list[Any],
              digest: int | None, policy: AlertPolicy, now: dt.datetime) -> list[Work] | None:
     """A digest, a bundle or single messages, by what is due and the recipient's count."""
     items = [make_item(row, row.kind, row.level, now, policy) for row in rows]

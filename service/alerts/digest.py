@@ -25,10 +25,11 @@ SEVERITY = {(AlertKind.NEAR, 1): 0, (AlertKind.APOLOGY, 1): 1, (AlertKind.OVERDU
             (AlertKind.OVERDUE, 2): 3}
 
 
-def make_item(row: Row[Any], kind: AlertKind, level: int, now: dt.datetime,
+def make_item(row: Any, kind: AlertKind, level: int, now: dt.datetime,
               policy: AlertPolicy) -> Item:
-    """The item a message shows for a dossier row read with ITEM_COLUMNS."""
-    late = policy.overdue_days(row.due_at, now) if kind is AlertKind.OVERDUE else 0
+    """The item a message shows for a row read with ITEM_COLUMNS (or a complaint's delivery)."""
+    overdue = kind in (AlertKind.OVERDUE, AlertKind.COMPLAINT_OVERDUE)
+    late = policy.overdue_days(row.due_at, now) if overdue else 0
     apology = (policy.calendar.local(policy.apology_at(row.due_at)).date()
                if kind is AlertKind.APOLOGY else None)
     return Item(code=row.code, procedure=row.procedure,

@@ -39,11 +39,30 @@ class Item:
     @property
     def section(self) -> str:
         """The heading the item is listed under."""
+        if self.kind is AlertKind.COMPLAINT_OVERDUE:
+            return "Phản ánh, kiến nghị quá hạn trả lời"
+        if self.kind is AlertKind.COMPLAINT_NEAR:
+            return "Phản ánh, kiến nghị sắp đến hạn trả lời"
         if self.kind is AlertKind.OVERDUE:
             return "Quá hạn, cần lãnh đạo chỉ đạo" if self.level == 2 else "Quá hạn"
         if self.kind is AlertKind.APOLOGY:
             return "Hôm nay là hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả"
         return "Sắp đến hạn"
+
+    @property
+    def path(self) -> str:
+        """The item's page in the clerks' web app."""
+        return (f"/phan-anh-kien-nghi/{self.code}" if self.kind.about_complaint
+                else f"/ho-so/{self.code}")
+
+    @property
+    def words(self) -> dict[str, str]:
+        """The labels of the item's lines: a complaint has a sender and a subject."""
+        if self.kind.about_complaint:
+            return {"code": "Mã phản ánh", "procedure": "Về việc", "applicant": "Người gửi",
+                    "received": "Ngày gửi", "due": "Hạn trả lời", "link": "Xem phản ánh"}
+        return {"code": "Mã hồ sơ", "procedure": "Thủ tục", "applicant": "Người nộp",
+                "received": "Ngày tiếp nhận", "due": "Hạn giải quyết", "link": "Xem hồ sơ"}
 
 
 @dataclass(frozen=True)
@@ -58,23 +77,24 @@ class Rendered:
 
 
 SECTION_ORDER = ("Quá hạn, cần lãnh đạo chỉ đạo", "Quá hạn",
-                 "Hôm nay là hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả", "Sắp đến hạn")
+                 "Hôm nay là hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả", "Sắp đến hạn",
+                 "Phản ánh, kiến nghị quá hạn trả lời", "Phản ánh, kiến nghị sắp đến hạn trả lời")
 
 TEXT = """Kính gửi: {{ name }},
 
 {{ intro }}
 {% for title, items in sections %}
 {% if sections|length > 1 or items|length > 1 %}{{ title }} ({{ items|length }} hồ sơ):
-{% endif %}{% for i in items %}
-- Mã hồ sơ: {{ i.code }}
-  Thủ tục: {{ i.procedure }}
-  Người nộp: {{ i.applicant }}
+{% endif %}{% for i in items %}{% set w = i.words %}
+- {{ w.code }}: {{ i.code }}
+  {{ w.procedure }}: {{ i.procedure }}
+  {{ w.applicant }}: {{ i.applicant }}
   Cơ quan giải quyết: {{ i.handler or "chưa rõ" }}
-  Ngày tiếp nhận: {{ i.received_at|local }}
-  Hạn giải quyết: {{ i.due_at|local }}{% if i.overdue_days %} (đã quá {{ i.overdue_days }} \
+  {{ w.received }}: {{ i.received_at|local }}
+  {{ w.due }}: {{ i.due_at|local }}{% if i.overdue_days %} (đã quá {{ i.overdue_days }} \
 ngày làm việc){% endif %}
   Trạng thái: {{ i.status }}{% if link %}
-  Xem hồ sơ: {{ link }}/ho-so/{{ i.code }}{% endif %}
+  {{ w.link }}: {{ link }}{{ i.path }}{% endif %}
 {% endfor %}{% endfor %}
 --
 {{ footer }}
@@ -88,10 +108,11 @@ HTML = """<!DOCTYPE html>
 {% for title, items in sections %}
 <h3 style="margin-bottom: 4px;">{{ title }} ({{ items|length }} hồ sơ)</h3>
 <table style="border-collapse: collapse;" cellpadding="6" border="1">
-<tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Người nộp</th><th>Cơ quan giải quyết</th>
-<th>Ngày tiếp nhận</th><th>Hạn giải quyết</th><th>Trạng thái</th></tr>
+{% set w = items[0].words %}<tr><th>{{ w.code }}</th><th>{{ w.procedure }}</th>\
+<th>{{ w.applicant }}</th><th>Cơ quan giải quyết</th>
+<th>{{ w.received }}</th><th>{{ w.due }}</th><th>Trạng thái</th></tr>
 {% for i in items %}<tr>
-<td>{% if link %}<a href="{{ link }}/ho-so/{{ i.code }}">{{ i.code }}</a>{% else %}{{ i.code }}\
+<td>{% if link %}<a href="{{ link }}{{ i.path }}">{{ i.code }}</a>{% else %}{{ i.code }}\
 {% endif %}</td>
 <td>{{ i.procedure }}</td><td>{{ i.applicant }}</td><td>{{ i.handler or "chưa rõ" }}</td>
 <td>{{ i.received_at|local }}</td>
@@ -115,6 +136,8 @@ def _environment(zone: dt.tzinfo) -> Environment:
 def single_intro(item: Item, zone: dt.tzinfo, today: dt.date) -> tuple[str, str]:
     """Subject and opening sentence of a message about one dossier."""
     due = item.due_at.astimezone(zone).strftime(FORMAT)
+    if item.kind.about_complaint:
+        return complaint_intro(item, due)
     if item.kind is AlertKind.APOLOGY:
         day = item.apology_day or today
         when = f"hôm nay ({day:%d/%m/%Y})" if day == today else f"ngày {day:%d/%m/%Y}"
@@ -135,6 +158,18 @@ def single_intro(item: Item, zone: dt.tzinfo, today: dt.date) -> tuple[str, str]
     return (f"[Sắp đến hạn] Hồ sơ {item.code} – hạn {due}",
             "Hồ sơ dưới đây sắp đến hạn giải quyết. Đề nghị khẩn trương xử lý để trả kết quả "
             "đúng hẹn cho người dân.")
+
+
+def complaint_intro(item: Item, due: str) -> tuple[str, str]:
+    """Subject and opening sentence of a message about one complaint."""
+    if item.kind is AlertKind.COMPLAINT_OVERDUE:
+        return (f"[Phản ánh quá hạn] {item.code} – hạn trả lời {due}",
+                "Phản ánh, kiến nghị dưới đây đã quá hạn trả lời. Đề nghị khẩn trương trả lời "
+                "người dân: phản ánh, kiến nghị xử lý trễ hạn bị trừ điểm theo Quyết định "
+                "766/QĐ-TTg.")
+    return (f"[Phản ánh sắp đến hạn] {item.code} – hạn trả lời {due}",
+            "Phản ánh, kiến nghị dưới đây sắp đến hạn trả lời. Đề nghị xem xét, trả lời người "
+            "dân trong thời hạn.")
 
 
 def render(kind: MessageKind, name: str, items: list[Item], zone: dt.tzinfo,

@@ -62,9 +62,10 @@ def raise_alerts(session: Session, scan: ScanResult, policy: AlertPolicy, direct
         party = Party(fact.unit_code, fact.handler, fact.received_by)
         found = directory.resolve(party, policy.roles(kind, level))
         report.unrouted += not found
-        rows.extend(_alert_row(dossier_id, kind, level, recipient.key, recipient.name, role,
-                               fact.due_at, scan.now, policy) for recipient, role in found)
-    _store(session, rows, directory, () if baseline else channels, report)
+        rows.extend(alert_row({"dossier_id": dossier_id}, kind, level, recipient.key,
+                              recipient.name, role, fact.due_at, scan.now, policy)
+                    for recipient, role in found)
+    store_alerts(session, rows, directory, () if baseline else channels, report)
     if baseline:
         report.summaries = _summaries(session, report.recipients, directory, channels,
                                       scan.now, policy)
@@ -90,8 +91,8 @@ def _transition_events(scan: ScanResult) -> set[tuple[int, AlertKind, int]]:
             if move.after in kinds}
 
 
-def _store(session: Session, rows: list[dict[str, Any]], directory: Directory,
-           channels: Collection[str], report: RaiseReport) -> None:
+def store_alerts(session: Session, rows: list[dict[str, Any]], directory: Directory,
+                 channels: Collection[str], report: RaiseReport) -> None:
     """Insert the alerts nobody inserted before, and a delivery per channel for each."""
     created = insert_ignoring_duplicates(session, Alert, rows, returning=(
         Alert.id, Alert.kind, Alert.level, Alert.recipient, Alert.send_after))
@@ -109,9 +110,11 @@ def _store(session: Session, rows: list[dict[str, Any]], directory: Directory,
     session.flush()
 
 
-def _alert_row(dossier_id: int, kind: AlertKind, level: int, key: str, name: str, role: str,
-               due_at: dt.datetime, now: dt.datetime, policy: AlertPolicy) -> dict[str, Any]:
-    return {"dossier_id": dossier_id, "kind": kind, "level": level, "recipient": key,
+def alert_row(subject: dict[str, int], kind: AlertKind, level: int, key: str, name: str,
+              role: str, due_at: dt.datetime, now: dt.datetime, policy: AlertPolicy
+              ) -> dict[str, Any]:
+    """One alert row about a subject ({"dossier_id": …} or {"complaint_id": …})."""
+    return {**subject, "kind": kind, "level": level, "recipient": key,
             "recipient_name": name, "recipient_role": role, "due_at": due_at,
             "created_at": now, "send_after": policy.send_after(now, level)}
 

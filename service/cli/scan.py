@@ -44,6 +44,11 @@ def scan(app: AppContext, dry_run: bool, show_all: bool) -> None:
                    f"  {move.at.astimezone(zone):%d/%m/%Y %H:%M}")
     if not show_all and len(result.transitions) > SHOWN:
         click.echo(f"  ... and {len(result.transitions) - SHOWN} more (--all lists them).")
+    if outcome.complaints:
+        click.echo(f"{len(outcome.complaints)} complaint(s) changed class:")
+        for move in outcome.complaints:
+            click.echo(f"  {move.code}  {_label(move.before, '(mới)')} {ARROW} "
+                       f"{_label(move.after, '(đã trả lời)')}")
     if outcome.alerts is None:
         click.echo("Alerts are off ([alerts] enabled = false).")
         return

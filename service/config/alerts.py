@@ -29,6 +29,10 @@ class RulesSchema(Schema):
     overdue = _roles(["clerk", "department", "head"])
     escalation = _roles(["vice_chairman"])
     apology = _roles(["department", "head"])
+    # Complaints (phản ánh, kiến nghị): the clerk who received one and the body it went to;
+    # an overdue one also reaches the commune leader, as it lowers the Decision 766 score.
+    complaint_near = _roles(["clerk", "department"])
+    complaint_overdue = _roles(["clerk", "department", "head", "vice_chairman"])
 
 
 class RecipientSchema(Schema):

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from service.config.alerts import AlertsSchema
+from service.config.complaints import ComplaintsSchema
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.notices import NoticesSchema
 from service.config.portal import PortalSchema
@@ -78,6 +79,14 @@ class UnitSchema(Schema):
         r"^[0-9A-Z]+(\.[0-9A-Z]+)+$", error="expected an agency code such as 000.32.26.H26"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     parent = fields.String(load_default=None, allow_none=True)
+    # Where letters are dated ("Thanh Miện, ngày …"); empty: the unit's name without its
+    # "UBND xã" prefix.
+    place = fields.String(load_default="", validate=validate.Length(max=100))
+    # The agency that issues letters for a handling body; a body not listed (a post such as
+    # "Công chức Tư pháp - Hộ tịch") writes in the unit's own name.
+    agencies = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=255)),
+                           values=fields.String(validate=validate.Length(min=1, max=255)),
+                           load_default=dict)
 
 
 class ConnectorsField(fields.Dict):
@@ -132,6 +141,8 @@ class RootSchema(Schema):
     api = fields.Nested(ApiSchema, load_default=lambda: ApiSchema().load({}))
     lookup = fields.Nested(LookupSchema, load_default=lambda: LookupSchema().load({}))
     retention = fields.Nested(RetentionSchema, load_default=lambda: RetentionSchema().load({}))
+    complaints = fields.Nested(ComplaintsSchema,
+                               load_default=lambda: ComplaintsSchema().load({}))
 
     @post_load
     def connectors_follow_the_office(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -63,3 +63,7 @@ class LookupSchema(Schema):
     public_url = fields.String(load_default="", validate=validate.Regexp(
         r"^$|^https?://[^\s/]+(/[^\s]*)?$", error="expected an http(s) address or nothing"))
     ratings = fields.Boolean(load_default=True)
+    # Lookup kiosks at the counter: each address in these networks has its own, higher limit
+    # instead of rate_limit (a kiosk serves a queue of citizens, not one person guessing).
+    kiosk_networks = fields.List(Network(), load_default=list)
+    kiosk_rate_limit = limit_field("60 per minute;1000 per hour")

@@ -97,7 +97,7 @@ def explain_due(
     """Explain in Vietnamese how the due instant of a limit counted from start is reached."""
     unit = as_unit(unit)
     local, due = cal.local(start), due_at(cal, start, limit, unit)
-    size = "trong ngày" if unit is LimitUnit.SAME_DAY else f"{limit} {unit.label}"
+    size = unit.describe(limit)
     lines = [f"{label} lúc {format_instant(cal, local)}; thời hạn {size}."]
     if unit is LimitUnit.WORKING_DAYS:
         lines += _working_days_lines(cal, local, limit)
@@ -134,7 +134,7 @@ def _extension_lines(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResu
     rule = (
         "báo cáo tính theo hạn mới."
         if result.basis == "extension"
-        else "hoàn thành sau hạn ban đầu vẫn tính là quá hạn trong báo cáo."
+        else "hoàn thành sau hạn ban đầu vẫn tính là trễ hạn trong báo cáo."
     )
     return [
         f"Gia hạn một lần (phiếu xin lỗi và hẹn lại ngày trả kết quả): hạn mới "
@@ -174,7 +174,7 @@ def _result_lines(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResult)
         line = f"Tình trạng: {result.progress.label} (hạn {due})."
     verdict = result.portal_outcome or result.portal_progress
     if len(inp.supplements) > 1:
-        portal = f"{len(inp.supplements)} lần yêu cầu bổ sung nên tính là quá hạn"
+        portal = f"{len(inp.supplements)} lần yêu cầu bổ sung nên tính là trễ hạn"
     else:
         portal = (f"không tính lại từ đầu, trừ {format_duration(result.portal_waiting)} chờ "
                   f"bổ sung, hạn {format_instant(cal, result.portal_due)}: {verdict.label}")

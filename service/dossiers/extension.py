@@ -7,6 +7,9 @@ apology with a new date, once. The form and the domain ask the same functions he
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,25 @@ from service.dossiers.derive import DeadlinePolicy, deadline_columns, dossier_in
 from service.dossiers.dues import citizen_due
 from service.models import Dossier
 from service.vocabulary import LimitUnit
+
+# "UBND xã Thanh Miện", "Ủy ban nhân dân phường Hòa Bình": the place is what follows.
+UNIT_PREFIX = re.compile(r"^(ubnd|ủy ban nhân dân|uỷ ban nhân dân)\s+(xã|phường|thị trấn|"
+                         r"đặc khu)\s+", re.IGNORECASE)
+
+
+def letter_issuer(unit: Mapping[str, Any] | None, unit_name: str, handler: str | None
+                  ) -> tuple[str, str]:
+    """The agency that signs the apology letter and the place it is dated in.
+
+    Decree 118/2025 Art. 19.6 has the handling body apologise in writing, but a letter is
+    issued by an agency: a body configured under the unit's `agencies` issues its own (the
+    commune police), any other (a post such as "Công chức Tư pháp - Hộ tịch") writes in the
+    name of the unit.
+    """
+    options = unit or {}
+    agency = options.get("agencies", {}).get(handler or "") or unit_name
+    place = options.get("place") or UNIT_PREFIX.sub("", unit_name).strip()
+    return agency, place
 
 
 def extension_refusal(row: Dossier) -> str | None:

@@ -2,6 +2,7 @@
 
 from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
+from service.models.complaints import Complaint, ComplaintSource, ComplaintStatus
 from service.models.dossiers import Dossier, NameWord, StatusEvent, SupplementRound
 from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
 from service.models.notices import (
@@ -33,6 +34,9 @@ __all__ = [
     "Base",
     "CitizenNotice",
     "CitizenRating",
+    "Complaint",
+    "ComplaintSource",
+    "ComplaintStatus",
     "ConnectorCursor",
     "ConnectorRun",
     "DeadlineTransition",

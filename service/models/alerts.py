@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime
@@ -19,6 +28,14 @@ class AlertKind(LabelledEnum):
     OVERDUE = ("overdue", "Quá hạn")
     # Decree 118/2025/NĐ-CP Art. 19.6: apologise and give a new date at least a day before.
     APOLOGY = ("apology", "Đến hạn gửi phiếu xin lỗi")
+    # A complaint (phản ánh, kiến nghị) must be answered within its own limit (Decision 766).
+    COMPLAINT_NEAR = ("complaint_near", "Phản ánh, kiến nghị sắp đến hạn trả lời")
+    COMPLAINT_OVERDUE = ("complaint_overdue", "Phản ánh, kiến nghị quá hạn trả lời")
+
+    @property
+    def about_complaint(self) -> bool:
+        """True for the kinds raised about a complaint rather than a dossier."""
+        return self in (AlertKind.COMPLAINT_NEAR, AlertKind.COMPLAINT_OVERDUE)
 
 
 class DeliveryState(LabelledEnum):
@@ -45,19 +62,26 @@ class Alert(Base):
     """One alert for one recipient; the unique key makes a rerun or a second scanner harmless.
 
     The key holds the due instant the alert is about, so an extension or a supplement restart
-    that sets a new due date may warn again, while the same due date never warns twice.
+    that sets a new due date may warn again, while the same due date never warns twice. An
+    alert is about a dossier or a complaint, never both: each has its own unique key (the
+    other column is NULL there, and NULLs never collide).
     """
 
     __tablename__ = "alert"
     __table_args__ = (
         UniqueConstraint("dossier_id", "kind", "level", "recipient", "due_at",
                          name="uq_alert_dossier_kind_level_recipient_due"),
+        UniqueConstraint("complaint_id", "kind", "level", "recipient", "due_at",
+                         name="uq_alert_complaint_kind_level_recipient_due"),
+        CheckConstraint("(dossier_id IS NULL) <> (complaint_id IS NULL)", name="one_subject"),
         Index("ix_alert_recipient_created", "recipient", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"),
-                                            index=True)
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
     kind: Mapped[AlertKind] = mapped_column(CodeEnum(AlertKind))
     # 1: the people handling the dossier; 2: escalation to the commune's leadership.
     level: Mapped[int] = mapped_column(SmallInteger)

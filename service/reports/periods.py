@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 Windows = Literal["decree09", "calendar"]
 ROMAN = ("I", "II", "III", "IV")
-PERIOD_FORMS = "2026-Q3, 2026-H1, 2026, 2026-03 or 2026-01-01..2026-06-30"
+PERIOD_FORMS = "2026-Q3, 2026-H1, 2026-9M, 2026, 2026-03 or 2026-01-01..2026-06-30"
 _PATTERNS = {
     "quarter": re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE),
     "half": re.compile(r"^(\d{4})-H([12])$", re.IGNORECASE),
+    "nine_months": re.compile(r"^(\d{4})-9M$", re.IGNORECASE),
     "month": re.compile(r"^(\d{4})-(\d{2})$"),
     "year": re.compile(r"^(\d{4})$"),
     "range": re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$"),
@@ -32,6 +33,8 @@ class Period:
     last: dt.date
     kind: str
     label: str
+    # The text parse_period read it from ("2026-Q3"), upper-cased; empty when built directly.
+    code: str = ""
 
     def bounds(self, timezone: str) -> tuple[dt.datetime, dt.datetime]:
         """The instants [start, end) of the period in the office's time zone."""
@@ -69,13 +72,14 @@ def months_period(year: int, first_month: int, months: int, windows: Windows,
 
 
 def parse_period(text: str, windows: Windows = "decree09") -> Period:
-    """Read a period such as 2026-Q3, 2026-H1, 2026, 2026-03 or 2026-01-01..2026-06-30."""
+    """Read a period such as 2026-Q3, 2026-H1, 2026-9M, 2026, 2026-03 or a range
+    2026-01-01..2026-06-30."""
     text = text.strip()
     for kind, pattern in _PATTERNS.items():
         match = pattern.match(text)
         if match:
             try:
-                return _build(kind, match.groups(), windows)
+                return replace(_build(kind, match.groups(), windows), code=text.upper())
             except ValueError as exc:
                 raise PeriodError(f"period {text!r}: {exc}") from None
     raise PeriodError(f"period {text!r} not understood: expected {PERIOD_FORMS}")
@@ -96,6 +100,9 @@ def _build(kind: str, groups: tuple[str, ...], windows: Windows) -> Period:
         half = int(groups[1])
         label = f"{'6 tháng đầu' if half == 1 else '6 tháng cuối'} năm {year}"
         return months_period(year, 6 * half - 5, 6, windows, kind, label)
+    if kind == "nine_months":
+        # The 9-month report (Decree 09/2019 Art. 12): the first three quarters.
+        return months_period(year, 1, 9, windows, kind, f"9 tháng năm {year}")
     if kind == "month":
         month = int(groups[1])
         if not 1 <= month <= 12:

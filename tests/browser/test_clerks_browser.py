@@ -106,7 +106,7 @@ def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
 
     page.get_by_role("link", name="Hẹn lại ngày trả (xin lỗi)").click()
     page.get_by_label("Lý do chậm trễ").fill("Chờ kết quả xác minh của Công an huyện")
-    page.get_by_label("Ngày hẹn trả mới").fill("2026-03-20")
+    page.get_by_label("Ngày hẹn trả mới").fill("20/03/2026")
     page.get_by_label("Người ký phiếu").fill("Chủ tịch UBND xã Trần Văn An")
     page.get_by_role("button", name="Lập phiếu xin lỗi và hẹn lại").click()
     page.wait_for_url(f"**/ho-so/{code}/phieu-xin-loi")

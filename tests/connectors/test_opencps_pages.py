@@ -25,7 +25,7 @@ def test_a_dossier_without_time_limit_is_shown_as_such(opencps: Any, client: Any
     listing = client.get("/ho-so").get_data(as_text=True)
     assert "000.45.21.H10-250303-00001" in listing and "Không quy định thời hạn" in listing
     page = client.get("/ho-so/000.45.21.H10-250303-00001").get_data(as_text=True)
-    assert NO_LIMIT_TEXT in page and "<dd>không quy định thời hạn</dd>" in page
+    assert NO_LIMIT_TEXT in page and "<dd>Không quy định thời hạn</dd>" in page
     assert "Hạn theo luật" not in page and "Hẹn lại ngày trả (xin lỗi)" not in page
     assert "<dd>Nguyễn Thị Hoa</dd>" in page
     assert "Tên theo hệ thống một cửa</dt><dd>NGUYỄN THỊ HOA</dd>" in page

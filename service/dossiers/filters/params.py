@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
 )
 
+from service.formats import read_day
 from service.models import Dossier
 from service.vocabulary import Channel, DeadlineClass, Outcome, Status
 
@@ -95,6 +96,16 @@ class _Coded(fields.Field):
         raise ValidationError(f"expected one of {codes}")
 
 
+class _Day(fields.Date):
+    """A day as clerks type it (dd/mm/yyyy) or as links and the API carry it (yyyy-mm-dd)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        try:
+            return read_day(str(value))
+        except ValueError:
+            raise ValidationError("cần ngày dạng dd/mm/yyyy (hoặc yyyy-mm-dd)") from None
+
+
 class DossierQuerySchema(Schema):
     """Validate list parameters (query string or JSON) into a DossierQuery."""
 
@@ -108,10 +119,10 @@ class DossierQuerySchema(Schema):
     handler = fields.String(load_default=None, validate=validate.Length(max=255))
     received_by = fields.String(load_default=None, validate=validate.Length(max=255))
     channel = _Coded(Channel, load_default=None)
-    received_from = fields.Date(load_default=None)
-    received_to = fields.Date(load_default=None)
-    due_from = fields.Date(load_default=None)
-    due_to = fields.Date(load_default=None)
+    received_from = _Day(load_default=None)
+    received_to = _Day(load_default=None)
+    due_from = _Day(load_default=None)
+    due_to = _Day(load_default=None)
     extended = fields.Boolean(load_default=None, allow_none=True)
     sync_state = fields.String(load_default=None, validate=validate.OneOf(SYNC_STATES))
     q = fields.String(load_default=None, validate=validate.Length(max=100))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.complaints import complaint_class
 from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
+from service.formats import show_day, vn_number
+from service.models import Procedure
 from service.users.accounts import action_label
 from service.web.pages import (
     access,
     admin,
     auth,
+    citizen_complaints,
+    complaints,
     dashboard,
     dossiers,
     extension,
@@ -22,7 +27,14 @@ from service.web.pages import (
 )
 
 # Every page blueprint, registered in this order by `register`.
-BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup)
+BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup,
+              citizen_complaints, complaints)
+
+
+def limit_text(procedure: Procedure) -> str:
+    """A procedure's statutory limit for a page: '3 ngày làm việc', 'Trong ngày'."""
+    text = procedure.limit_unit.describe(procedure.limit_value)
+    return text[:1].upper() + text[1:]
 
 
 def register(app: Flask) -> None:
@@ -34,6 +46,12 @@ def register(app: Flask) -> None:
     app.add_template_global(mask_name)
     app.add_template_global(access.mask_number)
     app.add_template_global(badge, "deadline_badge")
+    app.add_template_global(limit_text)
+    app.add_template_global(lambda c, at: complaint_class(c.is_open, c.due_at, c.near_at, at),
+                            "complaint_class")
     app.add_template_global(action_label)
     app.add_template_global(format_duration, "duration")
     app.add_template_global(neighbours.payload_json)
+    # Every number a template shows goes through this one filter: 1.000, 66,14%.
+    app.add_template_filter(vn_number, "num")
+    app.add_template_filter(show_day, "day")

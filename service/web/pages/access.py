@@ -33,6 +33,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # The applicant's ID number and phone: shown unmasked on the dossier page only, searched by
     # in lists, given in the list export.
     "personal_data": frozenset({Role.CLERK, Role.HEAD}),
+    # Complaints: the centre receives, passes on and closes them; the handling body answers.
+    "complaint_handle": frozenset({Role.CLERK}),
+    "complaint_answer": frozenset({Role.CLERK, Role.HEAD}),
 }
 
 

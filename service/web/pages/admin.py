@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
+from service.alerts import LOG_STATES, LogFilter
 from service.alerts.log import alert_lines
+from service.alerts.pending import NO_CHANNEL
+from service.formats import read_day
 from service.ingest import quarantine
 from service.models import AuditLog, ConnectorRun, Role, User
+from service.models.alerts import AlertKind
 from service.reports.exports import alert_rows, alerts_sheet
 from service.users.accounts import audit
 from service.web.pages import neighbours
@@ -88,8 +92,25 @@ def runs():  # type: ignore[no-untyped-def]
 @bp.get("/canh-bao")
 @login_required(Role.ADMIN)
 def alerts():  # type: ignore[no-untyped-def]
-    """List the latest alerts and their deliveries."""
-    return render_template("admin/alerts.html", alerts=neighbours.alert_log(db()))
+    """List alerts, newest first, filtered and a page at a time, with why unsent ones wait."""
+    args = request.args
+    try:
+        wanted = LogFilter(
+            kind=AlertKind(args["kind"]) if args.get("kind") else None,
+            state=args.get("state") or None, recipient=args.get("recipient") or None,
+            code=args.get("q") or None,
+            first=read_day(args["tu"]) if args.get("tu") else None,
+            last=read_day(args["den"]) if args.get("den") else None)
+        before = int(args["before"]) if args.get("before") else None
+    except ValueError as exc:
+        flash(f"Bộ lọc không hợp lệ: {exc}", "error")
+        wanted, before = LogFilter(), None
+    if wanted.state not in (None, *LOG_STATES):
+        abort(400)
+    page = neighbours.log_page(db(), wanted, before)
+    kept = {k: v for k, v in args.items() if k != "before" and v}
+    return render_template("admin/alerts.html", page=page, args=args, kept=kept,
+                           kinds=list(AlertKind), states=LOG_STATES, no_channel=NO_CHANNEL)
 
 
 @bp.get("/canh-bao/xuat.xlsx")

@@ -23,7 +23,7 @@ from service.dossiers.filters import (
 )
 from service.dossiers.filters import load_query as load_filters
 from service.dossiers.search.keys import read_search
-from service.models import AuditLog, Dossier, Procedure, Role, Unit
+from service.models import AuditLog, Complaint, Dossier, Procedure, Role, Unit
 from service.notices import notices_of, opt_out
 from service.reports.exports import LIST_FIELDS, dossier_list_rows, dossier_list_sheet
 from service.users.accounts import audit
@@ -209,7 +209,9 @@ def detail(code: str):  # type: ignore[no-untyped-def]
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
         history=history, sync=neighbours.sync_state(db(), row, rt.now()),
         alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"),
-        notices=notices_of(db(), row))
+        notices=notices_of(db(), row),
+        complaints=db().scalars(select(Complaint).where(Complaint.dossier_id == row.id)
+                                .order_by(Complaint.submitted_at)).all())
 
 
 @bp.post("/ho-so/<code>/dong-bo-lai")

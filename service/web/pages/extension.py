@@ -8,7 +8,13 @@ from flask import flash, redirect, render_template, request, url_for
 
 from service.deadlines import ExtensionError
 from service.dossiers.dues import original_due
-from service.dossiers.extension import check_new_due, extension_refusal, issue_extension
+from service.dossiers.extension import (
+    check_new_due,
+    extension_refusal,
+    issue_extension,
+    letter_issuer,
+)
+from service.formats import official_date, read_day
 from service.models import Dossier
 from service.users.accounts import audit
 from service.web.pages.access import current_user, login_required, page_blueprint, require
@@ -28,9 +34,9 @@ def _read_form(row: Dossier) -> tuple[dict[str, str], list[str], dt.datetime | N
         errors.append("Hãy ghi người ký phiếu (thủ trưởng cơ quan hoặc người được ủy quyền).")
     new_due = None
     try:
-        day = dt.date.fromisoformat(form["new_date"])
-    except ValueError:
-        errors.append("Ngày hẹn trả mới không hợp lệ.")
+        day = read_day(form["new_date"])
+    except ValueError as exc:
+        errors.append(f"Ngày hẹn trả mới không hợp lệ: {exc}.")
     else:
         calendar = runtime().calendar
         if not calendar.is_working_day(day):
@@ -82,5 +88,10 @@ def letter(code: str):  # type: ignore[no-untyped-def]
     if row.extension_due_at is None:
         flash("Hồ sơ chưa được hẹn lại ngày trả kết quả.", "error")
         return redirect(url_for("dossier.detail", code=row.code))
-    original = original_due(row, runtime().policy.report_due)
-    return render_template("extension/letter.html", d=row, original=original)
+    rt = runtime()
+    original = original_due(row, rt.policy.report_due)
+    unit = next((u for u in rt.settings["units"] if u["code"] == row.unit.code), None)
+    agency, place = letter_issuer(unit, row.unit.name, row.handler)
+    issued = rt.calendar.local(row.extension_issued_at or rt.now()).date()
+    return render_template("extension/letter.html", d=row, original=original, agency=agency,
+                           dated=f"{place}, {official_date(issued)}")

@@ -1,21 +1,29 @@
-"""The public citizen lookup at /tra-cuu: form, result, rating and the receipt's QR code."""
+"""The public citizen lookup at /tra-cuu: form, result, rating and the receipt's QR code.
+
+A code beginning with PAKN- looks up a complaint instead (with the last four digits of the
+phone given with it); a dossier's result lists the complaints sent about it, with answers.
+"""
 
 from __future__ import annotations
 
+import functools
 import io
+import ipaddress
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
+from service.complaints import complaints_of_dossier, is_complaint_code, lookup_complaint
 from service.dossiers import lookup as domain
 from service.models import AuditLog, Dossier
 from service.notices import opt_out_verified
@@ -48,6 +56,8 @@ CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
 RECEIPT_ACTIONS = ("receipt_printed", "receipt_reprinted")
 SCORES = [(5, "Rất hài lòng"), (4, "Hài lòng"), (3, "Bình thường"), (2, "Không hài lòng"),
           (1, "Rất không hài lòng")]
+RETRY_SECONDS = 60
+T = TypeVar("T")
 
 
 def lookup_options() -> dict[str, Any]:
@@ -55,29 +65,56 @@ def lookup_options() -> dict[str, Any]:
     return current_app.config["TTHC"]["lookup"]
 
 
-def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
-    """Look a dossier up within the [lookup] limits; raise 429 past them.
+@functools.lru_cache(maxsize=8)
+def _networks(texts: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(ipaddress.ip_network(text) for text in texts)
+
+
+def is_kiosk(address: str | None, networks: tuple[str, ...]) -> bool:
+    """Whether the client address lies in one of the kiosk networks."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(networks))
+
+
+def count_client() -> bool:
+    """Count one request of this client; False once past its limit (a kiosk has its own)."""
+    options, address = lookup_options(), get_remote_address()
+    if is_kiosk(address, tuple(options["kiosk_networks"])):
+        return hit_limits(options["kiosk_rate_limit"], "lookup-kiosk", address)
+    return hit_limits(options["rate_limit"], "lookup-client", address)
+
+
+def guarded(code: str, find: Callable[[Connection], T | None]) -> T | None:
+    """Run one lookup within the [lookup] limits; raise 429 past them.
 
     Every request counts against the client address; only failures count against the code,
     so a citizen can check their own dossier freely while a guesser is stopped whatever
     addresses they spread over. A code past its limit is refused even with the right factor.
     """
-    options = lookup_options()
     code_key = domain.normalise_code(code)[:64]
-    if not hit_limits(options["rate_limit"], "lookup-client", get_remote_address()):
-        raise TooManyRequests(TOO_MANY, retry_after=60)
+    if not count_client():
+        raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
     with runtime().engine.connect() as conn:
-        found = domain.lookup(conn, code, factor, runtime().now())
+        found = find(conn)
     counted = (hit_limits if found is None else within_limits)(
-        options["code_rate_limit"], "lookup-code", code_key)
+        lookup_options()["code_rate_limit"], "lookup-code", code_key)
     if not counted:
-        raise TooManyRequests(TOO_MANY, retry_after=60)
+        raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
     return found
+
+
+def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
+    """Look a dossier up within the [lookup] limits; raise 429 past them."""
+    return guarded(code, lambda conn: domain.lookup(conn, code, factor, runtime().now()))
 
 
 def render_form(status: int = 200, **context: object) -> tuple[str, int]:
     """The lookup form, with whatever message or result the context holds."""
-    context.setdefault("code", request.values.get("ma", "")[:64])
+    typed = request.form.get("code") if request.method == "POST" else None
+    context.setdefault("code", (typed or request.args.get("ma", ""))[:64])
     html = render_template("lookup/index.html", scores=SCORES,
                            ratings=lookup_options()["ratings"],
                            notices=current_app.config["TTHC"]["notices"]["enabled"], **context)
@@ -85,9 +122,10 @@ def render_form(status: int = 200, **context: object) -> tuple[str, int]:
 
 
 @bp.errorhandler(429)
-def too_many(error: Exception) -> tuple[str, int]:
-    """Explain the rate limit in Vietnamese on the page itself."""
-    return render_form(429, error=TOO_MANY)
+def too_many(error: Exception) -> tuple[str, int, dict[str, str]]:
+    """Explain the rate limit on the page itself, keeping the code the citizen typed."""
+    html, status = render_form(429, error=TOO_MANY)
+    return html, status, {"Retry-After": str(RETRY_SECONDS)}
 
 
 @bp.errorhandler(OperationalError)
@@ -120,13 +158,25 @@ def form() -> tuple[str, int]:
 
 @bp.post("")
 def result() -> tuple[str, int]:
-    """Look the dossier up and show its progress, or the same message for any mismatch."""
+    """Look the dossier (or complaint) up and show it, or the same message for any mismatch."""
     code = request.form.get("code", "")[:64]
     factor = request.form.get("factor", "")[:32]
+    if is_complaint_code(code):
+        complaint = guarded(code, lambda conn: lookup_complaint(conn, code, factor))
+        if complaint is None:
+            return render_form(404, code=code, error=NOT_FOUND)
+        return render_form(complaint=complaint, code=code)
     found = guarded_lookup(code, factor)
     if found is None:
         return render_form(404, code=code, error=NOT_FOUND)
-    return render_form(result=found, code=code, factor=factor)
+    return render_form(result=found, code=code, factor=factor,
+                       complaints=dossier_complaints(found.code))
+
+
+def dossier_complaints(code: str) -> list[Any]:
+    """The complaints about a dossier whose holder has just proved it."""
+    with runtime().engine.connect() as conn:
+        return complaints_of_dossier(conn, code)
 
 
 @bp.post("/danh-gia")
@@ -134,8 +184,8 @@ def rate() -> tuple[str, int]:
     """Record the citizen's rating of the dossier they just looked up."""
     if not lookup_options()["ratings"]:
         abort(404)
-    if not hit_limits(lookup_options()["rate_limit"], "lookup-client", get_remote_address()):
-        raise TooManyRequests(TOO_MANY, retry_after=60)
+    if not count_client():
+        raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
     code = request.form.get("code", "")[:64]
     score = request.form.get("score", type=int)
     if score is None or not 1 <= score <= 5:

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.alerts import alerts_for_dossier, recent_alerts
+from service.alerts import (
+    LogFilter,
+    LogPage,
+    active_channels,
+    alert_log,
+    alerts_for_complaint,
+    alerts_for_dossier,
+)
 from service.dossiers.filters import Scope
 from service.models import Dossier
 from service.models.portal import PortalSync, SyncState
@@ -39,13 +46,24 @@ def sync_failures(session: Session, scope: Scope) -> int:
 
 
 def alerts_of(session: Session, dossier: Dossier) -> list[Any]:
-    """Alerts recorded for the dossier, newest first."""
-    return list(alerts_for_dossier(session, dossier.id, runtime().settings["timezone"]))
+    """Alerts recorded for the dossier, newest first, with why unsent ones wait."""
+    rt = runtime()
+    return list(alerts_for_dossier(session, dossier.id, rt.settings["timezone"], rt.now(),
+                                   active_channels(rt.settings["alerts"])))
 
 
-def alert_log(session: Session, limit: int = 200) -> list[Any]:
-    """The latest alerts and deliveries."""
-    return list(recent_alerts(session, limit, runtime().settings["timezone"]))
+def complaint_alerts(session: Session, complaint_id: int) -> list[Any]:
+    """Alerts recorded for a complaint, newest first, with why unsent ones wait."""
+    rt = runtime()
+    return list(alerts_for_complaint(session, complaint_id, rt.settings["timezone"], rt.now(),
+                                     active_channels(rt.settings["alerts"])))
+
+
+def log_page(session: Session, wanted: LogFilter, before: int | None) -> LogPage:
+    """One page of the alerts log, with why unsent deliveries wait."""
+    rt = runtime()
+    return alert_log(session, wanted, rt.now(), active_channels(rt.settings["alerts"]),
+                     before, zone=rt.settings["timezone"])
 
 
 def payload_json(view: Any, personal: bool) -> str:

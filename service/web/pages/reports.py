@@ -8,15 +8,31 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 from sqlalchemy import select
 
+from service.complaints import complaint_report
+from service.complaints.workbook import complaints_workbook
 from service.models import Unit
 from service.reports.assessment import assessment
 from service.reports.exports import late_bodies_rows, late_bodies_sheet
 from service.reports.form06 import form06
 from service.reports.handling import handling_times, late_by_body
-from service.reports.periods import PERIOD_FORMS, Period, PeriodError, current_quarter, parse_period
+from service.reports.periods import (
+    Period,
+    PeriodError,
+    current_quarter,
+    parse_period,
+    period_code,
+)
 from service.reports.xlsx import form06_workbook
 from service.web.pages.access import current_user, login_required, page_blueprint, scope_of
 from service.web.pages.downloads import XLSX, xlsx_download
+from service.web.pages.period_picker import (
+    KINDS,
+    PickError,
+    picked_code,
+    picker_for,
+    typed,
+    years,
+)
 from service.web.session import db, runtime
 
 bp = page_blueprint("report", __name__)
@@ -36,20 +52,26 @@ def _choice() -> tuple[dict[str, Any], Unit | None, Period | None, str | None]:
     windows = request.args.get("windows") or rt.settings["reports"]["windows"]
     if windows not in ("decree09", "calendar"):
         abort(400)
-    text = request.args.get("period", "").strip()
     unit_code = request.args.get("unit") or (units[0].code if units else "")
     unit = next((u for u in units if u.code == unit_code), None)
     if unit is None and units:
         abort(404)
-    error = None
+    today = rt.calendar.local(rt.now()).date()
+    period, error = current_quarter(today, windows), None
     try:
-        today = rt.calendar.local(rt.now()).date()
-        period = parse_period(text, windows) if text else current_quarter(today, windows)
+        code = picked_code(request.args)
+        if code:
+            period = parse_period(code, windows)
+    except PickError as exc:
+        error = str(exc)
     except PeriodError:
-        period, error = None, f"Kỳ báo cáo “{text}” không hợp lệ. Viết theo dạng {PERIOD_FORMS}."
-    form = {"units": units, "unit": unit_code, "period": text or "", "windows": windows,
-            "shown": period}
-    return form, unit, period, error
+        error = f"Kỳ báo cáo “{code}” không hợp lệ. Hãy chọn kỳ hoặc khoảng ngày."
+    form = {"units": units, "unit": unit_code, "windows": windows, "kinds": KINDS,
+            "years": years(today), "shown": period,
+            "picker": typed(request.args, today) if error else picker_for(period),
+            "query": {"unit": unit_code, "period": period.code or period_code(period),
+                      "windows": windows}}
+    return form, unit, None if error else period, error
 
 
 @bp.get("/bao-cao")
@@ -134,3 +156,36 @@ def handling_page():  # type: ignore[no-untyped-def]
         "reports/handling.html", form=form, error=None,
         times=handling_times(db(), unit.code, period, zone),
         bodies=late_by_body(db(), unit.code, period, zone, rt.now()))
+
+
+def _complaints(unit: Unit, period: Period) -> Any:
+    rt = runtime()
+    return complaint_report(db(), unit.code, period, rt.settings["timezone"], rt.now(),
+                            rt.complaint_policy.limit_days)
+
+
+@bp.get("/bao-cao/phan-anh-kien-nghi")
+@login_required()
+def complaints_page():  # type: ignore[no-untyped-def]
+    """Show complaints by handling body: received, answered on time or late, still open."""
+    form, unit, period, error = _choice()
+    if unit is None or period is None:
+        return render_template("reports/complaints.html", form=form, error=error,
+                               report=None), 400
+    return render_template("reports/complaints.html", form=form, error=None,
+                           report=_complaints(unit, period))
+
+
+@bp.get("/bao-cao/phan-anh-kien-nghi.xlsx")
+@login_required()
+def complaints_xlsx():  # type: ignore[no-untyped-def]
+    """Download the complaints report by handling body as XLSX."""
+    _, unit, period, _ = _choice()
+    if unit is None or period is None:
+        abort(400)
+    book = complaints_workbook(_complaints(unit, period), runtime().settings["timezone"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    name = f"phan-anh-kien-nghi-{unit.code}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)

@@ -1,0 +1,54 @@
+"""Numbers and dates as Vietnamese readers write them: 1.000, 66,14 and 02/03/2026.
+
+One definition for every page, chart and form, so no surface mixes 66.14 with 1.000 or shows
+a browser's mm/dd/yyyy. A leaf module: it imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+DASH = "–"
+DAY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def vn_number(value: float | int | None, digits: int = 0, unit: str = "") -> str:
+    """`value` rounded to `digits` decimals, then `unit`: 1234.5 -> '1.234,5',
+    (66.14, 1, '%') -> '66,1%'; None or NaN -> '–'.
+
+    The template filter `num` is this function, so `{{ rate | num(1, '%') }}` on every page.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    text = f"{value:,.{digits}f}"  # "1,234.5": swap the separators
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + unit
+
+
+def read_day(text: str) -> dt.date:
+    """A day typed as dd/mm/yyyy (d/m/yyyy too) or given as ISO yyyy-mm-dd by a link.
+
+    Raises ValueError saying which form is expected.
+    """
+    match = DAY_RE.match(text)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise ValueError(f"«{text}» không phải ngày hợp lệ (dd/mm/yyyy)")
+
+
+def official_date(day: dt.date) -> str:
+    """'ngày 05 tháng 3 năm 2026' as Decree 30/2020/NĐ-CP writes dates on documents: a zero
+    before days below 10 and before months 1 and 2 only."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def show_day(day: dt.date | None) -> str:
+    """A day as dd/mm/yyyy ('' for none), the form date inputs show and read back."""
+    return "" if day is None else f"{day:%d/%m/%Y}"
