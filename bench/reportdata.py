@@ -44,8 +44,10 @@ CHUNK = 20_000
 
 def applicant_name(number: int) -> str:
     """The applicant of dossier `number`: one of 6 400 full names, as common ones repeat."""
-    return (f"{FAMILY[number * 7 % len(FAMILY)]} {MIDDLE[number * 3 % len(MIDDLE)]} "
-            f"{GIVEN[number * 11 % len(GIVEN)]}")
+    mixed = number * 2_654_435_761 % 2**32  # Knuth's multiplicative hash: no short cycle
+    family, rest = divmod(mixed, len(MIDDLE) * len(GIVEN))
+    middle, given = divmod(rest, len(GIVEN))
+    return f"{FAMILY[family % len(FAMILY)]} {MIDDLE[middle]} {GIVEN[given]}"
 
 
 def applicant_phone(number: int) -> str:
