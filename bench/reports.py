@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.cold import postgres_cold, sqlite_cold  # noqa: E402
 from bench.reportdata import NOW, TZ, UNITS, load, loaded_size  # noqa: E402
 from bench.schemas import schema_url, scratch_schema  # noqa: E402
-from bench.webtiming import Figure, Goal, getter, report, signed_in, timed  # noqa: E402
+from bench.webtiming import Figure, Goal, Timing, getter, report, signed_in, timed  # noqa: E402
 from service.config import load_config  # noqa: E402
 from service.dossiers.filters import EVERYTHING, dossier_query, load_query  # noqa: E402
 from service.models import Dossier, Unit  # noqa: E402
@@ -109,10 +109,10 @@ def search_figures(app: Flask, client: FlaskClient, user: str, searches: Searche
         found.append(Figure(f"{label} [{user}], warm", timed(get), FAST))
         if cold is not None:
             left.clear()
-            seconds = timed(get, empty_caches)
+            timing = timed(get, empty_caches)
             note = (f"{max(left) / 2**20:.0f} MB of the schema stayed in shared_buffers"
                     if max(left) else "")
-            found.append(Figure(f"{label} [{user}], cold", seconds, FAST, note))
+            found.append(Figure(f"{label} [{user}], cold", timing, FAST, note))
     return found
 
 
@@ -161,8 +161,8 @@ def export_figures(runtime: Runtime, client: FlaskClient, size: int) -> list[Fig
                          HEAVY)]
 
 
-def reference(runtime: Runtime) -> tuple[float, int]:
-    """Seconds of a plain count(*) of one unit's year, and the count."""
+def reference(runtime: Runtime) -> tuple[Timing, int]:
+    """The time of a plain count(*) of one unit's year, and the count."""
     start = dt.datetime(int(YEAR), 1, 1, tzinfo=TZ)
     query = (select(func.count()).select_from(Dossier).join(Unit)
              .where(Unit.code == UNIT, Dossier.received_at >= start,
@@ -177,8 +177,8 @@ def measure(url: str, size: int, cold: Callable[[], int] | None) -> list[Figure]
     runtime = BenchRuntime.from_settings(settings, settings["web"]["sqlite_mmap_mb"])
     app = create_app(settings, runtime)
     searches = Searches.pick(runtime)
-    seconds, count = reference(runtime)
-    figures = [Figure(f"reference: count(*) of one unit's {YEAR} ({count:,} dossiers)", seconds)]
+    timing, count = reference(runtime)
+    figures = [Figure(f"reference: count(*) of one unit's {YEAR} ({count:,} dossiers)", timing)]
     for user in ("admin", "clerk"):
         client = signed_in(app, user)
         figures += search_figures(app, client, user, searches, cold)
@@ -236,7 +236,7 @@ def run_postgres(args: argparse.Namespace) -> None:
         except PermissionError as exc:
             print(f"PostgreSQL: cold searches skipped, the server's files cannot be read ({exc})")
             cold = None
-        report(title("PostgreSQL", args.size, loaded), measure(url, args.size, cold))
+        report(title("PostgreSQL", args.size, loaded), measure(url, args.size, cold), cpu=False)
         engine.dispose()
     finally:
         drop()
@@ -258,7 +258,8 @@ def main() -> None:
         path = Path(args.sqlite_file or Path(tmp) / "bench.db").resolve()
         url = f"sqlite:///{path}"
         loaded = prepared(url, args.size)
-        report(title("SQLite", args.size, loaded), measure(url, args.size, sqlite_cold(path)))
+        report(title("SQLite", args.size, loaded), measure(url, args.size, sqlite_cold(path)),
+               cpu=True)
     run_postgres(args)
 
 

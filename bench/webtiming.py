@@ -29,25 +29,39 @@ class Goal:
         return f"{'<' if self.strict else '≤'} {limit}"
 
 
-def timed(run: Callable[[], object], prepare: Callable[[], object] | None = None) -> float:
-    """Median seconds of the timed runs.
+@dataclass(frozen=True)
+class Timing:
+    """Wall seconds (what the user waits) and this process's CPU seconds of one path.
+
+    On SQLite, which works inside this process, the CPU time is the whole work, and the steadier
+    figure on a shared machine; PostgreSQL works in its own processes, so only wall time counts.
+    """
+
+    wall: float
+    cpu: float
+
+
+def timed(run: Callable[[], object], prepare: Callable[[], object] | None = None) -> Timing:
+    """Medians of the timed runs.
 
     Without `prepare`: five runs after a warm-up (one after it for a path over a second).
     With it (it empties a cache): three runs, each after prepare().
     """
-    def once() -> float:
+    def once() -> tuple[float, float]:
         if prepare is not None:
             prepare()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        return time.perf_counter() - start
+        return time.perf_counter() - wall, time.process_time() - cpu
 
     first = once()
     if prepare is not None:
-        return statistics.median([first, once(), once()])
-    if first > 1.0:  # a slow path gains nothing from warming: one more run
-        return once()
-    return statistics.median([once() for _ in range(5)])
+        runs = [first, once(), once()]
+    elif first[0] > 1.0:  # a slow path gains nothing from warming: one more run
+        runs = [once()]
+    else:
+        runs = [once() for _ in range(5)]
+    return Timing(statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
 
 
 @dataclass
@@ -55,7 +69,7 @@ class Figure:
     """One measured path, its goal (None for the reference) and a note."""
 
     name: str
-    seconds: float
+    timing: Timing
     goal: Goal | None = None
     note: str = ""
 
@@ -82,14 +96,16 @@ def getter(client: FlaskClient, url: str) -> Callable[[], None]:
     return get
 
 
-
-def report(title: str, figures: list[Figure]) -> None:
-    """Print figures against their goals and as ratios to the first one, the reference."""
-    base = figures[0].seconds
+def report(title: str, figures: list[Figure], cpu: bool) -> None:
+    """Print figures against their goals (on wall time), with CPU time when `cpu`, and as
+    ratios to the first figure, the reference."""
+    base = figures[0].timing.wall
     print(f"\n{title}")
     for figure in figures:
+        wall = figure.timing.wall
         verdict = "" if figure.goal is None else (
-            f"goal {figure.goal}  {'ok' if figure.goal.met(figure.seconds) else 'MISS'}")
-        print(f"  {figure.name:<66} {figure.seconds * 1000:8.0f} ms "
-              f"{figure.seconds / base:7.1f}× count(*)  {verdict}"
+            f"goal {figure.goal}  {'ok' if figure.goal.met(wall) else 'MISS'}")
+        print(f"  {figure.name:<66} {wall * 1000:8.0f} ms"
+              + (f" (CPU {figure.timing.cpu * 1000:6.0f} ms)" if cpu else "")
+              + f" {wall / base:7.1f}× count(*)  {verdict}"
               + (f"  ({figure.note})" if figure.note else ""))
