@@ -1,9 +1,16 @@
-"""Benchmark Biểu 06 and the clerks' dashboard and list pages on a year of dossiers.
+"""Benchmark what users of the clerks' web app wait for, on SQLite and PostgreSQL.
 
-Run as `python bench/reports.py` (1 000 000 dossiers; `--quick` for 50 000). SQLite always,
-PostgreSQL too when TTHC_TEST_DATABASE_URL is set. Budgets (issue 7): Form 06 for a year
-<= 5 s; dashboard and list pages < 300 ms. Each figure is also printed as a ratio to a plain
-`count(*)` over the same year measured in the same run, which tells the machine apart.
+    python bench/reports.py                   # 1 000 000 dossiers
+    python bench/reports.py --size 20000      # or --quick: a smoke run of about a minute
+    python bench/reports.py --sqlite-file /tmp/reports.db --pg-schema bench_reports  # kept
+
+Four communes over three years (bench/reportdata.py), then, through the Flask test client with
+a signed-in admin (every unit) and clerk (the largest commune): name and digit search warm and
+cold, the list pages, the dashboard warm and with its month cache emptied, the handling-time
+report, Biểu 06 page and XLSX for a year, and the list export (the page stops at its cap; the
+100 000-row export runs the functions the page calls). PostgreSQL runs when
+TTHC_TEST_DATABASE_URL is set. Each figure is printed against its goal with ok or MISS, and as
+a ratio to a plain count(*) of one unit's year in the same run, which tells the machine apart.
 """
 
 from __future__ import annotations
@@ -11,220 +18,251 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
-import numpy as np
-from sqlalchemy import func, insert, select, text
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import joinedload
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.schemas import scratch_schema  # noqa: E402
-from service import create_app  # noqa: E402
+from bench.cold import postgres_cold, sqlite_cold  # noqa: E402
+from bench.reportdata import NOW, TZ, UNITS, load, loaded_size  # noqa: E402
+from bench.schemas import schema_url, scratch_schema  # noqa: E402
+from bench.webtiming import Figure, Goal, Timing, getter, report, signed_in, timed  # noqa: E402
 from service.cli.context import load_settings  # noqa: E402
-from service.models import Base, Dossier, Procedure, Unit  # noqa: E402
-from service.procedures import builtin_catalogue  # noqa: E402
-from service.procedures.store import upsert_catalogue  # noqa: E402
-from service.reports.form06 import form06  # noqa: E402
-from service.reports.periods import parse_period  # noqa: E402
+from service.dossiers.filters import EVERYTHING, dossier_query, load_query  # noqa: E402
+from service.models import Dossier, Unit  # noqa: E402
+from service.reports.exports import dossier_list_rows, dossier_list_sheet  # noqa: E402
+from service.reports.sheets import xlsx_chunks  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from service.users.accounts import create_user  # noqa: E402
-from service.vocabulary import Channel, Outcome, Status  # noqa: E402
+from service.web import create_app  # noqa: E402
+from service.web.pages.dossiers import EXPORT_LIMIT  # noqa: E402
 
-TZ = dt.timezone(dt.timedelta(hours=7))
-NOW = dt.datetime(2026, 12, 20, 10, tzinfo=TZ)
-FIRST = NOW - dt.timedelta(days=365)
-UNIT = "000.32.26.H26"
-HANDLERS = ["Văn phòng UBND xã", "Phòng Kinh tế", "Phòng Văn hóa - Xã hội", "Công an xã",
-            "Tư pháp - Hộ tịch", "Địa chính - Xây dựng"]
-PASSWORD = "bench-password-1"
-CHUNK = 20_000
-PAGES = {
-    "dashboard": "/tong-quan",
+UNIT = UNITS[0][0]
+YEAR = "2026"
+EXPORT_ROWS = 100_000
+FAST, HANDLING, HEAVY = Goal(0.3, strict=True), Goal(2.0), Goal(5.0)
+LIST_PAGES = {
     "list, first page": "/ho-so",
-    "list, page 2 (cursor)": None,
     "list, overdue by due date": "/ho-so?class=overdue&sort=due",
     "list, status + lĩnh vực": "/ho-so?status=4&domain=H%E1%BB%99%20t%E1%BB%8Bch",
-    "list, code search": None,
     "list, received period": "/ho-so?received_from=2026-06-01&received_to=2026-06-30",
 }
 
 
-def chunk_rows(rng: np.random.Generator, start: int, received: np.ndarray, unit_id: int,
-               procedures: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """Build dossiers received at the given offsets (seconds after FIRST), mostly finished."""
-    size = len(received)
-    pick = rng.integers(0, len(procedures), size)
-    channel = rng.choice([1, 2, 3], size, p=[0.55, 0.43, 0.02])
-    handler = rng.integers(0, len(HANDLERS), size)
-    took = rng.gamma(2.0, 2.0, size) * 86400
-    rows = []
-    for k in range(size):
-        at = FIRST + dt.timedelta(seconds=float(received[k]))
-        pid, limit = procedures[pick[k]]
-        due = at + dt.timedelta(days=max(limit, 1) * 1.4)
-        finish = at + dt.timedelta(seconds=float(took[k]))
-        done = finish < NOW and rng.random() < 0.97
-        outcome = (Outcome.LATE if finish > due else Outcome.ON_TIME
-                   if finish.date() == due.date() else Outcome.EARLY) if done else None
-        status = Status.RETURNED if done else (Status.WAITING_SUPPLEMENT
-                                               if k % 23 == 0 else Status.PROCESSING)
-        number = start + k
-        rows.append(dict(
-            code=f"{UNIT}-{at:%y%m%d}-{number:07d}", unit_id=unit_id, procedure_id=pid,
-            applicant_name=f"Nguyễn Văn {number % 997}", channel=Channel(int(channel[k])),
-            handler=HANDLERS[handler[k]], received_at=at, source_due_at=due,
-            statutory_due_at=due, due_at=due, portal_due_at=due,
-            near_at=None if done else due - dt.timedelta(days=1), status=status,
-            is_open=not done, finished_at=finish if done else None,
-            returned_at=finish if done else None, outcome=outcome, portal_outcome=outcome,
-            fee_due=bool(k % 4 == 0), paid_online=bool(k % 8 == 0), digitized=bool(k % 3),
-            electronic_result=done and bool(k % 2), source="bench", source_id=str(number),
-            fingerprint="", lookup_secret="x", updated_at=finish if done else at))
-    return rows
+class BenchRuntime(Runtime):
+    """The app's runtime with the benchmark's fixed clock."""
+
+    def now(self) -> dt.datetime:
+        """The benchmark's instant, whatever the wall clock says."""
+        return NOW.astimezone(dt.UTC)
 
 
-def load(runtime: Runtime, size: int) -> float:
-    """Create the schema and bulk-insert `size` dossiers; return the seconds it took."""
-    started = time.perf_counter()
-    Base.metadata.create_all(runtime.engine)
-    with runtime.sessions.begin() as session:
-        unit = Unit(code=UNIT, name="UBND xã Thanh Miện")
-        session.add(unit)
-        upsert_catalogue(session, builtin_catalogue())
-        session.flush()
-        create_user(session, "admin", PASSWORD, "admin", [], NOW)
-        create_user(session, "clerk", PASSWORD, "clerk", [UNIT], NOW)
-        unit_id = unit.id
-        procedures = [(p.id, p.limit_value) for p in session.scalars(select(Procedure))]
-    rng = np.random.default_rng(2026)
-    # Dossiers arrive in the order they are received, as ingestion stores them.
-    received = np.sort(rng.uniform(0, (NOW - FIRST).total_seconds(), size))
-    table = Dossier.__table__
-    with runtime.engine.begin() as conn:
-        for start in range(0, size, CHUNK):
-            conn.execute(insert(table), chunk_rows(rng, start, received[start:start + CHUNK],
-                                                   unit_id, procedures))
-            print(f"\r  loaded {min(start + CHUNK, size):>9,}", end="", flush=True)
-    print()
-    # What autovacuum does on a live server: statistics, and the visibility map that lets
-    # PostgreSQL answer from covering indexes alone.
-    with runtime.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if runtime.engine.dialect.name == "postgresql"
-                          else "ANALYZE"))
-    return time.perf_counter() - started
+@dataclass(frozen=True)
+class Searches:
+    """What the searches look for: a name and a phone number of a dossier of the clerk's unit,
+    and how many dossiers the name matches for each user."""
+
+    name: str
+    phone: str
+    code_tail: str
+    matches: dict[str, int]
+
+    @classmethod
+    def pick(cls, runtime: Runtime) -> Searches:
+        """Take them from a dossier a third of the way into the table."""
+        with runtime.sessions() as session:
+            unit_id = session.scalar(select(Unit.id).where(Unit.code == UNIT))
+            third = session.scalar(select(func.max(Dossier.id))) // 3
+            name, phone, code = session.execute(
+                select(Dossier.applicant_name, Dossier.applicant_phone, Dossier.code)
+                .where(Dossier.unit_id == unit_id, Dossier.id >= third)
+                .order_by(Dossier.id).limit(1)).one()
+            like = Dossier.applicant_name.ilike(f"%{name}%")
+            count = select(func.count()).select_from(Dossier).where(like)
+            matches = {"admin": session.scalar(count),
+                       "clerk": session.scalar(count.where(Dossier.unit_id == unit_id))}
+        return cls(name, phone, code[-14:], matches)
 
 
-def timed(run: Callable[[], object], repeats: int) -> float:
-    """Median seconds of `repeats` runs after one warm-up run."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def search_figures(app: Flask, client: FlaskClient, user: str, searches: Searches,
+                   cold: Callable[[], int] | None) -> list[Figure]:
+    """Name search and digit search (a phone number), warm and cold."""
+    runtime = app.extensions["tthc"]
+    found = []
+    left: list[int] = []
 
-
-def reference(runtime: Runtime) -> float:
-    """A plain count(*) of the year's dossiers: the yardstick of this machine and database."""
-    query = select(func.count()).select_from(Dossier).where(Dossier.received_at >= FIRST)
-    with runtime.sessions() as session:
-        return timed(lambda: session.scalar(query), 3)
-
-
-def form06_times(runtime: Runtime) -> dict[str, float]:
-    """Seconds for Biểu 06 over the Decree 09 year and the calendar year."""
-    found = {}
-    with runtime.sessions() as session:
-        for windows in ("decree09", "calendar"):
-            period = parse_period("2026", windows)  # type: ignore[arg-type]
-            found[f"Form 06, year ({windows})"] = timed(
-                lambda p=period: form06(session, UNIT, p, "Asia/Ho_Chi_Minh", NOW), 3)
+    def empty_caches() -> None:
+        runtime.engine.dispose()  # closes the connections, so the file is no longer mapped
+        left.append(cold())  # type: ignore[misc]
+    for label, q in ((f"name search “{searches.name}” ({searches.matches[user]} matches)",
+                      searches.name),
+                     ("digit search (a phone number)", searches.phone)):
+        get = getter(client, f"/ho-so?q={quote(q)}")
+        found.append(Figure(f"{label} [{user}], warm", timed(get), FAST))
+        if cold is not None:
+            left.clear()
+            timing = timed(get, empty_caches)
+            note = (f"{max(left) / 2**20:.0f} MB of the schema stayed in shared_buffers"
+                    if max(left) else "")
+            found.append(Figure(f"{label} [{user}], cold", timing, FAST, note))
     return found
 
 
-def page_times(runtime: Runtime, user: str) -> dict[str, float]:
-    """Median seconds per page for one signed-in user, through the Flask test client."""
-    runtime.now = lambda: NOW  # type: ignore[method-assign] - a fixed clock for the bench
-    app = create_app(runtime.settings, runtime)
-    client = app.test_client()
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/dang-nhap", data={"username": user, "password": PASSWORD, "csrf_token": token})
+def page_figures(app: Flask, client: FlaskClient, user: str, code_tail: str) -> list[Figure]:
+    """The list pages and the dashboard, warm and with its month cache emptied."""
     first = client.get("/ho-so").get_data(as_text=True)
     cursor = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
-    with runtime.sessions() as session:
-        code = session.scalar(select(Dossier.code).where(Dossier.id == 123_457 % 40_000 + 1))
-    urls = {**PAGES, "list, page 2 (cursor)": cursor, "list, code search": f"/ho-so?q={code[-14:]}"}
-    found = {}
-    for name, url in urls.items():
-        def get(url: str = url) -> None:
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-        found[f"{name} [{user}]"] = timed(get, 5)
-
-    def cold() -> None:
-        app.extensions.pop("tthc_month_cache", None)  # closed months counted again
-        assert client.get("/tong-quan").status_code == 200
-    found[f"dashboard, months recounted [{user}]"] = timed(cold, 3)
+    urls = {**LIST_PAGES, "list, page 2 (cursor)": cursor,
+            "list, a code's tail": f"/ho-so?q={code_tail}", "dashboard": "/tong-quan"}
+    found = [Figure(f"{name} [{user}]", timed(getter(client, url)), FAST)
+             for name, url in urls.items()]
+    cold = timed(getter(client, "/tong-quan"),
+                 lambda: app.extensions.pop("tthc_month_cache", None))
+    found.append(Figure(f"dashboard, month cache empty [{user}]", cold, FAST))
     return found
 
 
-def bench(label: str, url: str, size: int, keep: bool) -> None:
-    """Load (unless kept), measure and print one database's figures."""
+def report_figures(client: FlaskClient, user: str) -> list[Figure]:
+    """Handling times and Biểu 06 (page and XLSX) for one unit's year."""
+    query = f"unit={UNIT}&period={YEAR}"
+    paths = (("handling-time report", f"/bao-cao/thoi-gian-giai-quyet?{query}", HANDLING),
+             ("Biểu 06 page (Decree 09 year)", f"/bao-cao/bieu-06?{query}", HEAVY),
+             ("Biểu 06 page (calendar year)", f"/bao-cao/bieu-06?{query}&windows=calendar",
+              HEAVY),
+             ("Biểu 06 XLSX (Decree 09 year)", f"/bao-cao/bieu-06.xlsx?{query}", HEAVY))
+    return [Figure(f"{name}, {YEAR} [{user}]", timed(getter(client, url)), goal)
+            for name, url, goal in paths]
+
+
+def export_figures(runtime: Runtime, client: FlaskClient, size: int) -> list[Figure]:
+    """The list export: the page (which stops at its cap) and 100 000 rows by its functions."""
+    rows = min(size, EXPORT_ROWS)
+
+    def export() -> None:
+        query = dossier_query(load_query({}), NOW, runtime.settings["timezone"], EVERYTHING)
+        query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
+        with runtime.sessions() as session:
+            found = session.scalars(query.limit(rows).execution_options(yield_per=2000))
+            sheet = dossier_list_sheet("Danh sách hồ sơ", "", NOW, runtime.calendar, False)
+            for _ in xlsx_chunks(sheet, dossier_list_rows(found, NOW, runtime.calendar, False)):
+                pass  # the bytes a browser would receive, streamed and dropped
+    capped = " (the page's cap)" if size > EXPORT_LIMIT else ""
+    page = Figure(f"list export page, {min(size, EXPORT_LIMIT):,} rows{capped} [admin]",
+                  timed(getter(client, "/ho-so/xuat.xlsx")), HEAVY)
+    if not capped:  # the page already exported every dossier
+        return [page]
+    return [page, Figure(f"list export, {rows:,} rows (the page's functions)", timed(export),
+                         HEAVY)]
+
+
+def reference(runtime: Runtime) -> tuple[Timing, int]:
+    """The time of a plain count(*) of one unit's year, and the count."""
+    start = dt.datetime(int(YEAR), 1, 1, tzinfo=TZ)
+    query = (select(func.count()).select_from(Dossier).join(Unit)
+             .where(Unit.code == UNIT, Dossier.received_at >= start,
+                    Dossier.received_at < start.replace(year=start.year + 1)))
+    with runtime.sessions() as session:
+        return timed(lambda: session.scalar(query)), session.scalar(query)
+
+
+def measure(url: str, size: int, cold: Callable[[], int] | None) -> list[Figure]:
+    """Every figure of one database, through an app on its own runtime."""
     settings = load_settings("config.toml", environ={}, overrides={"database_url": url})
-    runtime = Runtime.from_settings(settings)
-    loaded = "kept"
-    if not keep:
-        loaded = f"{load(runtime, size):.0f} s"
-    base = reference(runtime)
-    figures = {**form06_times(runtime), **page_times(runtime, "admin"),
-               **page_times(runtime, "clerk")}
-    print(f"\n{label}: {size:,} dossiers (load {loaded}); reference count(*) "
-          f"{base * 1000:.0f} ms")
-    for name, seconds in figures.items():
-        budget = 5.0 if name.startswith("Form 06") else 0.3
-        if "recounted" in name:
-            budget = 1.0  # once per process every MONTH_CACHE_SECONDS, not per page view
-        verdict = "ok" if seconds <= budget else "OVER BUDGET"
-        print(f"  {name:<44} {seconds * 1000:8.0f} ms  {seconds / base:6.1f}× count(*)  "
-              f"budget {budget * 1000:.0f} ms {verdict}")
+    runtime = BenchRuntime.from_settings(settings, settings["web"]["sqlite_mmap_mb"])
+    app = create_app(settings, runtime)
+    searches = Searches.pick(runtime)
+    timing, count = reference(runtime)
+    figures = [Figure(f"reference: count(*) of one unit's {YEAR} ({count:,} dossiers)", timing)]
+    for user in ("admin", "clerk"):
+        client = signed_in(app, user)
+        figures += search_figures(app, client, user, searches, cold)
+        figures += page_figures(app, client, user, searches.code_tail)
+    clerk, admin = signed_in(app, "clerk"), signed_in(app, "admin")
+    figures += report_figures(clerk, "clerk") + export_figures(runtime, admin, size)
     runtime.engine.dispose()
+    return figures
 
 
-def postgres_url() -> tuple[str, Callable[[], None]] | None:
-    """A fresh schema on the test PostgreSQL, and how to drop it; None without a server."""
+def title(database: str, size: int, loaded: str) -> str:
+    """The line above one database's figures."""
+    return (f"{database}: {size:,} dossiers in {len(UNITS)} units received 2024-01-01 to "
+            f"{NOW:%Y-%m-%d} ({loaded})")
+
+
+def prepared(url: str, size: int) -> str:
+    """Load `size` dossiers at url unless it already holds them; say which."""
+    engine = Runtime.from_settings(load_settings(
+        "config.toml", environ={}, overrides={"database_url": url})).engine
+    held = loaded_size(engine)
+    if held is not None and held != size:
+        raise SystemExit(f"{url} holds {held:,} dossiers, not {size:,}: delete it or pick "
+                         "another place")
+    text_ = "kept from an earlier run" if held else f"loaded in {load(engine, size):.0f} s"
+    engine.dispose()
+    return text_
+
+
+def postgres_target(args: argparse.Namespace) -> tuple[str, Callable[[], None]] | None:
+    """The PostgreSQL URL to measure (a kept or a scratch schema), and how to clean up."""
     base = os.environ.get("TTHC_TEST_DATABASE_URL")
-    return scratch_schema(base) if base else None
+    if not base or args.no_postgres:
+        return None
+    if not args.pg_schema:
+        return scratch_schema(base)
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{args.pg_schema}"'))
+    admin.dispose()
+    return schema_url(base, args.pg_schema), lambda: None
+
+
+def run_postgres(args: argparse.Namespace) -> None:
+    """Load (or reuse) and measure the PostgreSQL database, when there is one."""
+    target = postgres_target(args)
+    if target is None:
+        return
+    url, drop = target
+    try:
+        loaded = prepared(url, args.size)
+        engine = create_engine(url)
+        try:
+            cold = postgres_cold(engine)
+        except PermissionError as exc:
+            print(f"PostgreSQL: cold searches skipped, the server's files cannot be read ({exc})")
+            cold = None
+        report(title("PostgreSQL", args.size, loaded), measure(url, args.size, cold), cpu=False)
+        engine.dispose()
+    finally:
+        drop()
 
 
 def main() -> None:
     """Parse arguments and run the benchmark on each database."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--quick", action="store_true", help="50 000 dossiers")
-    parser.add_argument("--sqlite-file", default=None,
-                        help="Keep the SQLite database here and reuse it when it exists.")
+    parser.add_argument("--size", type=int, default=1_000_000, help="dossiers in the database")
+    parser.add_argument("--quick", action="store_true", help="20 000 dossiers: a smoke run")
+    parser.add_argument("--sqlite-file", help="keep the SQLite database here; reuse it if present")
+    parser.add_argument("--pg-schema", help="keep the PostgreSQL data in this schema; reuse it")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    size = 50_000 if args.quick else args.size
+    if args.quick:
+        args.size = 20_000
+    os.chdir(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.sqlite_file or Path(tmp) / "bench.db")
-        keep = path.exists()
-        bench("SQLite", f"sqlite:///{path}", size, keep)
-    target = None if args.no_postgres else postgres_url()
-    if target is not None:
-        url, drop = target
-        try:
-            bench("PostgreSQL", url, size, False)
-        finally:
-            drop()
+        path = Path(args.sqlite_file or Path(tmp) / "bench.db").resolve()
+        url = f"sqlite:///{path}"
+        loaded = prepared(url, args.size)
+        report(title("SQLite", args.size, loaded), measure(url, args.size, sqlite_cold(path)),
+               cpu=True)
+    run_postgres(args)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,13 @@ def scratch_schema(base: str) -> tuple[str, Callable[[], None]]:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
+    return schema_url(base, schema), drop
+
+
+def schema_url(base: str, schema: str) -> str:
+    """The URL `base` with its search_path set to `schema`."""
     separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
 def unit_and_procedure(session: Session) -> tuple[int, int]:
