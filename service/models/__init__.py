@@ -3,7 +3,12 @@
 from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
 from service.models.dossiers import Dossier, StatusEvent, SupplementRound
-from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
+from service.models.ingestion import (
+    ConnectorCursor,
+    ConnectorRun,
+    QuarantinedRecord,
+    SpreadsheetUpload,
+)
 from service.models.notices import (
     CitizenNotice,
     NoticeAttempt,
@@ -49,6 +54,7 @@ __all__ = [
     "Role",
     "ScanState",
     "SchedulerLease",
+    "SpreadsheetUpload",
     "StatusEvent",
     "SupplementRound",
     "SyncState",

@@ -25,6 +25,9 @@ ACTION_LABELS = {
     "quarantine_retry": "Nhập lại bản ghi bị cách ly",
     "quarantine_discard": "Bỏ qua bản ghi bị cách ly",
     "report_reminder": "Nhắc gửi báo cáo định kỳ",
+    "import_upload": "Tải lên tệp danh sách hồ sơ",
+    "import_confirm": "Xác nhận nhập tệp danh sách hồ sơ",
+    "import_cancel": "Hủy tệp danh sách hồ sơ đã tải lên",
 }
 
 

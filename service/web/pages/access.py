@@ -123,9 +123,21 @@ ERROR_TEXT = {
 }
 
 
-def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
-    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages."""
+def page_blueprint(name: str, import_name: str, *, body_limit: Callable[[], int] | None = None,
+                   **options: Any) -> Blueprint:
+    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages.
+
+    `body_limit` gives the largest request body its pages accept instead of [security]
+    max_request_kb (an upload page); it is set before the form, and its token, is read.
+    """
     bp = Blueprint(name, import_name, **options)
+    if body_limit is not None:
+        limit = body_limit
+
+        @bp.before_request
+        def allow_body() -> None:
+            request.max_content_length = limit()
+
     protect_forms(bp)
     bp.register_error_handler(HTTPException, _error_page)
     return bp
