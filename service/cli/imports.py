@@ -167,13 +167,16 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
 
 @quarantine_group.command("discard")
 @click.argument("item_id", type=int)
+@click.option("--reason", required=True,
+              help="Why the item is dropped (kept with it and in the audit log).")
 @pass_app
-def discard_item(app: AppContext, item_id: int) -> None:
-    """Drop an item that should not be imported."""
+def discard_item(app: AppContext, item_id: int, reason: str) -> None:
+    """Drop an item that should not be imported, saying why."""
     runtime = app.runtime
     with runtime.sessions.begin() as session:
         try:
-            quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now())
+            quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now(),
+                                reason)
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: đã bỏ qua")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import EVERYTHING, Scope
-from service.models import Role, User
+from service.models import QuarantinedRecord, Role, User
 from service.users.accounts import session_token
 from service.web.session import db
 
@@ -79,6 +79,11 @@ def has_role(user: User | None, *roles: Role | str) -> bool:
 def may(user: User | None, action: str) -> bool:
     """Whether the user may take an action named in ACTIONS (extend, resync, ...)."""
     return user is not None and (user.role is Role.ADMIN or user.role in ACTIONS[action])
+
+
+def visible_quarantine(user: User | None, row: QuarantinedRecord) -> bool:
+    """Whether the user may see and act on this quarantined item (the pages ask only here)."""
+    return may(user, "quarantine")
 
 
 def scope_of(user: User | None) -> Scope:
