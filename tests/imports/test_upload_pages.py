@@ -48,10 +48,11 @@ def finish_imports() -> None:
             assert not thread.is_alive()
 
 
-def send(client: Any, data: bytes, name: str, token: str | None = "from-page") -> Any:
+def send(client: Any, data: bytes, name: str, token: str | None = "from-page",
+         **extra: str) -> Any:
     """POST a file to the upload form as a browser does (multipart, with the form token)."""
-    fields = {} if token is None else {
-        "csrf_token": csrf_token(client) if token == "from-page" else token}
+    fields = dict(extra) if token is None else {
+        **extra, "csrf_token": csrf_token(client) if token == "from-page" else token}
     # The body is framed here: werkzeug's own encoder spools large bodies to a temporary file
     # that it never closes, which `filterwarnings = error` turns into a failure.
     boundary = secrets.token_hex(16)
@@ -135,6 +136,12 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client: Any, session
     assert "lớn hơn giới hạn 1 MB" in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(SpreadsheetUpload)) == 0
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_an_anonymous_body_over_the_limit_gets_the_limit_not_a_crash(client: Any) -> None:
+    response = send(client, b"x" * ((MAX_MB << 20) + 100_000), "lon.xlsx", token="x")
+    assert response.status_code == 413
+    assert "lớn hơn giới hạn 1 MB" in response.get_data(as_text=True)
 
 
 def test_a_file_just_over_the_limit_inside_the_form_framing_is_refused_too(

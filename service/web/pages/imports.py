@@ -75,7 +75,10 @@ def index():  # type: ignore[no-untyped-def]
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     """A body over the limit is refused before it is read, with the limit named."""
-    return _form(uploads.too_large(None, _max_bytes()), 413)
+    text = uploads.too_large(None, _max_bytes())
+    if current_user() is None:  # the form token is read, and refused, before the sign-in check
+        return render_template("error.html", code=413, text=text), 413
+    return _form(text, 413)
 
 
 @bp.post("")
