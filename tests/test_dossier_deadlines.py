@@ -70,7 +70,8 @@ def test_deriver_turns_contradicting_dates_into_a_record_error(runtime: Runtime)
 
     values = {"received_at": local(2026, 3, 2, 9), "status": Status.RESOLVED,
               "finished_at": local(2026, 3, 1, 9)}
-    with pytest.raises(RecordError, match="finished_at is before received_at"):
+    with pytest.raises(RecordError, match=r"ngày kết thúc xử lý \(«Ngày có kết quả» hoặc «Ngày "
+                                          r"trả kết quả»\) trước «Ngày tiếp nhận»"):
         runtime.derive(values, THREE_DAYS, (), NOW)
 
 

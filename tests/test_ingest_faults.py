@@ -113,7 +113,7 @@ def test_every_connector_honours_the_contract(kind: str, contract_connectors: di
     ({"status": 4}, "không phải mã trạng thái của Cổng Dịch vụ công quốc gia (1–10)"),
     ({"applicant_name": " "}, "«Chủ hồ sơ» để trống, cần tên người nộp hồ sơ"),
     ({"finished_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "status": Status.RESOLVED},
-     "finished_at is before received_at"),
+     "ngày kết thúc xử lý («Ngày có kết quả» hoặc «Ngày trả kết quả») trước «Ngày tiếp nhận»"),
 ])
 def test_a_bad_record_is_rejected_with_a_reason_and_the_rest_lands(
         runtime: Runtime, change: dict[str, Any], reason: str) -> None:
@@ -231,12 +231,13 @@ def test_a_discarded_item_stays_discarded_when_the_same_payload_comes_back(
     junk = RejectedRecord({"dossierId": 7}, "bad", "7")
     run_connector(runtime.sessions, Scripted([Batch([junk])]), runtime.derive, NOW)
     with runtime.sessions.begin() as session:
-        discard(session, list_quarantined(session)[0].id, "clerk", NOW)
+        discard(session, list_quarantined(session)[0].id, "clerk", NOW, "mục rác của nguồn")
     run_connector(runtime.sessions, Scripted([Batch([junk])]), runtime.derive, NOW)
     with runtime.sessions.begin() as session:
         assert count_quarantined(session) == 0
         with pytest.raises(QuarantineError, match=r"không còn chờ xử lý \(đã bỏ qua\)"):
-            discard(session, list_quarantined(session, state=None)[0].id, "clerk", NOW)
+            discard(session, list_quarantined(session, state=None)[0].id, "clerk", NOW,
+                    "mục rác của nguồn")
 
 
 # -- runs, cursors, failures ---------------------------------------------------------------

@@ -31,50 +31,48 @@ def _quarantined(session: Session) -> QuarantinedRecord:
         channel=Channel.DIRECT, received_at=local(2026, 3, 2, 9), status=Status.PROCESSING,
         source_id="q-42")
     quarantine.quarantine(session, "simulator", None,
-                          [(record, "unknown procedure 9.999999")], NOW)
+                          [(record, "«Mã thủ tục» 9.999999 chưa có trong danh mục")], NOW)
     session.commit()
     return session.scalar(select(QuarantinedRecord))
 
 
-def test_clerk_fixes_a_quarantined_record_and_it_is_stored(client: Any,
-                                                           session: Session) -> None:
+def test_the_raw_json_of_an_item_is_for_admins_only(client: Any, session: Session) -> None:
     add_user(session, "lan", "clerk")
     item = _quarantined(session)
     login(client, "lan")
-    page = client.get("/quan-tri/cach-ly").get_data(as_text=True)
-    assert "unknown procedure 9.999999" in page and item.code in page
+    page = client.get(f"/quan-tri/cach-ly/{item.id}").get_data(as_text=True)
+    assert "«Mã thủ tục» 9.999999 chưa có trong danh mục" in page
+    assert 'name="payload"' not in page and "&#34;procedure_code&#34;" not in page
     payload = {**item.payload, "limit_value": 5, "limit_unit": "working_days"}
-    response = client.post(f"/quan-tri/cach-ly/{item.id}", data={
-        "action": "fix", "payload": json.dumps(payload), "csrf_token": csrf_token(client)})
-    assert response.status_code == 302
-    assert "Đã nhập lại hồ sơ thành công." in client.get("/quan-tri/cach-ly").get_data(
-        as_text=True)
-    session.expire_all()
-    assert session.scalar(select(Dossier.code)) == item.code
-    assert session.get(QuarantinedRecord, item.id).state == quarantine.RESOLVED
-    entry = session.scalar(select(AuditLog))
-    assert (entry.username, entry.action) == ("lan", "quarantine_fix")
-
-
-def test_bad_json_is_refused_and_nothing_changes(client: Any, session: Session) -> None:
-    add_user(session, "lan", "clerk")
-    item = _quarantined(session)
-    login(client, "lan")
-    client.post(f"/quan-tri/cach-ly/{item.id}", data={
-        "action": "fix", "payload": "{không phải json", "csrf_token": csrf_token(client)})
-    assert "Không thực hiện được" in client.get("/quan-tri/cach-ly").get_data(as_text=True)
+    refused = client.post(f"/quan-tri/cach-ly/{item.id}", data={
+        "action": "json", "payload": json.dumps(payload), "csrf_token": csrf_token(client)})
+    assert refused.status_code == 403
     session.expire_all()
     assert session.get(QuarantinedRecord, item.id).state == quarantine.OPEN
 
 
-def test_clerk_discards_a_record(client: Any, session: Session) -> None:
-    add_user(session, "lan", "clerk")
+def test_an_admin_fixes_the_raw_json_and_the_record_is_stored(client: Any,
+                                                              session: Session) -> None:
+    add_user(session, "root", "admin")
     item = _quarantined(session)
-    login(client, "lan")
-    client.post(f"/quan-tri/cach-ly/{item.id}",
-                data={"action": "discard", "csrf_token": csrf_token(client)})
+    login(client, "root")
+    assert 'name="payload"' in client.get(f"/quan-tri/cach-ly/{item.id}").get_data(as_text=True)
+    client.post(f"/quan-tri/cach-ly/{item.id}", data={
+        "action": "json", "payload": "{không phải json", "csrf_token": csrf_token(client)})
+    listed = client.get("/quan-tri/cach-ly").get_data(as_text=True)
+    assert "Không thực hiện được: dữ liệu JSON sai cú pháp ở dòng 1, cột 2" in listed
     session.expire_all()
-    assert session.get(QuarantinedRecord, item.id).state == quarantine.DISCARDED
+    assert session.get(QuarantinedRecord, item.id).fixed_by is None  # nothing stored
+    payload = {**item.payload, "limit_value": 5, "limit_unit": "working_days"}
+    response = client.post(f"/quan-tri/cach-ly/{item.id}", data={
+        "action": "json", "payload": json.dumps(payload), "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert f"Đã lưu hồ sơ {item.code}" in client.get("/quan-tri/cach-ly").get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Dossier.code)) == item.code
+    assert session.get(QuarantinedRecord, item.id).state == quarantine.RESOLVED
+    entry = session.scalar(select(AuditLog))
+    assert (entry.username, entry.action) == ("root", "quarantine_fix")
 
 
 def test_admin_sees_runs_users_and_the_audit_log(client: Any, session: Session) -> None:

@@ -215,9 +215,15 @@ def test_quarantine_commands_list_fix_retry_and_discard(config_file: Path,
     assert f"{ids['Dòng 8']}: 000.32.26.H26-260302-0001: đã lưu" in retried.output
     assert (f"{ids['Dòng 9']}: -: vẫn bị từ chối: Dòng 9, cột «Chủ hồ sơ»: để trống, cần tên "
             "người nộp hồ sơ") in retried.output
-    assert quarantine("discard", str(ids["Dòng 9"])).output.strip().endswith("đã bỏ qua")
+    assert quarantine("discard", str(ids["Dòng 9"])).exit_code == 2  # a reason is required
+    assert quarantine("discard", str(ids["Dòng 9"]), "--reason", "hồ sơ thử nghiệm"
+                      ).output.strip().endswith("đã bỏ qua")
     assert "2 mục" in quarantine("list").output
-    refused = quarantine("discard", str(ids["Dòng 9"]))
+    with catalogued.sessions() as session:
+        kept = session.get_one(QuarantinedRecord, ids["Dòng 9"])
+        assert (kept.discard_reason, kept.fixed_by.startswith("cli:")) == ("hồ sơ thử nghiệm",
+                                                                           True)
+    refused = quarantine("discard", str(ids["Dòng 9"]), "--reason", "lần nữa")
     assert refused.exit_code == 1
     assert refused.output == f"Lỗi: mục cách ly số {ids['Dòng 9']} không còn chờ xử lý " \
                              "(đã bỏ qua)\n"

@@ -40,6 +40,16 @@ class ExportReading:
     records: list[tuple[int, DossierRecord]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # The sheet's row count (an upper bound), and whether every body row was read.
+    sheet_rows: int = 0
+    complete: bool = True
+
+    @property
+    def body_rows(self) -> int:
+        """Rows below the header: exact once read through, else the sheet's upper bound."""
+        if self.complete:
+            return len(self.records) + len(self.rejections)
+        return max(self.sheet_rows - self.header_rows[-1], 0)
 
     @property
     def matched(self) -> dict[str, str]:
@@ -51,17 +61,23 @@ class ExportReading:
         return Layout(self.sheet, self.header_rows, self.columns).describe()
 
 
-def read_export(path: Path, reader: Reader, preview_rows: int = 10) -> ExportReading:
+def read_export(path: Path, reader: Reader, preview_rows: int = 10,
+                scan_rows: int | None = None) -> ExportReading:
     """Read a file into its column mapping, preview, records and refused rows.
 
-    Raises SpreadsheetError (one Vietnamese line) when the file cannot be read at all.
+    With `scan_rows`, reading stops after that many body rows, so a page can preview a large
+    file in bounded time; `complete` then says whether the end was reached. Raises
+    SpreadsheetError (one Vietnamese line) when the file cannot be read at all.
     """
     with open_table(path, reader) as table:
         layout = table.layout
         reading = ExportReading(path.name, layout.sheet, [s.name for s in table.book.sheets],
-                                layout.header_rows, layout.columns)
+                                layout.header_rows, layout.columns, sheet_rows=table.sheet.rows)
         headers = {name: column.header for name, column in layout.fields.items()}
-        for result in table.results():
+        for number, result in enumerate(table.results()):
+            if scan_rows is not None and number >= scan_rows:
+                reading.complete = False
+                break
             if isinstance(result, Skipped):
                 reading.skipped.append(result)
                 continue

@@ -11,12 +11,17 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from connectors.base import Batch, ConnectorError, RejectedRecord
-from connectors.registry import build_connector
-from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetError
+from connectors.base import Batch
+from connectors.spreadsheet import SpreadsheetConnector
 from service.cli.context import AppContext, pass_app
-from service.config.schema import office_times
 from service.ingest import quarantine as quarantined
+from service.ingest.imports import (
+    ImportRefused,
+    ImportTally,
+    connector_for,
+    failure_text,
+    spreadsheet_connector,
+)
 from service.ingest.runs import BatchResult, run_connector
 from service.runtime import Runtime
 
@@ -57,82 +62,32 @@ def _import_one(runtime: Runtime, path: Path, name: str | None, sheet: str | Non
     if not path.is_file():
         click.echo(f"Tệp {path.name}: không tìm thấy tệp {path}", err=True)
         return False
-    connector = spreadsheet_connector(runtime, name, sheet)
+    connector = _connector(runtime, name, sheet)
     connector.files = [path]
-    problems: list[str] = []
+    tally = ImportTally(connector, path)
     with tqdm(unit="dòng", desc=path.name, leave=False, disable=None) as bar:
         def seen(batch: Batch, result: BatchResult) -> None:
             if bar.total is None and connector.total_rows:
                 bar.total = connector.total_rows
             bar.update(len(batch.records))
-            problems.extend(_problems(connector, batch, result))
+            tally.add(batch, result)
 
         try:
-            run = run_connector(runtime.sessions, connector, runtime.derive, runtime.now(),
-                                on_batch=seen)
-        except SpreadsheetError as exc:
-            click.echo(str(exc), err=True)
-            return False
+            run_connector(runtime.sessions, connector, runtime.derive, runtime.now(),
+                          on_batch=seen)
         except Exception as exc:  # noqa: BLE001 - reported, the next file still runs
-            click.echo(f"Tệp {path.name}: không nhập được ({type(exc).__name__}: {exc})",
-                       err=True)
+            click.echo(failure_text(path, exc), err=True)
             return False
-    _summary(connector, path, run, problems)
+    for line in tally.summary().lines():
+        click.echo(line)
     return True
 
 
-def _summary(connector: SpreadsheetConnector, path: Path, run: Any, problems: list[str]) -> None:
-    """Print what the file was read as and what each refused row lacked, in Vietnamese."""
-    layout = connector.layout
-    if layout is not None:
-        rows = "–".join(str(n) for n in layout.header_rows)
-        where = f"trang «{layout.sheet}», " if path.suffix.lower() != ".csv" else ""
-        click.echo(f"{path.name}: {where}dòng tiêu đề {rows}")
-        for line in layout.describe():
-            click.echo(f"  {line}")
-    click.echo(f"{path.name}: tạo mới {run.created}, cập nhật {run.updated}, không đổi "
-               f"{run.unchanged}, bị từ chối {run.rejected}")
-    for line in problems:
-        click.echo(f"  {line}")
-    if connector.skipped:
-        shown = "; ".join(f"dòng {s.row}: {s.why}" for s in connector.skipped[:3])
-        more = f"; và {len(connector.skipped) - 3} dòng khác" if len(connector.skipped) > 3 else ""
-        click.echo(f"  Bỏ qua {len(connector.skipped)} dòng không phải hồ sơ ({shown}{more})")
-
-
-def spreadsheet_connector(runtime: Runtime, name: str | None, sheet: str | None = None
-                          ) -> SpreadsheetConnector:
-    """The named spreadsheet connector, else the first configured, else defaults for unit 1."""
-    configured = runtime.settings["connectors"]
-    if name is not None and configured.get(name, {}).get("type") != "spreadsheet":
-        raise ClerkError(f"không có kết nối bảng tính {name!r} trong cấu hình")
-    if name is None:
-        name = next((key for key, options in sorted(configured.items())
-                     if options.get("type") == "spreadsheet"), None)
-    if name is not None:
-        options = dict(configured[name])
-    else:
-        units = runtime.settings["units"]
-        if not units:
-            raise ClerkError("cấu hình chưa có [[units]] hay kết nối bảng tính nào")
-        options = {"type": "spreadsheet", "unit_code": units[0]["code"],
-                   "unit_name": units[0]["name"], **office_times(runtime.settings)}
-    if sheet is not None:
-        options["sheet"] = sheet
-    return build_connector(name or "spreadsheet", options)  # type: ignore[return-value]
-
-
-def _problems(connector: SpreadsheetConnector, batch: Batch, result: BatchResult) -> list[str]:
-    """Refused rows as 'Dòng N, cột «…»: reason', in file order."""
-    lines = []
-    for item, outcome in zip(batch.records, result.results, strict=True):
-        if outcome.outcome != "rejected":
-            continue
-        if isinstance(item, RejectedRecord):
-            lines.append(outcome.reason or "bị từ chối")
-        else:
-            lines.append(f"Dòng {connector.row_of.get(item.code, '?')}: {outcome.reason}")
-    return lines
+def _connector(runtime: Runtime, name: str | None, sheet: str | None) -> SpreadsheetConnector:
+    try:
+        return spreadsheet_connector(runtime.settings, name, sheet)
+    except ImportRefused as exc:
+        raise ClerkError(str(exc)) from None
 
 
 @click.group("quarantine")
@@ -176,7 +131,7 @@ def retry_items(app: AppContext, ids: tuple[int, ...], every: bool,
             raise click.UsageError("hãy cho số của các mục, hoặc --all")
         try:
             results = quarantined.retry(session, chosen, runtime.derive, runtime.now(),
-                                        _connector_for(runtime))
+                                        connector_for(runtime.settings))
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     for result in results:
@@ -204,7 +159,7 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
             quarantined.fix(session, item_id, payload, f"cli:{getpass.getuser()}",
                             runtime.now())
             result = quarantined.retry(session, [item_id], runtime.derive, runtime.now(),
-                                       _connector_for(runtime))[0]
+                                       connector_for(runtime.settings))[0]
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: {_outcome(result)}")
@@ -212,13 +167,16 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
 
 @quarantine_group.command("discard")
 @click.argument("item_id", type=int)
+@click.option("--reason", required=True,
+              help="Why the item is dropped (kept with it and in the audit log).")
 @pass_app
-def discard_item(app: AppContext, item_id: int) -> None:
-    """Drop an item that should not be imported."""
+def discard_item(app: AppContext, item_id: int, reason: str) -> None:
+    """Drop an item that should not be imported, saying why."""
     runtime = app.runtime
     with runtime.sessions.begin() as session:
         try:
-            quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now())
+            quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now(),
+                                reason)
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: đã bỏ qua")
@@ -226,18 +184,6 @@ def discard_item(app: AppContext, item_id: int) -> None:
 
 def _outcome(result: quarantined.RetryResult) -> str:
     return "đã lưu" if result.resolved else f"vẫn bị từ chối: {result.reason}"
-
-
-def _connector_for(runtime: Runtime) -> Any:
-    def build(name: str) -> Any:
-        try:
-            if name in runtime.settings["connectors"]:
-                return runtime.connector(name)
-            return spreadsheet_connector(runtime, None) if name == "spreadsheet" else None
-        except (ConnectorError, click.ClickException):
-            return None
-
-    return build
 
 
 @click.command("webhook-token")

@@ -39,3 +39,11 @@ class WebSchema(Schema):
     ratelimit_storage = fields.String(load_default="memory://")
     # On SQLite the web app reads through a memory map of up to this many MiB (0: off).
     sqlite_mmap_mb = fields.Integer(load_default=1024, validate=validate.Range(min=0, max=2047))
+    # Exports clerks upload at /nhap-tep: the largest accepted, where they wait between preview
+    # and confirm (never a connector's watched folder, whose files the scheduler imports on its
+    # own), and how long an unconfirmed one is kept.
+    upload_max_mb = fields.Integer(load_default=20, validate=validate.Range(min=1, max=2048))
+    upload_folder = fields.String(load_default="var/uploads",
+                                  validate=validate.Length(min=1, error="expected a folder"))
+    upload_keep_hours = fields.Integer(load_default=24,
+                                       validate=validate.Range(min=1, max=24 * 30))

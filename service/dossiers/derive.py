@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,10 +118,41 @@ def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None)
         try:
             inp = deadline_input(values, procedure, supplements)
         except ValueError as exc:
-            raise RecordError(f"inconsistent dates: {exc}") from None
+            raise RecordError(engine_reason(exc)) from None
         values.update(deadline_columns(policy, inp, now))
 
     return derive
+
+
+# The deadline engine's refusals, as the reason a clerk reads beside a quarantined record.
+ENGINE_REASONS = (
+    (re.compile(r"finished_at is before received_at"),
+     "ngày kết thúc xử lý («Ngày có kết quả» hoặc «Ngày trả kết quả») trước «Ngày tiếp nhận»; "
+     "cần ngày giờ từ lúc tiếp nhận trở đi"),
+    (re.compile(r"supplement round (\d+) is requested before the previous step"),
+     r"lần yêu cầu bổ sung thứ \1 có ngày yêu cầu trước bước trước đó (ngày tiếp nhận hoặc lần "
+     r"bổ sung trước)"),
+    (re.compile(r"supplement round (\d+) is open but a later round exists"),
+     r"lần yêu cầu bổ sung thứ \1 chưa có ngày hoàn thành nhưng đã có lần sau"),
+    (re.compile(r"supplement round (\d+) is completed before it was requested"),
+     r"lần yêu cầu bổ sung thứ \1 có ngày hoàn thành trước ngày yêu cầu"),
+    (re.compile(r"a working_days limit is at least 1, got (-?\d+)"),
+     r"«Thời hạn giải quyết» \1 ngày làm việc không hợp lệ; cần ít nhất 1 ngày"),
+    (re.compile(r"a working_hours limit must not be negative, got (-?\d+)"),
+     r"«Thời hạn giải quyết» \1 giờ làm việc không hợp lệ; cần số giờ không âm"),
+    (re.compile(r"a same_day limit is 0, got (-?\d+)"),
+     r"thời hạn «trong ngày» không ghi số ngày (đang ghi \1)"),
+)
+
+
+def engine_reason(exc: ValueError) -> str:
+    """The engine's refusal of a record's dates or limit, in Vietnamese, naming the field."""
+    text = str(exc)
+    for pattern, reason in ENGINE_REASONS:
+        match = pattern.search(text)
+        if match is not None:
+            return match.expand(reason)
+    return f"ngày tháng hoặc thời hạn của hồ sơ không nhất quán ({text})"
 
 
 def dossier_input(row: Dossier) -> DeadlineInput:

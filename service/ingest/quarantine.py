@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from connectors.base import Connector, DossierRecord, EventRecord, RejectedRecord, SupplementRecord
+from connectors.base import (
+    FIELD_LABELS,
+    Connector,
+    DossierRecord,
+    EventRecord,
+    RejectedRecord,
+    SupplementRecord,
+)
 from service.ingest import Catalogue, Deriver, Ingestor
 from service.models import QuarantinedRecord
 from service.vocabulary import Channel, LimitUnit, Status
@@ -27,6 +34,11 @@ STATE_LABELS = {OPEN: "Chờ xử lý", RESOLVED: "Đã nhập lại", DISCARDED
 _ENUMS = {"status": Status, "channel": Channel, "limit_unit": LimitUnit}
 _INSTANTS = {"received_at", "filed_at", "source_due_at", "finished_at", "returned_at",
              "stopped_at", "source_modified_at"}
+_FIELDS = {f.name for f in dataclasses.fields(DossierRecord)}
+_REQUIRED = [f.name for f in dataclasses.fields(DossierRecord)
+             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+# Shortest reason a clerk may give for dropping an item.
+MIN_REASON = 5
 
 
 class QuarantineError(ValueError):
@@ -50,25 +62,35 @@ def record_payload(record: DossierRecord) -> dict[str, Any]:
 
 
 def record_from_payload(data: dict[str, Any]) -> DossierRecord:
-    """Rebuild a canonical record from `record_payload` data; raise ValueError if it is bad."""
+    """Rebuild a canonical record from `record_payload` data; ValueError names the bad field."""
     values = dict(data)
+    unknown = sorted(set(values) - _FIELDS)
+    missing = [name for name in _REQUIRED if values.get(name) is None]
+    if unknown or missing:
+        parts = [f"thiếu trường {_named(n)}" for n in missing]
+        parts += [f"trường lạ «{n}» (các trường của bản ghi: code, status, received_at…)"
+                  for n in unknown]
+        raise ValueError("; ".join(parts))
+    for name, enum in _ENUMS.items():
+        if values.get(name) is not None:
+            values[name] = _member(enum, values[name], name)
+    for name in _INSTANTS:
+        if values.get(name):
+            values[name] = _instant(values[name], name)
     try:
-        for name, enum in _ENUMS.items():
-            if values.get(name) is not None:
-                values[name] = enum(values[name])
-        for name in _INSTANTS:
-            if values.get(name):
-                values[name] = _instant(values[name])
         values["events"] = tuple(
-            EventRecord(**{**e, "at": _instant(e["at"]), "status": Status(e["status"])})
+            EventRecord(**{**e, "at": _instant(e["at"], "events"),
+                           "status": _member(Status, e["status"], "events")})
             for e in values.get("events") or ())
         values["supplements"] = tuple(
-            SupplementRecord(_instant(s["requested_at"]),
-                             _instant(s["completed_at"]) if s.get("completed_at") else None,
+            SupplementRecord(_instant(s["requested_at"], "supplements"),
+                             _instant(s["completed_at"], "supplements")
+                             if s.get("completed_at") else None,
                              s.get("note")) for s in values.get("supplements") or ())
-        return DossierRecord(**values)
-    except (TypeError, KeyError, ValueError) as exc:
-        raise ValueError(f"bản ghi không hợp lệ: {exc}") from None
+    except (TypeError, KeyError) as exc:
+        raise ValueError(f"trường «events» hoặc «supplements» có mục không hợp lệ ({exc})"
+                         ) from None
+    return DossierRecord(**values)
 
 
 def item_key(source_id: str | None, payload: dict[str, Any]) -> str:
@@ -176,10 +198,16 @@ def fix(session: Session, item_id: int, payload: dict[str, Any], actor: str,
     return row
 
 
-def discard(session: Session, item_id: int, actor: str, now: dt.datetime) -> QuarantinedRecord:
-    """Drop an open item a clerk decided not to import."""
+def discard(session: Session, item_id: int, actor: str, now: dt.datetime,
+            reason: str) -> QuarantinedRecord:
+    """Drop an open item a clerk decided not to import, saying why."""
+    reason = " ".join((reason or "").split())
+    if len(reason) < MIN_REASON:
+        raise QuarantineError("hãy ghi lý do bỏ qua bản ghi (ít nhất 5 ký tự), vd. «trùng hồ sơ "
+                              "đã nhập tay» hoặc «hồ sơ thử nghiệm»")
     row = open_item(session, item_id)
     row.state, row.fixed_by, row.resolved_at = DISCARDED, actor, now
+    row.discard_reason = reason[:1000]
     session.flush()
     return row
 
@@ -192,7 +220,7 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
         row = open_item(session, item_id)
         row.attempts += 1
         try:
-            record = _rebuild(row, connector_for)
+            record = rebuild(row.kind, row.connector, row.payload, connector_for)
         except ValueError as exc:
             row.reason = str(exc)
             results.append(RetryResult(row.id, row.code, False, row.reason))
@@ -209,16 +237,17 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
     return results
 
 
-def _rebuild(row: QuarantinedRecord, connector_for: Callable[[str], Connector | None]
-             ) -> DossierRecord:
-    if row.kind == "record":
-        return record_from_payload(row.payload)
-    connector = connector_for(row.connector)
+def rebuild(kind: str, connector_name: str, payload: dict[str, Any],
+            connector_for: Callable[[str], Connector | None]) -> DossierRecord:
+    """The record a quarantined payload stands for; ValueError says what is wrong with it."""
+    if kind == "record":
+        return record_from_payload(payload)
+    connector = connector_for(connector_name)
     parse = getattr(connector, "parse_item", None)
     if parse is None:
-        raise ValueError(f"kết nối {row.connector} không có trong cấu hình hoặc không đọc lại "
+        raise ValueError(f"kết nối {connector_name} không có trong cấu hình hoặc không đọc lại "
                          "được mục này; nhờ quản trị viên kiểm tra cấu hình")
-    return parse(row.payload)
+    return parse(payload)
 
 
 def open_item(session: Session, item_id: int) -> QuarantinedRecord:
@@ -240,8 +269,25 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _instant(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise ValueError(f"instant {text} has no time zone")
+def _named(name: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return f"«{label}» ({name})" if label else f"«{name}»"
+
+
+def _member(enum: Any, value: Any, name: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        codes = ", ".join(str(m.value) for m in enum)
+        raise ValueError(f"{_named(name)}: {value!r} không phải mã hợp lệ ({codes})") from None
+
+
+def _instant(text: Any, name: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValueError(f"{_named(name)}: «{text}» không phải ngày giờ ISO 8601 kèm múi giờ "
+                         "(vd. 2026-03-02T09:00:00+07:00)")
     return value

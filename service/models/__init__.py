@@ -4,7 +4,12 @@ from service.db import Base
 from service.models.alerts import Alert, AlertDelivery, AlertDigest, AlertMessage
 from service.models.complaints import Complaint, ComplaintSource, ComplaintStatus
 from service.models.dossiers import Dossier, NameWord, StatusEvent, SupplementRound
-from service.models.ingestion import ConnectorCursor, ConnectorRun, QuarantinedRecord
+from service.models.ingestion import (
+    ConnectorCursor,
+    ConnectorRun,
+    QuarantinedRecord,
+    SpreadsheetUpload,
+)
 from service.models.notices import (
     CitizenNotice,
     NoticeAttempt,
@@ -54,6 +59,7 @@ __all__ = [
     "Role",
     "ScanState",
     "SchedulerLease",
+    "SpreadsheetUpload",
     "StatusEvent",
     "SupplementRound",
     "SyncState",

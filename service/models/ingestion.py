@@ -79,3 +79,42 @@ class QuarantinedRecord(Base):
     fixed_by: Mapped[str | None] = mapped_column(String(255))
     fixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Why a clerk dropped the item (required to discard); shown beside it afterwards.
+    discard_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SpreadsheetUpload(Base):
+    """An export a clerk uploaded: previewed, then imported by a background job on confirm.
+
+    The file waits under [web] upload_folder between preview and confirm and is removed once
+    imported, cancelled or expired. Only the user who uploaded it, in the session that did,
+    may confirm it. The page polls `rows_done` against `rows_total` while the job runs and
+    takes a job whose `heartbeat_at` went stale for an interrupted one.
+    """
+
+    __tablename__ = "spreadsheet_upload"
+    __table_args__ = (Index("ix_spreadsheet_upload_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The upload's name in addresses: unguessable, so ids cannot be walked.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"),
+                                                index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    connector: Mapped[str] = mapped_column(String(64))
+    sheet: Mapped[str | None] = mapped_column(String(255))
+    # ready -> running -> done | failed; ready -> cancelled | expired.
+    state: Mapped[str] = mapped_column(String(16))
+    rows_total: Mapped[int | None]
+    rows_done: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("connector_run.id"))
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "complaint_closed": "Kết thúc phản ánh, kiến nghị",
     "receipt_printed": "In giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "receipt_reprinted": "In lại giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "import_upload": "Tải lên tệp danh sách hồ sơ",
+    "import_confirm": "Xác nhận nhập tệp danh sách hồ sơ",
+    "import_cancel": "Hủy tệp danh sách hồ sơ đã tải lên",
 }
 
 

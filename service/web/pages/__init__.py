@@ -21,13 +21,14 @@ from service.web.pages import (
     dossiers,
     extension,
     home,
+    imports,
     lookup,
     neighbours,
     reports,
 )
 
 # Every page blueprint, registered in this order by `register`.
-BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, admin, lookup,
+BLUEPRINTS = (home, auth, dashboard, dossiers, extension, reports, imports, admin, lookup,
               citizen_complaints, complaints)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import EVERYTHING, Scope
-from service.models import Role, User
+from service.models import QuarantinedRecord, Role, User
 from service.users.accounts import session_token
 from service.web.session import db
 
@@ -85,6 +85,11 @@ def may(user: User | None, action: str) -> bool:
     return user is not None and (user.role is Role.ADMIN or user.role in ACTIONS[action])
 
 
+def visible_quarantine(user: User | None, row: QuarantinedRecord) -> bool:
+    """Whether the user may see and act on this quarantined item (the pages ask only here)."""
+    return may(user, "quarantine")
+
+
 def scope_of(user: User | None) -> Scope:
     """The dossiers this user may see: their units, and a head only their handling body's."""
     if user is None:
@@ -130,9 +135,21 @@ ERROR_TEXT = {
 }
 
 
-def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
-    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages."""
+def page_blueprint(name: str, import_name: str, *, body_limit: Callable[[], int] | None = None,
+                   **options: Any) -> Blueprint:
+    """A blueprint of HTML pages: CSRF checked on every form, errors as Vietnamese pages.
+
+    `body_limit` gives the largest request body its pages accept instead of [security]
+    max_request_kb (an upload page); it is set before the form, and its token, is read.
+    """
     bp = Blueprint(name, import_name, **options)
+    if body_limit is not None:
+        limit = body_limit
+
+        @bp.before_request
+        def allow_body() -> None:
+            request.max_content_length = limit()
+
     protect_forms(bp)
     bp.register_error_handler(HTTPException, _error_page)
     return bp

@@ -14,13 +14,21 @@ from service.alerts import LOG_STATES, LogFilter
 from service.alerts.log import alert_lines
 from service.alerts.pending import NO_CHANNEL
 from service.formats import read_day
-from service.ingest import quarantine
-from service.models import AuditLog, ConnectorRun, Role, User
+from service.ingest import corrections, quarantine
+from service.ingest.imports import connector_for
+from service.models import AuditLog, ConnectorRun, QuarantinedRecord, Role, User
 from service.models.alerts import AlertKind
 from service.reports.exports import alert_rows, alerts_sheet
 from service.users.accounts import audit
+from service.vocabulary import Channel, Status
 from service.web.pages import neighbours
-from service.web.pages.access import current_user, login_required, page_blueprint, require
+from service.web.pages.access import (
+    current_user,
+    login_required,
+    page_blueprint,
+    require,
+    visible_quarantine,
+)
 from service.web.pages.downloads import xlsx_download
 from service.web.session import db, runtime
 
@@ -42,43 +50,108 @@ def quarantined():  # type: ignore[no-untyped-def]
                            states=STATES)
 
 
-def _connector_for(name: str):  # type: ignore[no-untyped-def]
-    try:
-        return runtime().connector(name)
-    except (KeyError, ValueError):
-        return None
+def _item(item_id: int) -> QuarantinedRecord:
+    """The quarantined item named in the address, if this user may see it; else 404."""
+    row = db().get(QuarantinedRecord, item_id)
+    if row is None or not visible_quarantine(current_user(), row):
+        abort(404)
+    return row
+
+
+def _item_page(row: QuarantinedRecord, correction: corrections.Correction | None = None,
+               status: int = 200, discard_error: str | None = None) -> tuple[str, int]:
+    context = corrections.Context.load(db(), runtime().settings)
+    if correction is None:
+        correction = corrections.form_for(row, connector_for(runtime().settings)(row.connector),
+                                          context)
+    return render_template("admin/quarantine_item.html", item=row, correction=correction,
+                           procedures=context.procedures, statuses=list(Status),
+                           channels=list(Channel), pattern=corrections.MOMENT_PATTERN,
+                           states=STATES, discard_error=discard_error), status
+
+
+@bp.get("/cach-ly/<int:item_id>")
+@login_required(Role.CLERK)
+def quarantine_item(item_id: int):  # type: ignore[no-untyped-def]
+    """One item: why it was refused, a form with its fields, discard; raw JSON for admins."""
+    return _item_page(_item(item_id))
 
 
 @bp.post("/cach-ly/<int:item_id>")
 @login_required(Role.CLERK)
 def quarantine_action(item_id: int):  # type: ignore[no-untyped-def]
-    """Correct, re-run or discard one quarantined record."""
+    """Correct through the form (or, for admins, the JSON), re-run or discard one item."""
     require("quarantine")
-    rt, session, user = runtime(), db(), current_user()
-    action, now = request.form.get("action"), rt.now()
+    row, action = _item(item_id), request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400)
     try:
-        if action == "fix":
-            payload = json.loads(request.form.get("payload", ""))
-            if not isinstance(payload, dict):
-                raise ValueError("payload is not an object")
-            quarantine.fix(session, item_id, payload, user.username, now)
-        if action in ("fix", "retry"):
-            result = quarantine.retry(session, [item_id], rt.derive, now, _connector_for)[0]
-            message = ("Đã nhập lại hồ sơ thành công." if result.resolved
-                       else f"Bản ghi vẫn chưa nhập được: {result.reason}")
-        elif action == "discard":
-            quarantine.discard(session, item_id, user.username, now)
-            message = "Đã bỏ qua bản ghi."
-        else:
-            raise ValueError(f"unknown action {action!r}")
-    except (ValueError, quarantine.QuarantineError) as exc:
-        session.rollback()
+        return ACTIONS[action](row)
+    except quarantine.QuarantineError as exc:
+        db().rollback()
         flash(f"Không thực hiện được: {exc}", "error")
         return redirect(url_for("admin.quarantined"))
-    audit(session, user, f"quarantine_{action}", now, target=f"quarantine #{item_id}")
-    session.commit()
+
+
+def _fix(row: QuarantinedRecord) -> Any:
+    rt, user = runtime(), current_user()
+    correction = corrections.correct(
+        db(), row.id, request.form, user.username, rt.now(), rt.derive,
+        connector_for(rt.settings), corrections.Context.load(db(), rt.settings))
+    if not correction.stored:
+        db().rollback()  # nothing of a record that is not valid as a whole stays
+        return _item_page(row, correction, 422)
+    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {row.code} vào cơ sở dữ liệu.")
+
+
+def _fix_json(row: QuarantinedRecord) -> Any:
+    if current_user().role is not Role.ADMIN:
+        abort(403)
+    try:
+        payload = json.loads(request.form.get("payload", ""))
+    except json.JSONDecodeError as exc:
+        raise quarantine.QuarantineError(f"dữ liệu JSON sai cú pháp ở dòng {exc.lineno}, cột "
+                                         f"{exc.colno}") from None
+    if not isinstance(payload, dict):
+        raise quarantine.QuarantineError("dữ liệu JSON phải là một đối tượng {…}")
+    rt = runtime()
+    quarantine.fix(db(), row.id, payload, current_user().username, rt.now())
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings))[0]
+    if not result.resolved:
+        raise quarantine.QuarantineError(f"bản ghi vẫn chưa nhập được: {result.reason}")
+    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {result.code} vào cơ sở dữ liệu.")
+
+
+def _retry(row: QuarantinedRecord) -> Any:
+    rt = runtime()
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings))[0]
+    if not result.resolved:
+        audit(db(), current_user(), "quarantine_retry", rt.now(), target=f"quarantine #{row.id}")
+        db().commit()
+        flash(f"Bản ghi vẫn chưa nhập được: {result.reason}", "error")
+        return redirect(url_for("admin.quarantine_item", item_id=row.id))
+    return _done(row, "quarantine_retry", "Đã nhập lại hồ sơ thành công.")
+
+
+def _discard(row: QuarantinedRecord) -> Any:
+    reason = request.form.get("reason", "")
+    try:
+        quarantine.discard(db(), row.id, current_user().username, runtime().now(), reason)
+    except quarantine.QuarantineError as exc:
+        db().rollback()
+        return _item_page(row, status=422, discard_error=str(exc))
+    return _done(row, "quarantine_discard", "Đã bỏ qua bản ghi.", detail=row.discard_reason)
+
+
+def _done(row: QuarantinedRecord, action: str, message: str, detail: str | None = None) -> Any:
+    audit(db(), current_user(), action, runtime().now(), target=f"quarantine #{row.id}",
+          detail=detail)
+    db().commit()
     flash(message, "ok")
     return redirect(url_for("admin.quarantined"))
+
+
+ACTIONS = {"fix": _fix, "json": _fix_json, "retry": _retry, "discard": _discard}
 
 
 @bp.get("/lan-chay")
