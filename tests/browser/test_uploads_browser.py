@@ -163,7 +163,7 @@ def test_the_progress_bar_follows_a_running_import_then_shows_its_summary(
 def test_a_clerk_fixes_a_quarantined_record_through_the_form(page: Any, server: str) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_role("link", name="Cách ly", exact=True).click()
+    page.get_by_role("link", name="Hồ sơ lỗi dữ liệu", exact=True).click()
     page.locator("section.card").filter(has_text=UNKNOWN).get_by_role(
         "link", name="Sửa hoặc bỏ qua").click()
     assert "9.999999 chưa có trong danh mục" in page.locator("#reason").inner_text()
