@@ -1,0 +1,36 @@
+"""late apologies, and handling time in working time
+
+A late apology (recorded on or after the day of the due date it moves) is flagged so it
+moves no verdict; the handling time of a finished dossier is stored in office seconds and
+calendar seconds so the handling-time report ranks integers instead of doing calendar
+arithmetic per row. Values for rows stored before this revision are filled by
+`tthc-monitor db upgrade` with the configured calendar (service.dossiers.backfill): the
+migration cannot know the office hours and days off of the deployment.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02 09:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('extension_late', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column('handling_working_s', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('handling_elapsed_s', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_column('handling_elapsed_s')
+        batch_op.drop_column('handling_working_s')
+        batch_op.drop_column('extension_late')
