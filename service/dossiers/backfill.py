@@ -24,7 +24,7 @@ from service.dossiers.dues import original_due
 from service.models import Dossier
 
 CHUNK = 5000
-HANDLING = ("handling_working_s", "handling_elapsed_s")
+HANDLING = ("handling_working_min", "handling_elapsed_min")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _handling_times(session: Session, policy: DeadlinePolicy) -> int:
     while True:
         rows = session.execute(select(
             Dossier.id, Dossier.received_at, Dossier.finished_at, Dossier.returned_at,
-            Dossier.stopped_at).where(Dossier.id > after, Dossier.handling_working_s.is_(None),
+            Dossier.stopped_at).where(Dossier.id > after, Dossier.handling_working_min.is_(None),
                                       finish.is_not(None))
             .order_by(Dossier.id).limit(CHUNK)).all()
         if not rows:

@@ -92,12 +92,12 @@ def deadline_columns(policy: DeadlinePolicy, inp: DeadlineInput,
 
 def handling_columns(cal: WorkCalendar, received_at: dt.datetime,
                      finished_at: dt.datetime | None) -> dict[str, int | None]:
-    """Receipt to finish in whole seconds of office time and of calendar time (None if open)."""
+    """Receipt to finish in whole minutes of office time and of calendar time (None if open)."""
     if finished_at is None:
-        return {"handling_working_s": None, "handling_elapsed_s": None}
+        return {"handling_working_min": None, "handling_elapsed_min": None}
     working = cal.working_time_between(received_at, finished_at)
-    return {"handling_working_s": int(working.total_seconds()),
-            "handling_elapsed_s": int((finished_at - received_at).total_seconds())}
+    return {"handling_working_min": int(working.total_seconds()) // 60,
+            "handling_elapsed_min": int((finished_at - received_at).total_seconds()) // 60}
 
 
 def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None) -> Any:

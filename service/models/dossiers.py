@@ -43,6 +43,14 @@ class Dossier(Base):
               "due_at", "near_at", "extension_due_at", "unit_id",
               sqlite_where=text("is_open = 1"), postgresql_where=text("is_open")),
         Index("ix_dossier_finished_outcome", "finished_at", "outcome", "unit_id", "handler"),
+        # The handling-time report: finished dossiers in (procedure, duration) order, covering
+        # the filter, so the median and p90 come from one ordered read with no sort (a sort of
+        # a year at 1 000 000 dossiers took SQLite 4-6 s).
+        *(Index(f"ix_dossier_{name}", "procedure_id", name, "finished_at", "returned_at",
+                "stopped_at", "unit_id", "status",
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"))
+          for name in ("handling_working_min", "handling_elapsed_min")),
         UniqueConstraint("source", "source_id", name="uq_dossier_source_source_id"),
         # Free room in each page lets PostgreSQL update a dossier's class in place (a HOT
         # update) instead of writing into every index: the scan after a day boundary at
@@ -91,10 +99,10 @@ class Dossier(Base):
     returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Receipt to finish, in office time of the working calendar and in calendar time, whole
-    # seconds; written with the deadline columns so the handling-time report needs no
+    # minutes; written with the deadline columns so the handling-time report needs no
     # calendar arithmetic per row (NULL while open or without a finishing instant).
-    handling_working_s: Mapped[int | None] = mapped_column()
-    handling_elapsed_s: Mapped[int | None] = mapped_column()
+    handling_working_min: Mapped[int | None] = mapped_column()
+    handling_elapsed_min: Mapped[int | None] = mapped_column()
 
     deadline_class: Mapped[DeadlineClass | None] = mapped_column(CodeEnum(DeadlineClass))
     outcome: Mapped[Outcome | None] = mapped_column(CodeEnum(Outcome))
