@@ -140,8 +140,29 @@ def test_rerun_raises_nothing_twice(rt: Runtime) -> None:
 
 
 def test_a_new_due_date_may_warn_again(rt: Runtime) -> None:
+    # Due Thursday 05/03 17:00 and near from Wednesday 17:00; the apology, in time on
+    # Wednesday evening, moves it to Tuesday 10/03 17:00, which warns again.
     ingest(rt, local(2026, 3, 2, 9), record("A", local(2026, 3, 2, 9)))
     scan_job.run(rt, local(2026, 3, 2, 10))
+    scan_job.run(rt, local(2026, 3, 4, 17, 1))
+    with rt.sessions.begin() as session:
+        row = session.scalar(select(Dossier).where(Dossier.code == "A"))
+        issue_extension(session, rt.policy, row, local(2026, 3, 10, 17), "Chờ xác minh",
+                        "Chủ tịch UBND xã", local(2026, 3, 4, 18))
+    scan_job.run(rt, local(2026, 3, 4, 19))
+    scan_job.run(rt, local(2026, 3, 9, 17, 30))
+    scan_job.run(rt, local(2026, 3, 10, 17, 1))
+    with rt.sessions() as session:
+        near = session.execute(select(Alert.due_at).where(
+            Alert.kind == AlertKind.NEAR, Alert.recipient == CLERK)).scalars().all()
+        overdue = session.execute(select(Alert.due_at).where(
+            Alert.kind == AlertKind.OVERDUE, Alert.recipient == HEAD)).scalars().all()
+    assert sorted(near) == [local(2026, 3, 5, 17), local(2026, 3, 10, 17)]
+    assert overdue == [local(2026, 3, 10, 17)]
+
+
+def test_a_late_apology_never_resets_the_overdue_alerts(rt: Runtime) -> None:
+    ingest(rt, local(2026, 3, 2, 9), record("A", local(2026, 3, 2, 9)))
     scan_job.run(rt, local(2026, 3, 5, 17, 1))
     with rt.sessions.begin() as session:
         row = session.scalar(select(Dossier).where(Dossier.code == "A"))
@@ -152,7 +173,7 @@ def test_a_new_due_date_may_warn_again(rt: Runtime) -> None:
     with rt.sessions() as session:
         dues = session.execute(select(Alert.due_at).where(
             Alert.kind == AlertKind.OVERDUE, Alert.recipient == HEAD)).scalars().all()
-    assert sorted(dues) == [local(2026, 3, 5, 17), local(2026, 3, 10, 17)]
+    assert dues == [local(2026, 3, 5, 17)]
 
 
 def test_alerts_raised_after_hours_wait_for_the_next_opening(tmp_path: Any) -> None:
