@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.dossiers.classes import badge
 from service.dossiers.views import mask_name
 from service.models import Dossier
 from service.reports.form06 import COLUMNS, HEADER, Form06, Form06Row
@@ -99,15 +100,27 @@ def _layout(sheet: Worksheet) -> None:
 
 LIST_HEADER = ("Mã hồ sơ", "Đơn vị", "Mã thủ tục", "Thủ tục", "Lĩnh vực", "Người nộp",
                "Kênh nộp", "Cơ quan xử lý", "Ngày tiếp nhận", "Hạn giải quyết", "Hẹn lại ngày",
-               "Trạng thái", "Kết quả", "Ngày kết thúc")
+               "Phiếu xin lỗi", "Trạng thái", "Tình trạng", "Ngày kết thúc")
 
 
-def dossier_list_workbook(rows: Iterable[Dossier], timezone: str, mask_names: bool) -> Workbook:
-    """The filtered dossier list, streamed row by row; never ID numbers, phones or e-mails."""
+def _apology(row: Dossier) -> str:
+    """Whether the apology was recorded in time, in the words of the dossier page."""
+    if row.extension_due_at is None:
+        return ""
+    return "Xin lỗi muộn" if row.extension_late else "Đúng thời hạn"
+
+
+def dossier_list_workbook(rows: Iterable[Dossier], timezone: str, mask_names: bool,
+                          now: dt.datetime) -> Workbook:
+    """The filtered dossier list, streamed row by row; never ID numbers, phones or e-mails.
+
+    "Tình trạng" is the list page's badge at `now` (the one classifier), word for word.
+    """
     zone = ZoneInfo(timezone)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Danh sách hồ sơ")
-    for index, width in enumerate((30, 16, 12, 50, 20, 24, 14, 28, 17, 17, 17, 24, 12, 17), 1):
+    widths = (30, 16, 12, 50, 20, 24, 14, 28, 17, 17, 17, 14, 24, 18, 17)
+    for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     header = []
@@ -121,9 +134,8 @@ def dossier_list_workbook(rows: Iterable[Dossier], timezone: str, mask_names: bo
             d.code, d.unit.code, d.procedure.code, d.procedure.name, d.procedure.domain_name,
             mask_name(d.applicant_name) if mask_names else d.applicant_name, d.channel.label,
             d.handler, _when(sheet, d.received_at, zone), _when(sheet, d.due_at, zone),
-            _when(sheet, d.extension_due_at, zone), d.status.label,
-            d.outcome.label if d.outcome else "",
-            _when(sheet, d.finished_at or d.returned_at or d.stopped_at, zone),
+            _when(sheet, d.extension_due_at, zone), _apology(d), d.status.label,
+            badge(d, now)[1], _when(sheet, d.finished_at or d.returned_at or d.stopped_at, zone),
         ])
     return book
 

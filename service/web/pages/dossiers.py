@@ -116,7 +116,8 @@ def export():  # type: ignore[no-untyped-def]
     query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
     rows = db().scalars(query.limit(EXPORT_LIMIT).execution_options(yield_per=2000))
     book = dossier_list_workbook(rows, rt.settings["timezone"],
-                                 mask_names=not may(current_user(), "personal_data"))
+                                 mask_names=not may(current_user(), "personal_data"),
+                                 now=rt.now())
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
