@@ -224,6 +224,21 @@ def test_report_errors_are_one_line_with_exit_2(cli_config: Path, args: tuple[st
     assert done.exit_code == 2 and message in done.output
 
 
+def test_report_as_of_says_what_the_form_said_then(cli_config: Path) -> None:
+    done = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE, "--period", "2026-Q3",
+                "--as-of", "2026-07-01T12:00")
+    assert done.exit_code == 0, done.output
+    assert "# Số liệu tính đến 12:00 ngày 01/07/2026" in done.stdout
+    # Only the dossier received on 01/07 existed then.
+    assert "1\tHộ tịch\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t0" in done.stdout
+    future = tthc(cli_config, "report", "assessment", "--unit", UNIT_CODE, "--period",
+                  "2026-Q3", "--as-of", "2030-01-01T08:00")
+    assert future.exit_code == 2 and "không được sau thời điểm hiện tại" in future.output
+    bad = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE, "--period", "2026-Q3",
+               "--as-of", "hôm qua")
+    assert bad.exit_code == 2 and "không hợp lệ" in bad.output
+
+
 def test_report_assessment_prints_each_indicator(cli_config: Path) -> None:
     done = tthc(cli_config, "report", "assessment", "--unit", UNIT_CODE, "--period", "2026-Q3")
     assert done.exit_code == 0, done.output
