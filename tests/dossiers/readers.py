@@ -46,7 +46,7 @@ def export_rows(client: Any, query: str) -> list[dict[str, Any]]:
 
 def api_count(client: Any, headers: dict[str, str], query: str) -> int:
     """How many dossiers the REST list gives for `query` (all on one page)."""
-    answer = client.get(f"/api/v1/dossiers?{query}&limit=500", headers=headers)
+    answer = client.get(f"/api/v1/dossiers?{query}&limit=200", headers=headers)
     assert answer.status_code == 200, answer.json
     assert answer.json["next_cursor"] is None
     return len(answer.json["items"])
