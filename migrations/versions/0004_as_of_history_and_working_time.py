@@ -1,7 +1,7 @@
 """late apologies, and handling time in working time
 
 A late apology (recorded on or after the day of the due date it moves) is flagged so it
-moves no verdict; the handling time of a finished dossier is stored in office minutes and
+moves no verdict; the reasons apology letters gave get a small partial index; the handling time of a finished dossier is stored in office minutes and
 calendar minutes so the handling-time report ranks integers instead of doing calendar
 arithmetic per row. Values for rows stored before this revision are filled by
 `tthc-monitor db upgrade` with the configured calendar (service.dossiers.backfill): the
@@ -33,9 +33,13 @@ def upgrade() -> None:
                          'unit_id', 'status'], unique=False,
                         sqlite_where=sa.text(f'{name} IS NOT NULL'),
                         postgresql_where=sa.text(f'{name} IS NOT NULL'))
+    op.create_index('ix_dossier_apology_reason', 'dossier', ['handler', 'extension_reason'],
+                    unique=False, sqlite_where=sa.text('extension_reason IS NOT NULL'),
+                    postgresql_where=sa.text('extension_reason IS NOT NULL'))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_dossier_apology_reason', table_name='dossier')
     for name in ('handling_working_min', 'handling_elapsed_min'):
         op.drop_index(f'ix_dossier_{name}', table_name='dossier')
     with op.batch_alter_table('dossier', schema=None) as batch_op:

@@ -51,6 +51,10 @@ class Dossier(Base):
                 sqlite_where=text(f"{name} IS NOT NULL"),
                 postgresql_where=text(f"{name} IS NOT NULL"))
           for name in ("handling_working_min", "handling_elapsed_min")),
+        # The reasons apology letters gave, by handling body: only dossiers with an apology.
+        Index("ix_dossier_apology_reason", "handler", "extension_reason",
+              sqlite_where=text("extension_reason IS NOT NULL"),
+              postgresql_where=text("extension_reason IS NOT NULL")),
         UniqueConstraint("source", "source_id", name="uq_dossier_source_source_id"),
         # Free room in each page lets PostgreSQL update a dossier's class in place (a HOT
         # update) instead of writing into every index: the scan after a day boundary at

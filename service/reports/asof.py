@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, exists, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from service.models import Dossier, StatusEvent
 from service.reports.periods import Period
@@ -69,18 +69,18 @@ def as_of_label(at: dt.datetime, timezone: str) -> str:
 def status_at_sql(at: dt.datetime) -> ColumnElement[Any]:
     """SQL: each dossier's status at `at`, reconstructed from its append-only history.
 
-    With a history line after `at`, the status is that of the last line at or before it
-    (lines at one instant: the higher code is the later step, 9 then 10, 2 then 4); with none
-    after `at`, nothing has changed since and the current status holds, which also covers a
-    history that lacks lines the source never sent. Both lookups are ranges of the history's
-    unique key (dossier_id, at, status), which serves them from the index alone.
+    Only ingestion changes a status, and every write stamps `updated_at`; so a dossier not
+    written since `at` still has the status it had then (which also holds for a history that
+    lacks lines the source never sent), and one written since had the status of its last
+    history line at or before `at` (lines at one instant: the higher code is the later step,
+    9 then 10, 2 then 4), or its current one when no line is that old. The lookup is a range
+    of the history's unique key (dossier_id, at, status), answered from the index alone.
     """
     line = StatusEvent.__table__.c
-    later = exists().where(line.dossier_id == Dossier.id, line.at > at)
     last = (select(line.status).where(line.dossier_id == Dossier.id, line.at <= at)
             .order_by(line.at.desc(), line.status.desc()).limit(1).scalar_subquery())
-    return case((later, func.coalesce(last, Dossier.status, type_=Dossier.status.type)),
-                else_=Dossier.status)
+    return case((Dossier.updated_at <= at, Dossier.status),
+                else_=func.coalesce(last, Dossier.status, type_=Dossier.status.type))
 
 
 def paused_at_sql(at: dt.datetime) -> ColumnElement[bool]:

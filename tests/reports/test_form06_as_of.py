@@ -43,7 +43,8 @@ def q4(session: Session, make_dossier: Callable[..., Dossier]) -> None:
     make_dossier(received_at=received, due_at=local(2026, 12, 3, 17))       # due tomorrow: 12
     make_dossier(received_at=received, due_at=local(2026, 12, 14, 17))      # 12
     waiting = make_dossier(received_at=received, due_at=local(2026, 12, 1, 17),
-                           status=Status.WAITING_SUPPLEMENT)                # waiting: 12
+                           status=Status.WAITING_SUPPLEMENT,
+                           updated_at=local(2026, 11, 28, 9))               # waiting: 12
     _history(session, waiting, (received, Status.ACCEPTED),
              (local(2026, 11, 28, 9), Status.WAITING_SUPPLEMENT))
     session.commit()
@@ -66,26 +67,31 @@ def test_a_period_in_progress_is_judged_now_not_at_its_end(session: Session, q4:
 
 @pytest.fixture
 def q1(session: Session, make_dossier: Callable[..., Dossier]) -> None:
-    """Four dossiers due 05/03/2026, open at the end of Q1 (15/03 00:00), changed since."""
+    """Four dossiers due 05/03/2026, open at the end of Q1 (15/03 00:00), changed since.
+
+    `updated_at` is when ingestion last wrote each one: when its last history line came.
+    """
     received, due = local(2026, 3, 2, 9), local(2026, 3, 5, 17)
     # Running and overdue at the end; asked for papers in Q2 (late), waiting now: 13.
     late_request = make_dossier(received_at=received, due_at=due,
-                                status=Status.WAITING_SUPPLEMENT)
+                                status=Status.WAITING_SUPPLEMENT,
+                                updated_at=local(2026, 3, 20, 9))
     _history(session, late_request, (received, Status.ACCEPTED),
              (local(2026, 3, 2, 10), Status.PROCESSING),
              (local(2026, 3, 20, 9), Status.WAITING_SUPPLEMENT))
     # Waiting for papers at the end, closed in Q2 when they never came: 12.
     never_came = make_dossier(received_at=received, due_at=due, status=Status.STOPPED,
-                              is_open=False, stopped_at=local(2026, 3, 20, 9))
+                              is_open=False, stopped_at=local(2026, 3, 20, 9),
+                              updated_at=local(2026, 3, 20, 9))
     _history(session, never_came, (received, Status.ACCEPTED),
              (local(2026, 3, 4, 10), Status.WAITING_SUPPLEMENT),
              (local(2026, 3, 20, 9), Status.STOPPED))
     # Running and overdue from start to now: 13.
-    running = make_dossier(received_at=received, due_at=due)
+    running = make_dossier(received_at=received, due_at=due, updated_at=local(2026, 3, 2, 10))
     _history(session, running, (received, Status.ACCEPTED),
              (local(2026, 3, 2, 10), Status.PROCESSING))
     # Waiting for the fee at the end, paid in Q2 and running (overdue) now: 12.
-    fee = make_dossier(received_at=received, due_at=due)
+    fee = make_dossier(received_at=received, due_at=due, updated_at=local(2026, 3, 16, 9))
     _history(session, fee, (received, Status.ACCEPTED),
              (local(2026, 3, 5, 10), Status.WAITING_PAYMENT),
              (local(2026, 3, 16, 9), Status.PROCESSING))
