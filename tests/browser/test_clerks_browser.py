@@ -121,6 +121,12 @@ def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
     page.get_by_label("Lý do chậm trễ").fill("Chờ kết quả xác minh của Công an huyện")
     page.get_by_label("Ngày hẹn trả mới").fill("2026-03-20")
     page.get_by_label("Người ký phiếu").fill("Chủ tịch UBND xã Trần Văn An")
+    # Due 12/03/2026 and the server's clock is later: the form warns that the apology is
+    # late, and the browser will not send it until the clerk ticks that they read it.
+    assert "Xin lỗi muộn." in page.locator("main").inner_text()
+    page.get_by_role("button", name="Lập phiếu xin lỗi và hẹn lại").click()
+    assert page.url.endswith("/gia-han")
+    page.get_by_label("Tôi đã đọc: phiếu này là xin lỗi muộn").check()
     page.get_by_role("button", name="Lập phiếu xin lỗi và hẹn lại").click()
     page.wait_for_url(f"**/ho-so/{code}/phieu-xin-loi")
     letter = page.locator("article.letter").inner_text()
