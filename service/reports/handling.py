@@ -77,7 +77,8 @@ def _percentiles(session: Session, minutes: Any, where: list[Any]
                  ) -> dict[int, dict[int, Any]]:
     """Nearest-rank percentiles of a minutes column per procedure: {id: {0: n, 50: m, 90: m}}.
 
-    Grouped by (procedure, minutes) in the order of the column's covering index, then a
+    Grouped by (procedure, minutes) in the order of the column's covering index (SQLite
+    sorts whatever it groups otherwise: 4-6 s for a year at 1 000 000 dossiers), then a
     running count over the groups picks, for each percent p, the first value whose running
     count reaches p % of n (rank ceil(p·n/100)).
     """
@@ -101,6 +102,27 @@ def _percentiles(session: Session, minutes: Any, where: list[Any]
     return found
 
 
+def _percentiles_postgresql(session: Session, where: list[Any]
+                            ) -> tuple[dict[int, dict[int, Any]], dict[int, dict[int, Any]]]:
+    """The same nearest-rank percentiles by PostgreSQL's percentile_disc, in one pass.
+
+    percentile_disc(p) is the first value whose cumulative share reaches p, which is rank
+    ceil(p·n): the rule `_percentiles` counts out on SQLite, which has no such aggregate.
+    """
+    columns = (Dossier.handling_working_min, Dossier.handling_elapsed_min)
+    picks = [func.percentile_disc(pct / 100).within_group(column)
+             for column in columns for pct in PERCENTS]
+    rows = session.execute(select(Dossier.procedure_id, func.count(), *picks)
+                           .where(Dossier.handling_working_min.is_not(None), *where)
+                           .group_by(Dossier.procedure_id))
+    working: dict[int, dict[int, Any]] = {}
+    elapsed: dict[int, dict[int, Any]] = {}
+    for procedure_id, n, w50, w90, e50, e90 in rows:
+        working[procedure_id] = {0: int(n), 50: int(w50), 90: int(w90)}
+        elapsed[procedure_id] = {0: int(n), 50: int(e50), 90: int(e90)}
+    return working, elapsed
+
+
 def handling_times(session: Session, unit_code: str, period: Period, timezone: str,
                    at: dt.datetime) -> list[HandlingTime]:
     """Median and p90 per procedure of the dossiers finished in [period start, at)."""
@@ -109,8 +131,11 @@ def handling_times(session: Session, unit_code: str, period: Period, timezone: s
     finish = func.coalesce(Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at)
     where = [Dossier.unit_id.in_(unit_ids), finish >= start, finish < at,
              Dossier.status.not_in(NEVER_RECEIVED)]
-    working = _percentiles(session, Dossier.handling_working_min, where)
-    elapsed = _percentiles(session, Dossier.handling_elapsed_min, where)
+    if session.get_bind().dialect.name == "postgresql":
+        working, elapsed = _percentiles_postgresql(session, where)
+    else:
+        working = _percentiles(session, Dossier.handling_working_min, where)
+        elapsed = _percentiles(session, Dossier.handling_elapsed_min, where)
     procedures = {p.id: p for p in session.scalars(select(Procedure).where(
         Procedure.id.in_(working)))}
     minutes = dt.timedelta(minutes=1)
