@@ -16,11 +16,15 @@ def _label(value: object, missing: str) -> str:
     return getattr(value, "label", None) or missing
 
 
-def _instant(text: str | None, app: AppContext) -> dt.datetime:
+def _instant(text: str | None, dry_run: bool, app: AppContext) -> dt.datetime:
     """--now as an aware instant (no offset: office time); the wall clock without it."""
     runtime = app.runtime
     if text is None:
         return runtime.now()
+    if not dry_run:
+        # A recorded scan at another instant would move the scan's own clock and the
+        # transitions' instants away from the truth.
+        raise click.UsageError("--now chỉ dùng cùng --dry-run (quét thử, không ghi gì).")
     try:
         instant = dt.datetime.fromisoformat(text.strip())
     except ValueError:
@@ -41,12 +45,8 @@ def scan(app: AppContext, dry_run: bool, now_text: str | None, show_all: bool) -
     """Reclassify dossiers against their due dates, record transitions and raise alerts."""
     from jobs.scan import scan_and_raise
 
-    if now_text is not None and not dry_run:
-        # A recorded scan at another instant would move the scan's own clock and the
-        # transitions' instants away from the truth.
-        raise click.UsageError("--now chỉ dùng cùng --dry-run (quét thử, không ghi gì).")
     runtime = app.runtime
-    now = _instant(now_text, app)
+    now = _instant(now_text, dry_run, app)
     zone = runtime.calendar.tz
     with runtime.sessions() as session:
         outcome = scan_and_raise(session, runtime, now)

@@ -184,15 +184,7 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
             body.finished_late += count
         else:
             body.open_overdue += count
-    reasons = session.execute(
-        select(Dossier.handler, Dossier.extension_reason, func.count())
-        .where(Dossier.extension_reason.is_not(None), *scope)
-        .group_by(Dossier.handler, Dossier.extension_reason)).all()
-    given: dict[str, dict[str, int]] = {}
-    for handler, reason, count in reasons:
-        text = reason.strip() or NO_REASON
-        mine = given.setdefault(handler or NO_HANDLER, {})
-        mine[text] = mine.get(text, 0) + count
+    given = _reasons(session, scope)
     for name, body in bodies.items():
         found = dict(given.get(name, {}))
         without = body.total - sum(found.values())
@@ -200,6 +192,20 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
             found[NO_REASON] = found.get(NO_REASON, 0) + without
         body.reasons = sorted(found.items(), key=lambda item: -item[1])
     return sorted(bodies.values(), key=lambda b: (-b.total, b.handler))
+
+
+def _reasons(session: Session, scope: tuple[Any, ...]) -> dict[str, dict[str, int]]:
+    """{handling body: {reason: late dossiers}} from the apology letters of late dossiers."""
+    rows = session.execute(
+        select(Dossier.handler, Dossier.extension_reason, func.count())
+        .where(Dossier.extension_reason.is_not(None), *scope)
+        .group_by(Dossier.handler, Dossier.extension_reason))
+    given: dict[str, dict[str, int]] = {}
+    for handler, reason, count in rows:
+        text = reason.strip() or NO_REASON
+        mine = given.setdefault(handler or NO_HANDLER, {})
+        mine[text] = mine.get(text, 0) + count
+    return given
 
 
 def handling_report(session: Session, unit_code: str, period: Period, timezone: str,
