@@ -125,6 +125,8 @@ class Connector(ABC):
 
     type_name: ClassVar[str]
     options_schema: ClassVar[type[Schema]]
+    # A connector that needs the office's working calendar takes it as `calendar=`.
+    uses_calendar: ClassVar[bool] = False
 
     def __init__(self, name: str, options: Mapping[str, Any]) -> None:
         self.name = name

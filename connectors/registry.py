@@ -33,10 +33,18 @@ def connector_types() -> dict[str, type[Connector]]:
     return types
 
 
-def build_connector(name: str, options: dict[str, Any]) -> Connector:
-    """Instantiate the connector configured as [connectors.NAME]."""
+def build_connector(name: str, options: dict[str, Any], calendar: Any = None) -> Connector:
+    """Instantiate the connector configured as [connectors.NAME].
+
+    `calendar` (the office's WorkCalendar) goes to connector types that declare
+    `uses_calendar`.
+    """
     kind = options.get("type")
     types = connector_types()
     if kind not in types:
         raise ConnectorError(f"connector {name}: unknown type {kind!r}")
-    return types[kind](name, {k: v for k, v in options.items() if k != "type"})
+    kind_type = types[kind]
+    values = {k: v for k, v in options.items() if k != "type"}
+    if kind_type.uses_calendar and calendar is not None:
+        return kind_type(name, values, calendar=calendar)  # type: ignore[call-arg]
+    return kind_type(name, values)

@@ -52,7 +52,7 @@ class Runtime:
 
     def connector(self, name: str) -> Connector:
         """Build the connector configured as [connectors.NAME]."""
-        return build_connector(name, self.settings["connectors"][name])
+        return build_connector(name, self.settings["connectors"][name], self.calendar)
 
     def now(self) -> dt.datetime:
         """The wall clock; the only place entry points read it before passing it down."""

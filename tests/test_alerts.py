@@ -139,20 +139,40 @@ def test_rerun_raises_nothing_twice(rt: Runtime) -> None:
         assert session.scalar(select(func.count()).select_from(AlertDelivery)) == 4
 
 
-def test_a_new_due_date_may_warn_again(rt: Runtime) -> None:
+def _apology_then_scans(rt: Runtime, recorded: dt.datetime, *scans: dt.datetime) -> None:
+    """Dossier A (due 05/03 17:00) scanned until `recorded`, moved to 10/03, scanned again."""
     ingest(rt, local(2026, 3, 2, 9), record("A", local(2026, 3, 2, 9)))
     scan_job.run(rt, local(2026, 3, 2, 10))
-    scan_job.run(rt, local(2026, 3, 5, 17, 1))
+    scan_job.run(rt, recorded - dt.timedelta(minutes=59))
     with rt.sessions.begin() as session:
         row = session.scalar(select(Dossier).where(Dossier.code == "A"))
         issue_extension(session, rt.policy, row, local(2026, 3, 10, 17), "Chờ xác minh",
-                        "Chủ tịch UBND xã", local(2026, 3, 6, 9))
-    scan_job.run(rt, local(2026, 3, 6, 10))
-    scan_job.run(rt, local(2026, 3, 10, 17, 1))
+                        "Chủ tịch UBND xã", recorded)
+    for at in scans:
+        scan_job.run(rt, at)
+
+
+def _alert_dues(rt: Runtime, kind: AlertKind, recipient: str) -> list[dt.datetime]:
     with rt.sessions() as session:
-        dues = session.execute(select(Alert.due_at).where(
-            Alert.kind == AlertKind.OVERDUE, Alert.recipient == HEAD)).scalars().all()
-    assert sorted(dues) == [local(2026, 3, 5, 17), local(2026, 3, 10, 17)]
+        return sorted(session.execute(select(Alert.due_at).where(
+            Alert.kind == kind, Alert.recipient == recipient)).scalars())
+
+
+def test_a_new_due_date_may_warn_again(rt: Runtime) -> None:
+    # Due Thursday 05/03 17:00 and near from Wednesday 17:00; the apology, in time on
+    # Wednesday evening, moves it to Tuesday 10/03 17:00, which warns again.
+    _apology_then_scans(rt, local(2026, 3, 4, 18), local(2026, 3, 4, 19),
+                        local(2026, 3, 9, 17, 30), local(2026, 3, 10, 17, 1))
+    assert _alert_dues(rt, AlertKind.NEAR, CLERK) == [local(2026, 3, 5, 17),
+                                                      local(2026, 3, 10, 17)]
+    assert _alert_dues(rt, AlertKind.OVERDUE, HEAD) == [local(2026, 3, 10, 17)]
+
+
+def test_a_late_apology_never_resets_the_overdue_alerts(rt: Runtime) -> None:
+    # Recorded Friday 06/03, the day after the due date: the dossier stays overdue.
+    _apology_then_scans(rt, local(2026, 3, 6, 9), local(2026, 3, 6, 10),
+                        local(2026, 3, 10, 17, 1))
+    assert _alert_dues(rt, AlertKind.OVERDUE, HEAD) == [local(2026, 3, 5, 17)]
 
 
 def test_alerts_raised_after_hours_wait_for_the_next_opening(tmp_path: Any) -> None:

@@ -37,7 +37,7 @@ from service.models import (
     StatusEvent,
 )
 from service.runtime import Runtime
-from service.vocabulary import Status
+from service.vocabulary import LimitUnit, Status
 from tests.conftest import make_settings
 from tests.fixtures.opencps.server import OpenCPSServer, OpenCPSState, make_item
 
@@ -203,7 +203,7 @@ def test_refused_items_are_kept_once_and_resolved_when_stored_later(runtime: Run
         held = list_quarantined(session)
         assert len(held) == 2 and {q.times_seen for q in held} == {2}
         assert {q.kind for q in held} == {"record", "source"}
-    fixed = dataclasses.replace(unknown, limit_value=5)
+    fixed = dataclasses.replace(unknown, limit_value=5, limit_unit=LimitUnit.WORKING_DAYS)
     run_connector(runtime.sessions, Scripted([Batch([fixed])]), runtime.derive, NOW)
     with runtime.sessions() as session:
         assert count_quarantined(session) == 1

@@ -22,6 +22,12 @@ FORM = {"reason": "Cần xác minh thêm thông tin tại địa phương khác"
         "signer": "Chủ tịch UBND xã Trần Văn An"}
 
 
+@pytest.fixture(autouse=True)
+def clock(runtime: Any) -> None:
+    """The pages' clock: Tuesday 03/03/2026, two days before the dossier falls due."""
+    runtime.now = lambda: local(2026, 3, 3, 9)
+
+
 @pytest.fixture
 def dossier(make_dossier: Any, session: Session) -> Dossier:
     """An open dossier due on 05/03/2026 at the close of office hours."""
@@ -136,3 +142,37 @@ def test_form_and_domain_apply_one_rule_to_the_date_the_apology_moves(
     assert ("Ngày hẹn trả mới phải sau hạn giải quyết hiện tại." in page) is not accepted
     session.expire_all()
     assert (session.get(Dossier, row.id).extension_due_at is not None) is accepted
+
+
+def test_a_late_apology_is_announced_before_confirming_and_keeps_the_dossier_overdue(
+        client: Any, session: Session, runtime: Any, dossier: Dossier) -> None:
+    # 10/03 is five days after the 05/03 due date: the letter is owed but comes too late.
+    runtime.now = lambda: local(2026, 3, 10, 9)
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    form = client.get(f"/ho-so/{dossier.code}/gia-han").get_data(as_text=True)
+    assert "Xin lỗi muộn." in form and "17:00 ngày 05/03/2026" in form
+    refused = _issue(client, dossier.code)
+    assert refused.status_code == 400
+    assert "hãy đánh dấu ô xác nhận" in refused.get_data(as_text=True)
+    response = _issue(client, dossier.code, late_understood="1")
+    assert response.status_code == 302
+    session.expire_all()
+    row = session.get(Dossier, dossier.id)
+    assert row.extension_late and row.extension_due_at == local(2026, 3, 20, 17)
+    assert row.due_at == local(2026, 3, 5, 17)
+    letter = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "17 giờ 00 phút, ngày 20/03/2026" in letter and "Xin lỗi muộn" in letter
+    page = client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
+    assert '<span class="badge overdue">Quá hạn</span>' in page and "Xin lỗi muộn" in page
+
+
+def test_a_timely_apology_shows_no_late_warning(client: Any, session: Session,
+                                                dossier: Dossier) -> None:
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    assert "Xin lỗi muộn" not in client.get(
+        f"/ho-so/{dossier.code}/gia-han").get_data(as_text=True)
+    assert _issue(client, dossier.code).status_code == 302
+    session.expire_all()
+    assert session.get(Dossier, dossier.id).extension_late is False

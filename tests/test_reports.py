@@ -22,7 +22,7 @@ from service.dossiers.filters import EVERYTHING, Scope
 from service.models import Base, Dossier, Procedure, Unit
 from service.reports.assessment import assessment
 from service.reports.dashboard import apology_window, dashboard
-from service.reports.handling import handling_times, late_by_body
+from service.reports.handling import late_by_body
 from service.reports.periods import PeriodError, current_quarter, parse_period, period_code
 from service.reports.reminders import due_reports, upcoming
 from service.runtime import Runtime
@@ -123,19 +123,6 @@ def test_assessment_scores_each_indicator(session: Session, make_dossier: Any) -
     assert result.points == pytest.approx(sum(i.points or 0 for i in result.indicators))
 
 
-def test_handling_time_median_and_p90_per_procedure(session: Session,
-                                                    make_dossier: Any) -> None:
-    procedure = _procedure(session, "1.000001")
-    for hours in range(1, 11):  # 1 h .. 10 h from receipt to finish
-        received = local(2026, 7, 1, 7)
-        make_dossier(procedure=procedure, received_at=received, status=Status.RESOLVED,
-                     is_open=False, finished_at=received + dt.timedelta(hours=hours))
-    session.commit()
-    [times] = handling_times(session, UNIT_CODE, parse_period("2026-Q3"), TZ_NAME)
-    assert (times.code, times.finished) == ("1.000001", 10)
-    assert times.median == dt.timedelta(hours=5) and times.p90 == dt.timedelta(hours=9)
-
-
 def test_late_dossiers_by_body_with_reasons(session: Session, make_dossier: Any) -> None:
     late = dict(received_at=local(2026, 7, 1, 9), due_at=local(2026, 7, 6, 17))
     make_dossier(**late, handler="Công an xã", is_open=False, status=Status.RETURNED,
@@ -146,7 +133,7 @@ def test_late_dossiers_by_body_with_reasons(session: Session, make_dossier: Any)
     make_dossier(**late, handler="Văn phòng UBND xã", status=Status.WAITING_SUPPLEMENT)
     session.commit()
     bodies = late_by_body(session, UNIT_CODE, parse_period("2026-Q3"), TZ_NAME,
-                          local(2026, 8, 1, 9))
+                          local(2026, 8, 1, 9))  # the period is in progress: judged then
     assert [(b.handler, b.finished_late, b.open_overdue) for b in bodies] == [
         ("Công an xã", 1, 1), ("Văn phòng UBND xã", 0, 1)]
     assert bodies[0].reasons == [("Chờ xác minh", 2)]
@@ -235,6 +222,21 @@ def test_report_errors_are_one_line_with_exit_2(cli_config: Path, args: tuple[st
     base = ["report", "form06", "--unit", UNIT_CODE]
     done = tthc(cli_config, *base, *args)
     assert done.exit_code == 2 and message in done.output
+
+
+def test_report_as_of_says_what_the_form_said_then(cli_config: Path) -> None:
+    done = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE, "--period", "2026-Q3",
+                "--as-of", "2026-07-01T12:00")
+    assert done.exit_code == 0, done.output
+    assert "# Số liệu tính đến 12:00 ngày 01/07/2026" in done.stdout
+    # Only the dossier received on 01/07 existed then.
+    assert "1\tHộ tịch\t1\t1\t0\t0\t0\t0\t0\t0\t1\t1\t0" in done.stdout
+    future = tthc(cli_config, "report", "assessment", "--unit", UNIT_CODE, "--period",
+                  "2026-Q3", "--as-of", "2030-01-01T08:00")
+    assert future.exit_code == 2 and "không được sau thời điểm hiện tại" in future.output
+    bad = tthc(cli_config, "report", "form06", "--unit", UNIT_CODE, "--period", "2026-Q3",
+               "--as-of", "hôm qua")
+    assert bad.exit_code == 2 and "không hợp lệ" in bad.output
 
 
 def test_report_assessment_prints_each_indicator(cli_config: Path) -> None:

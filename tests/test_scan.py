@@ -119,16 +119,31 @@ def test_nothing_moves_during_tet(runtime: Runtime) -> None:
         assert scan_job.run(runtime, now).scan.transitions == []
 
 
-def test_extension_moves_an_overdue_dossier_back(runtime: Runtime) -> None:
+def test_a_timely_extension_moves_a_near_dossier_back(runtime: Runtime) -> None:
+    # Due Thursday 05/03 17:00, near from Wednesday 04/03 17:00; the apology is recorded on
+    # Wednesday evening, the calendar day before the due date, so it is in time.
     ingest(runtime, local(2026, 3, 2, 9), record("C", local(2026, 3, 2, 9)))
-    scan_job.run(runtime, local(2026, 3, 6, 8))
-    issued = local(2026, 3, 6, 9)
+    scan_job.run(runtime, local(2026, 3, 4, 17, 30))
+    issued = local(2026, 3, 4, 18)
     with runtime.sessions.begin() as session:
         row = session.scalar(select(Dossier).where(Dossier.code == "C"))
         issue_extension(session, runtime.policy, row, local(2026, 3, 13, 17), "Chờ xác minh",
                         "Chủ tịch UBND xã", issued)
-    moves = scan_job.run(runtime, local(2026, 3, 6, 10)).scan.transitions
-    assert [(m.before, m.after, m.at) for m in moves] == [(OVERDUE, WITHIN, issued)]
+    moves = scan_job.run(runtime, local(2026, 3, 4, 18, 30)).scan.transitions
+    assert [(m.before, m.after, m.at) for m in moves] == [(NEAR, WITHIN, issued)]
+
+
+def test_a_late_extension_leaves_an_overdue_dossier_overdue(runtime: Runtime) -> None:
+    ingest(runtime, local(2026, 3, 2, 9), record("C", local(2026, 3, 2, 9)))
+    scan_job.run(runtime, local(2026, 3, 6, 8))
+    with runtime.sessions.begin() as session:
+        row = session.scalar(select(Dossier).where(Dossier.code == "C"))
+        issue_extension(session, runtime.policy, row, local(2026, 3, 13, 17), "Chờ xác minh",
+                        "Chủ tịch UBND xã", local(2026, 3, 6, 9))
+    assert scan_job.run(runtime, local(2026, 3, 6, 10)).scan.transitions == []
+    with runtime.sessions() as session:
+        row = session.scalar(select(Dossier).where(Dossier.code == "C"))
+        assert (row.deadline_class, row.extension_late) == (OVERDUE, True)
 
 
 def test_finished_dossier_leaves_the_classes(runtime: Runtime) -> None:
@@ -259,4 +274,31 @@ def test_scan_command_prints_what_changed_and_dry_run_records_nothing(tmp_path: 
     again = runner.invoke(cli, ["--config", str(config), "scan"])
     assert "0 changed class." in again.output and "0 alert(s) raised" in again.output
     assert len(transitions(runtime)) == 1
+    runtime.engine.dispose()
+
+
+def test_dry_run_at_a_chosen_instant_shows_what_that_scan_would_change(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'database_url = "{url}"\n', encoding="utf-8")
+    runtime = Runtime.from_settings(make_settings(url))
+    Base.metadata.create_all(runtime.engine)
+    # Received Monday 02/03/2026 09:00; 3 working days: due Thursday 05/03 at 17:00.
+    ingest(runtime, local(2026, 3, 2, 9), record("000.32.26.H26-260302-0001",
+                                                 local(2026, 3, 2, 9)))
+    runner = CliRunner()
+    base = ["--config", str(config), "scan", "--dry-run", "--now"]
+    before = runner.invoke(cli, [*base, "2026-03-05T17:00"])
+    assert before.exit_code == 0, before.output
+    assert "Scan at 05/03/2026 17:00" in before.output
+    assert "000.32.26.H26-260302-0001  (mới) → Sắp đến hạn" in before.output  # due *by* 17:00
+    after = runner.invoke(cli, [*base, "2026-03-05T17:01+07:00"])
+    assert "000.32.26.H26-260302-0001  (mới) → Quá hạn" in after.output
+    assert transitions(runtime) == []
+    with runtime.sessions() as session:
+        assert session.scalar(select(Dossier.deadline_class)) is None
+    refused = runner.invoke(cli, ["--config", str(config), "scan", "--now", "2026-03-10T08:00"])
+    assert refused.exit_code == 2 and "chỉ dùng cùng --dry-run" in refused.output
+    bad = runner.invoke(cli, [*base, "mai"])
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output
     runtime.engine.dispose()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from migrations import upgrade
 from service.cli.context import AppContext, pass_app
+from service.dossiers.backfill import Backfilled, backfill
 from service.models import Unit
 from service.procedures import builtin_catalogue
 from service.procedures.store import upsert_catalogue
@@ -27,8 +28,18 @@ def upgrade_command(app: AppContext, revision: str) -> None:
     if revision == "head":
         units, created = seed_reference_data(app.runtime)
         click.echo(f"Database at head; {units} unit(s) configured, {created} procedure(s) added.")
+        filled = backfill_columns(app.runtime)
+        if filled.late_apologies or filled.handling_times:
+            click.echo(f"Filled in: {filled.late_apologies} late apology(ies) flagged, "
+                       f"{filled.handling_times} handling time(s) stored.")
     else:
         click.echo(f"Database at {revision}.")
+
+
+def backfill_columns(runtime: Runtime) -> Backfilled:
+    """Fill the columns of recent revisions for rows stored before them (configured calendar)."""
+    with runtime.sessions.begin() as session:
+        return backfill(session, runtime.policy, runtime.now())
 
 
 def seed_reference_data(runtime: Runtime) -> tuple[int, int]:

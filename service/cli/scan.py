@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from service.cli.context import AppContext, pass_app
@@ -14,16 +16,37 @@ def _label(value: object, missing: str) -> str:
     return getattr(value, "label", None) or missing
 
 
+def _instant(text: str | None, dry_run: bool, app: AppContext) -> dt.datetime:
+    """--now as an aware instant (no offset: office time); the wall clock without it."""
+    runtime = app.runtime
+    if text is None:
+        return runtime.now()
+    if not dry_run:
+        # A recorded scan at another instant would move the scan's own clock and the
+        # transitions' instants away from the truth.
+        raise click.UsageError("--now chỉ dùng cùng --dry-run (quét thử, không ghi gì).")
+    try:
+        instant = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.UsageError(
+            f"--now: cần thời điểm ISO 8601 như 2026-03-14T08:00, nhận được {text!r}") from None
+    zone = runtime.calendar.tz
+    return instant.replace(tzinfo=zone) if instant.tzinfo is None else instant
+
+
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change without recording it.")
+@click.option("--now", "now_text", default=None, metavar="ISO",
+              help="With --dry-run: scan as if it were this instant (office time without an "
+                   "offset), e.g. to see what turns overdue by tomorrow morning.")
 @click.option("--all", "show_all", is_flag=True, help=f"List every transition, not {SHOWN}.")
 @pass_app
-def scan(app: AppContext, dry_run: bool, show_all: bool) -> None:
+def scan(app: AppContext, dry_run: bool, now_text: str | None, show_all: bool) -> None:
     """Reclassify dossiers against their due dates, record transitions and raise alerts."""
     from jobs.scan import scan_and_raise
 
     runtime = app.runtime
-    now = runtime.now()
+    now = _instant(now_text, dry_run, app)
     zone = runtime.calendar.tz
     with runtime.sessions() as session:
         outcome = scan_and_raise(session, runtime, now)

@@ -15,7 +15,7 @@ from waitress.server import BaseWSGIServer, create_server
 
 from migrations import upgrade
 from service.cli.context import AppContext, pass_app
-from service.cli.db import seed_reference_data
+from service.cli.db import backfill_columns, seed_reference_data
 from service.ingest.runs import run_connector
 from service.runtime import Runtime
 
@@ -99,6 +99,7 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
     server = bind(app, host, port)
     upgrade(runtime.engine)
     seed_reference_data(runtime)
+    backfill_columns(runtime)
     for name in sorted(app.settings["connectors"]):
         run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
                             runtime.now())

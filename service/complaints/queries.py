@@ -17,13 +17,17 @@ from service.vocabulary import DeadlineClass
 PAGE_SIZE = 50
 
 
-def complained_dossiers() -> Select[tuple[int]]:
-    """The ids of dossiers at least one complaint was sent about, whatever became of it.
+def complained_dossiers(at: dt.datetime | None = None) -> Select[tuple[int]]:
+    """The ids of dossiers at least one complaint was sent about (by `at`), whatever became
+    of it.
 
     For the Decision 766 satisfaction figure: a complaint about a dossier's handling counts
     against it even when answered, as the citizen was dissatisfied enough to write.
     """
-    return select(Complaint.dossier_id).where(Complaint.dossier_id.is_not(None)).distinct()
+    query = select(Complaint.dossier_id).where(Complaint.dossier_id.is_not(None))
+    if at is not None:
+        query = query.where(Complaint.submitted_at < at)
+    return query.distinct()
 
 
 def scoped(query: Select[Any], scope: Scope) -> Select[Any]:

@@ -8,6 +8,7 @@ from service.deadlines.dossier import (
     Extension,
     ExtensionError,
     SupplementRound,
+    apology_late,
     check_extension,
     finishing_instant,
     with_extension,
@@ -28,8 +29,8 @@ from service.vocabulary import DeadlineClass, LimitUnit, Outcome
 
 __all__ = [
     "DeadlineClass", "DeadlineInput", "DeadlineResult", "Extension", "ExtensionError",
-    "LimitUnit", "Outcome", "ReportDue", "SourceAudit", "SupplementRound", "as_unit",
-    "check_extension",
+    "LimitUnit", "Outcome", "ReportDue", "SourceAudit", "SupplementRound", "apology_late",
+    "as_unit", "check_extension",
     "classify_finished", "classify_open", "due_at", "evaluate", "explain", "explain_due",
     "finishing_instant", "limit_working_time", "near_window", "portal_due_at",
     "portal_verdict", "portal_waiting_time", "same_day_due_date", "source_audit",

@@ -31,10 +31,15 @@ class SupplementRound:
 
 @dataclass(frozen=True)
 class Extension:
-    """The one apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả) allowed per dossier."""
+    """The one apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả) allowed per dossier.
+
+    `late` marks a letter recorded after the last day the decree allows (`apology_late`): the
+    citizen still gets it and its new date, but it moves no verdict and no deadline class.
+    """
 
     new_due_at: dt.datetime
     reason: str
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,32 @@ def _check_rounds(received_at: dt.datetime, rounds: tuple[SupplementRound, ...])
         previous = item.completed_at or item.requested_at
 
 
+def apology_late(cal: WorkCalendar, moved_due: dt.datetime, issued_at: dt.datetime) -> bool:
+    """Whether an apology recorded at `issued_at` comes too late for the due date it moves.
+
+    Decree 118/2025 Art. 19.6: the handling body sends the apology and the new date "chậm
+    nhất 01 ngày trước ngày hết hạn", at the latest one day before the day the limit expires.
+    One *calendar* day: wherever the decree means working time it says so ("03 ngày làm
+    việc", "08 giờ làm việc"), and here it says "ngày"; the Civil Code 2015 counts periods by
+    the solar calendar (Art. 145) and a day-long period ends at the end of that day (Art. 148).
+    So the apology is timely when recorded on a local date strictly before the local date of
+    the due instant, at any hour of that earlier date, and late from 00:00 of the due date
+    on. For a dossier due on Monday a letter recorded on Sunday is still timely; the office's
+    last working day before it (Friday) is when the dashboard and the alerts ask for it.
+    """
+    _require_aware(issued_at, "extension.issued_at")
+    return cal.local(issued_at).date() >= cal.local(moved_due).date()
+
+
 def check_extension(moved_due: dt.datetime, new_due_at: dt.datetime,
-                    existing: Extension | None) -> None:
+                    existing: Extension | None, cal: WorkCalendar | None = None,
+                    issued_at: dt.datetime | None = None) -> bool:
     """The one extension rule (Decree 118/2025 Art. 19.6): once only, to a later date.
 
     `moved_due` is the due date the apology moves: the one the citizen holds before it.
-    Raises ExtensionError otherwise.
+    Raises ExtensionError for a second extension or a date not later; otherwise returns
+    whether the apology is late (`apology_late`, needs `cal` and `issued_at`; False without).
+    A late apology is still recorded and printed: the citizen is owed the letter.
     """
     _require_aware(new_due_at, "extension.new_due_at")
     if existing is not None:
@@ -123,19 +148,22 @@ def check_extension(moved_due: dt.datetime, new_due_at: dt.datetime,
             f"the new due date {new_due_at.isoformat()} is not after "
             f"the due date {moved_due.isoformat()}",
             "Ngày hẹn trả mới phải sau hạn giải quyết hiện tại.")
+    return cal is not None and issued_at is not None and apology_late(cal, moved_due, issued_at)
 
 
 def with_extension(cal: WorkCalendar, inp: DeadlineInput, extension: Extension,
-                   moved_due: dt.datetime | None = None) -> DeadlineInput:
+                   moved_due: dt.datetime | None = None,
+                   issued_at: dt.datetime | None = None) -> DeadlineInput:
     """Return the dossier with its one apology extension (check_extension's rule).
 
     `moved_due` defaults to the legal due date; a caller that judges by the source system's
-    appointment passes that instead.
+    appointment passes that instead. With `issued_at` the extension is marked late when it
+    was recorded too late (`apology_late`).
     """
     if moved_due is None:
         moved_due = due_at(cal, inp.clock_start, inp.limit, inp.unit)
-    check_extension(moved_due, extension.new_due_at, inp.extension)
-    return replace(inp, extension=extension)
+    late = check_extension(moved_due, extension.new_due_at, inp.extension, cal, issued_at)
+    return replace(inp, extension=replace(extension, late=extension.late or late))
 
 
 def finishing_instant(

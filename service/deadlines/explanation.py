@@ -131,6 +131,13 @@ def _extension_lines(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResu
     """Explain the apology extension and how reports treat it."""
     if inp.extension is None:
         return []
+    new_due = format_instant(cal, inp.extension.new_due_at)
+    if inp.extension.late:
+        return [
+            f"Phiếu xin lỗi lập muộn (xin lỗi muộn, không chậm nhất 01 ngày trước hạn): công "
+            f"dân được hẹn lại {new_due}, lý do: {inp.extension.reason}; hạn không đổi, hồ sơ "
+            f"vẫn tính theo hạn {format_instant(cal, result.reference_due)}."
+        ]
     rule = (
         "báo cáo tính theo hạn mới."
         if result.basis == "extension"
@@ -138,7 +145,7 @@ def _extension_lines(cal: WorkCalendar, inp: DeadlineInput, result: DeadlineResu
     )
     return [
         f"Gia hạn một lần (phiếu xin lỗi và hẹn lại ngày trả kết quả): hạn mới "
-        f"{format_instant(cal, inp.extension.new_due_at)}, lý do: {inp.extension.reason}; {rule}"
+        f"{new_due}, lý do: {inp.extension.reason}; {rule}"
     ]
 
 

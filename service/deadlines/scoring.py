@@ -98,7 +98,8 @@ def evaluate(
     return DeadlineResult(
         clock_start=inp.clock_start,
         legal_due=legal,
-        effective_due=cal.local(inp.extension.new_due_at) if inp.extension else legal,
+        effective_due=(cal.local(inp.extension.new_due_at)
+                       if inp.extension and not inp.extension.late else legal),
         reference_due=cal.local(reference),
         basis=basis,
         outcome=outcome,

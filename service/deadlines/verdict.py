@@ -99,10 +99,11 @@ def reporting_due(
 
     With an extension that still counts late, a source appointment is used only when it is
     earlier than the new date: source systems overwrite their appointment with the new date.
+    A late apology (`Extension.late`) never moves the verdict, whatever the configuration.
     """
     source = inp.source_due_at if report_due == "source" else None
     if inp.extension is not None:
-        if not extension_counts_late:
+        if not extension_counts_late and not inp.extension.late:
             return inp.extension.new_due_at, "extension"
         if source is not None and source >= inp.extension.new_due_at:
             source = None

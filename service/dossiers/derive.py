@@ -58,12 +58,13 @@ def deadline_input(values: dict[str, Any], procedure: Procedure,
     Raises ValueError naming the field when the dates contradict each other.
     """
     extension = values.get("extension_due_at")
+    late = bool(values.get("extension_late"))
     return DeadlineInput(
         received_at=values["received_at"], limit=procedure.limit_value,
         unit=procedure.limit_unit,
         supplements=tuple(SupplementRound(r.requested_at, r.completed_at)
                           for r in sorted(rounds, key=lambda r: r.requested_at)),
-        extension=Extension(extension, extension_reason or "") if extension else None,
+        extension=Extension(extension, extension_reason or "", late) if extension else None,
         finished_at=finishing_instant(values.get("finished_at"), values.get("returned_at"),
                                       values.get("stopped_at")),
         waiting=values["status"].is_paused, source_due_at=values.get("source_due_at"))
@@ -71,14 +72,16 @@ def deadline_input(values: dict[str, Any], procedure: Procedure,
 
 def deadline_columns(policy: DeadlinePolicy, inp: DeadlineInput,
                      now: dt.datetime) -> dict[str, Any]:
-    """The stored deadline columns: dues, the instant 'near' begins, and finished verdicts.
+    """The stored deadline columns: dues, the instant 'near' begins, verdicts, handling time.
 
     `due_at` is the date the dossier is watched against: the apology's new date once issued
-    (alerts then follow the citizen's date), else the source or statutory date per
-    configuration. Outcomes of finished dossiers follow `extension_counts_late`.
+    in time (alerts then follow the citizen's date), else the source or statutory date per
+    configuration; a late apology moves nothing. Outcomes of finished dossiers follow
+    `extension_counts_late`.
     """
     result = policy.evaluate(inp, now)
-    watched = result.effective_due if inp.extension else result.reference_due
+    timely = inp.extension is not None and not inp.extension.late
+    watched = result.effective_due if timely else result.reference_due
     near_at = None
     if inp.finished_at is None and not inp.paused:
         cal = policy.calendar
@@ -88,7 +91,18 @@ def deadline_columns(policy: DeadlinePolicy, inp: DeadlineInput,
                    if total > window else result.clock_start)
     return {"statutory_due_at": result.legal_due, "due_at": watched, "near_at": near_at,
             "portal_due_at": result.portal_due, "outcome": result.outcome,
-            "portal_outcome": result.portal_outcome}
+            "portal_outcome": result.portal_outcome,
+            **handling_columns(policy.calendar, inp.received_at, inp.finished_at)}
+
+
+def handling_columns(cal: WorkCalendar, received_at: dt.datetime,
+                     finished_at: dt.datetime | None) -> dict[str, int | None]:
+    """Receipt to finish in whole minutes of office time and of calendar time (None if open)."""
+    if finished_at is None:
+        return {"handling_working_min": None, "handling_elapsed_min": None}
+    working = cal.working_time_between(received_at, finished_at)
+    return {"handling_working_min": int(working.total_seconds()) // 60,
+            "handling_elapsed_min": int((finished_at - received_at).total_seconds()) // 60}
 
 
 def no_limit_columns(values: dict[str, Any]) -> dict[str, Any]:
@@ -158,8 +172,8 @@ def engine_reason(exc: ValueError) -> str:
 def dossier_input(row: Dossier) -> DeadlineInput:
     """The engine's view of a stored dossier (its supplement rounds loaded)."""
     values = {name: getattr(row, name) for name in (
-        "received_at", "extension_due_at", "finished_at", "returned_at", "stopped_at",
-        "status", "source_due_at")}
+        "received_at", "extension_due_at", "extension_late", "finished_at", "returned_at",
+        "stopped_at", "status", "source_due_at")}
     return deadline_input(values, row.procedure, row.supplements, row.extension_reason)
 
 

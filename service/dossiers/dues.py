@@ -30,18 +30,24 @@ def original_due(row: Any, report_due: str) -> dt.datetime | None:
 
 
 def citizen_due(row: Any) -> dt.datetime | None:
-    """The date the citizen holds now and the dossier is watched against (alerts, classes)."""
+    """The date the citizen holds now: the apology's new date once given, even a late one."""
+    return row.extension_due_at or row.due_at
+
+
+def watched_due(row: Any) -> dt.datetime | None:
+    """The date alerts and deadline classes watch: a late apology never moves it."""
     return row.due_at
 
 
 def reported_due(row: Any, extension_counts_late: bool, report_due: str) -> dt.datetime | None:
     """The date reports judge the dossier by (the engine's reporting rule).
 
-    With an apology that still counts as late, the original date; otherwise the citizen's.
+    With an apology that still counts as late, the original date; otherwise the watched one
+    (which a late apology never moved).
     """
     if row.extension_due_at is not None and extension_counts_late:
         return original_due(row, report_due)
-    return citizen_due(row)
+    return watched_due(row)
 
 
 def portal_due(row: Any) -> dt.datetime | None:
@@ -54,7 +60,10 @@ def portal_due(row: Any) -> dt.datetime | None:
 
 
 def reported_due_sql(extension_counts_late: bool, report_due: str) -> ColumnElement[Any]:
-    """SQL for `reported_due`, for reports that count in the database."""
+    """SQL for `reported_due`, for reports that count in the database.
+
+    `due_at` is the watched date, already the original one after a late apology.
+    """
     if not extension_counts_late:
         return Dossier.due_at
     original = Dossier.statutory_due_at

@@ -1,7 +1,10 @@
 """The apology extension of a stored dossier: when it may be issued, and issuing it.
 
 Decree 118/2025 Art. 19.6: a handling body that will be late sends the applicant a written
-apology with a new date, once. The form and the domain ask the same functions here.
+apology with a new date, once, no later than one day before the due date. The form and the
+domain ask the same functions here. An apology recorded later is still recorded and printed
+(the citizen is owed the letter and the new date) but marked late: it moves neither the
+verdict nor the deadline class (`service.deadlines.apology_late`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.deadlines import Extension, ExtensionError, check_extension, with_extension
+from service.calendar import WorkCalendar
+from service.deadlines import (
+    Extension,
+    ExtensionError,
+    apology_late,
+    check_extension,
+    with_extension,
+)
 from service.dossiers.derive import DeadlinePolicy, deadline_columns, dossier_input
 from service.dossiers.dues import citizen_due
 from service.models import Dossier
@@ -37,6 +47,10 @@ def letter_issuer(unit: Mapping[str, Any] | None, unit_name: str, handler: str |
     agency = options.get("agencies", {}).get(handler or "") or unit_name
     place = options.get("place") or UNIT_PREFIX.sub("", unit_name).strip()
     return agency, place
+
+LATE_APOLOGY = ("Xin lỗi muộn: phiếu được lập sau thời hạn “chậm nhất 01 ngày trước hạn” "
+                "(Nghị định 118/2025/NĐ-CP). Công dân vẫn nhận phiếu và ngày hẹn mới, nhưng hồ "
+                "sơ vẫn tính theo hạn {due}: quá hạn nếu chưa giải quyết xong đến lúc đó.")
 
 
 def extension_refusal(row: Dossier) -> str | None:
@@ -62,30 +76,42 @@ def _refusal(row: Dossier) -> ExtensionError | None:
     return None
 
 
-def check_new_due(row: Dossier, new_due_at: dt.datetime) -> None:
-    """Apply the extension rule to a proposed new date; ExtensionError says what is wrong."""
+def late_if_recorded(row: Dossier, calendar: WorkCalendar, now: dt.datetime) -> bool:
+    """Whether an apology recorded at `now` would be late for this dossier's due date."""
+    moved = citizen_due(row)
+    return moved is not None and apology_late(calendar, moved, now)
+
+
+def check_new_due(row: Dossier, new_due_at: dt.datetime, calendar: WorkCalendar | None = None,
+                  now: dt.datetime | None = None) -> bool:
+    """Apply the extension rule to a proposed new date; ExtensionError says what is wrong.
+
+    Returns whether the apology, recorded at `now`, would be late (False without a clock).
+    """
     problem = _refusal(row)
     if problem is not None:
         raise problem
     moved = citizen_due(row)
-    if moved is not None:
-        check_extension(moved, new_due_at, None)
+    if moved is None:
+        return False
+    return check_extension(moved, new_due_at, None, calendar, now)
 
 
 def issue_extension(session: Session, policy: DeadlinePolicy, row: Dossier,
                     new_due_at: dt.datetime, reason: str, signer: str,
                     now: dt.datetime) -> Dossier:
-    """Record the one apology extension and move the watched due date; flush, no commit.
+    """Record the one apology extension and, when in time, move the watched due date.
 
-    Raises ExtensionError for a second extension, a dossier no longer handled, or a date not
-    after the due date it moves.
+    Flushes, no commit. Raises ExtensionError for a second extension, a dossier no longer
+    handled, or a date not after the due date it moves. A late apology is recorded with
+    `extension_late` set and leaves the due date, the verdict and the class as they were.
     """
     check_new_due(row, new_due_at)
-    inp = dossier_input(row)
-    moved = citizen_due(row)
-    inp = with_extension(policy.calendar, inp, Extension(new_due_at, reason), moved)
+    inp = with_extension(policy.calendar, dossier_input(row), Extension(new_due_at, reason),
+                         citizen_due(row), issued_at=now)
     row.extension_due_at, row.extension_reason = new_due_at, reason
     row.extension_signer, row.extension_issued_at = signer, now
+    row.extension_late = inp.extension is not None and inp.extension.late
     for key, value in deadline_columns(policy, inp, now).items():
         setattr(row, key, value)
     row.updated_at = now

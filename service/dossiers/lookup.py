@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.dossiers.classes import is_late
-from service.dossiers.dues import original_due
+from service.dossiers.dues import citizen_due, original_due
 from service.dossiers.views import mask_name
 from service.models import CitizenRating, Dossier, Procedure, StatusEvent
 from service.vocabulary import FINAL_STATUSES, Status
@@ -42,6 +42,11 @@ STATUS_TEXTS: dict[Status, str] = {
 }
 APOLOGY_NOTE = ("Cơ quan giải quyết đã gửi thư xin lỗi và hẹn lại ngày trả kết quả vì hồ sơ "
                 "không giải quyết kịp hạn ban đầu.")
+# A late apology (Decree 118/2025 asks for it at least one day before the due date) gives the
+# citizen the new date but does not make the dossier on time.
+LATE_APOLOGY_NOTE = ("Cơ quan giải quyết đã gửi thư xin lỗi và hẹn lại ngày trả kết quả, nhưng "
+                     "thư được gửi muộn (sau thời hạn chậm nhất 01 ngày trước hạn): hồ sơ vẫn "
+                     "tính là quá hạn so với hạn ban đầu.")
 DEFAULT_HANDLER = "cơ quan giải quyết"
 
 
@@ -93,7 +98,8 @@ def phone_tail(phone: str | None) -> str:
 DOSSIER_QUERY = (
     select(Dossier.id, Dossier.code, Dossier.applicant_phone, Dossier.lookup_secret,
            Dossier.applicant_name, Dossier.received_at, Dossier.due_at, Dossier.source_due_at,
-           Dossier.statutory_due_at, Dossier.extension_due_at, Dossier.status, Dossier.handler,
+           Dossier.statutory_due_at, Dossier.extension_due_at, Dossier.extension_late,
+           Dossier.status, Dossier.handler,
            Dossier.outcome, Dossier.deadline_class, Dossier.finished_at, Dossier.returned_at,
            Procedure.name.label("procedure"), StatusEvent.at.label("event_at"),
            StatusEvent.status.label("event_status"))
@@ -133,9 +139,9 @@ def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
         procedure=row.procedure,
         applicant=mask_name(row.applicant_name),
         received_at=row.received_at,
-        due_at=row.due_at,
+        due_at=citizen_due(row),
         original_due_at=original_due(row, "source") if extended else None,
-        apology=APOLOGY_NOTE if extended else None,
+        apology=(LATE_APOLOGY_NOTE if row.extension_late else APOLOGY_NOTE) if extended else None,
         status_code=row.status.value,
         status_text=status_text(row.status, row.handler),
         is_finished=row.status in FINAL_STATUSES,

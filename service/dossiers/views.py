@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.dossiers.classes import is_late, open_class
 from service.models import Dossier
 
 
@@ -22,9 +23,14 @@ def mask_name(name: str) -> str:
     return " ".join([parts[0], *(f"{p[0]}." for p in parts[1:])])
 
 
-def dossier_summary(row: Dossier, timezone: str) -> dict[str, Any]:
-    """The dossier as plain data, without the applicant's ID number, phone or e-mail."""
+def dossier_summary(row: Dossier, timezone: str, now: dt.datetime) -> dict[str, Any]:
+    """The dossier as plain data at `now`, without the applicant's ID number, phone or e-mail.
+
+    `deadline_class` and `is_late` are judged at `now` by the one classifier, as the list
+    badge and the dashboard judge them; README "dossier show" lists every field.
+    """
     zone = ZoneInfo(timezone)
+    kind = open_class(row.status, row.due_at, row.near_at, now) if row.is_open else None
     return {
         "code": row.code,
         "unit": row.unit.code,
@@ -39,9 +45,15 @@ def dossier_summary(row: Dossier, timezone: str) -> dict[str, Any]:
         "statutory_due_at": local_iso(row.statutory_due_at, zone),
         "due_at": local_iso(row.due_at, zone),
         "extension_due_at": local_iso(row.extension_due_at, zone),
+        "extension_issued_at": local_iso(row.extension_issued_at, zone),
+        "extension_late": bool(row.extension_late) if row.extension_due_at else None,
         "finished_at": local_iso(row.finished_at, zone),
         "returned_at": local_iso(row.returned_at, zone),
-        "deadline_class": row.deadline_class.label if row.deadline_class else None,
+        "stopped_at": local_iso(row.stopped_at, zone),
+        "judged_at": local_iso(now, zone),
+        "deadline_class": kind.label if kind else None,
+        "deadline_class_code": kind.value if kind else None,
+        "is_late": is_late(row, now),
         "outcome": row.outcome.label if row.outcome else None,
         "portal_outcome": row.portal_outcome.label if row.portal_outcome else None,
         "history": [

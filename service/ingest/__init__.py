@@ -141,7 +141,8 @@ class Ingestor:
             return {}
         rows = self.session.execute(
             select(Dossier.id, Dossier.code, Dossier.fingerprint, Dossier.source_modified_at,
-                   Dossier.extension_due_at, Dossier.name_key).where(Dossier.code.in_(codes)))
+                   Dossier.extension_due_at, Dossier.name_key, Dossier.extension_late)
+            .where(Dossier.code.in_(codes)))
         return {row.code: row for row in rows}
 
     def _stored_rounds(self, ids: list[int]) -> dict[int, tuple[SupplementRecord, ...]]:
@@ -192,7 +193,8 @@ class Ingestor:
         values.update(unit_id=self._unit(record), procedure_id=procedure.id,
                       source=self.source, fingerprint=print_, updated_at=now,
                       is_open=record.status not in FINAL_STATUSES,
-                      extension_due_at=row.extension_due_at if row is not None else None)
+                      extension_due_at=row.extension_due_at if row is not None else None,
+                      extension_late=row is not None and row.extension_late)
         try:
             self.derive(values, procedure, merge_rounds(stored_rounds, record.supplements), now)
         except RecordError:
@@ -201,6 +203,7 @@ class Ingestor:
             raise RecordError(f"không tính được hạn giải quyết: {exc}") from None
         values.pop("extension_due_at")
         values.update(search_columns(values))
+        values.pop("extension_late")
         if row is None:
             values["lookup_secret"] = new_lookup_secret()
         else:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, UTCDateTime
@@ -37,6 +47,18 @@ class Dossier(Base):
               "due_at", "near_at", "extension_due_at", "unit_id",
               sqlite_where=text("is_open = 1"), postgresql_where=text("is_open")),
         Index("ix_dossier_finished_outcome", "finished_at", "outcome", "unit_id", "handler"),
+        # The handling-time report: finished dossiers in (procedure, duration) order, covering
+        # the filter, so the median and p90 come from one ordered read with no sort (a sort of
+        # a year at 1 000 000 dossiers took SQLite 4-6 s).
+        *(Index(f"ix_dossier_{name}", "procedure_id", name, "finished_at", "returned_at",
+                "stopped_at", "unit_id", "status",
+                sqlite_where=text(f"{name} IS NOT NULL"),
+                postgresql_where=text(f"{name} IS NOT NULL"))
+          for name in ("handling_working_min", "handling_elapsed_min")),
+        # The reasons apology letters gave, by handling body: only dossiers with an apology.
+        Index("ix_dossier_apology_reason", "handler", "extension_reason",
+              sqlite_where=text("extension_reason IS NOT NULL"),
+              postgresql_where=text("extension_reason IS NOT NULL")),
         UniqueConstraint("source", "source_id", name="uq_dossier_source_source_id"),
         # Search (see service/dossiers/search): a name prefix is a range of name_key; a phone,
         # an ID number or "my dossiers" is one value of its key, newest first straight from
@@ -90,6 +112,10 @@ class Dossier(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     extension_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     extension_signer: Mapped[str | None] = mapped_column(String(255))
+    # Recorded on or after the day of the due date it moves (Decree 118/2025 Art. 19.6 asks
+    # for it at least one day before): printed for the citizen, but it moves no verdict.
+    extension_late: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
 
     status: Mapped[Status] = mapped_column(CodeEnum(Status), index=True)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -98,6 +124,11 @@ class Dossier(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     returned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Receipt to finish, in office time of the working calendar and in calendar time, whole
+    # minutes; written with the deadline columns so the handling-time report needs no
+    # calendar arithmetic per row (NULL while open or without a finishing instant).
+    handling_working_min: Mapped[int | None] = mapped_column()
+    handling_elapsed_min: Mapped[int | None] = mapped_column()
 
     deadline_class: Mapped[DeadlineClass | None] = mapped_column(CodeEnum(DeadlineClass))
     outcome: Mapped[Outcome | None] = mapped_column(CodeEnum(Outcome))

@@ -22,6 +22,7 @@ LIST_FIELDS = (
     Procedure.name.label("procedure_name"), Procedure.domain_name, Dossier.applicant_name,
     Dossier.applicant_phone, Dossier.channel, Dossier.handler, Dossier.received_by,
     Dossier.received_at, Dossier.due_at, Dossier.near_at, Dossier.extension_due_at,
+    Dossier.extension_late,
     Dossier.status, Dossier.is_open, Dossier.outcome, Dossier.finished_at, Dossier.returned_at,
     Dossier.stopped_at,
 )
@@ -42,7 +43,7 @@ def dossier_list_sheet(title: str, filters: str, now: dt.datetime, calendar: Wor
         *([PHONE] if personal else []), Column("Kênh nộp", 12), Column("Cơ quan giải quyết", 24),
         Column("Cán bộ tiếp nhận", 20), Column("Ngày tiếp nhận", 17, "instant"),
         Column("Hạn giải quyết", 17, "instant"), Column("Hẹn lại ngày", 17, "instant"),
-        Column("Trạng thái", 22), Column("Tình trạng hạn", 16),
+        Column("Phiếu xin lỗi", 14), Column("Trạng thái", 22), Column("Tình trạng hạn", 16),
         Column("Số ngày làm việc quá hạn", 12, "number"),
         Column("Số ngày làm việc còn lại", 12, "number"), Column("Ngày kết thúc", 17, "instant"),
     ]
@@ -62,9 +63,17 @@ def dossier_list_rows(rows: Iterable[Any], now: dt.datetime, calendar: WorkCalen
             d.applicant_name if personal else mask_name(d.applicant_name),
             *([d.applicant_phone] if personal else []), d.channel.label, d.handler,
             d.received_by, local(d.received_at), d.due_at and local(d.due_at),
-            d.extension_due_at and local(d.extension_due_at), d.status.label, badge(d, now)[1],
+            d.extension_due_at and local(d.extension_due_at), apology_word(d),
+            d.status.label, badge(d, now)[1],
             late, left, _finish(d, local),
         ]
+
+
+def apology_word(row: Any) -> str:
+    """Whether the apology was recorded in time, in the words of the dossier page."""
+    if row.extension_due_at is None:
+        return ""
+    return "Xin lỗi muộn" if row.extension_late else "Đúng thời hạn"
 
 
 def working_days(row: Any, now: dt.datetime, today: dt.date,

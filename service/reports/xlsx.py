@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.reports.form06 import COLUMNS, Form06, Form06Row
+from service.reports.form06 import COLUMNS, HEADER, Form06, Form06Row
 from service.reports.sheets import put_text
 
 FORM_CODE = "Biểu số 06/VPCP/KSTT"
@@ -20,18 +20,6 @@ FIRST_DATA_ROW = 11
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-# (first cell, last cell, text) of the four header rows, as in the official form.
-HEADER = [
-    ("A6", "A9", "STT"), ("B6", "B9", "Lĩnh vực, công việc giải quyết theo cấp"),
-    ("C6", "F6", "Số hồ sơ nhận giải quyết"), ("G6", "M6", "Kết quả giải quyết"),
-    ("C7", "C9", "Tổng số"), ("D7", "F7", "Trong đó"),
-    ("G7", "J7", "Số hồ sơ đã giải quyết"), ("K7", "M7", "Số hồ sơ đang giải quyết"),
-    ("D8", "E8", "Số mới tiếp nhận"), ("F8", "F9", "Số kỳ trước chuyển qua"),
-    ("G8", "G9", "Tổng số"), ("H8", "H9", "Trả trước hạn"), ("I8", "I9", "Trả đúng thời hạn"),
-    ("J8", "J9", "Trả quá hạn"), ("K8", "K9", "Tổng số"), ("L8", "L9", "Chưa đến hạn"),
-    ("M8", "M9", "Quá hạn"), ("D9", "D9", "Trực tuyến"),
-    ("E9", "E9", "Trực tiếp, dịch vụ bưu chính"),
-]
 
 
 def _put(sheet: Worksheet, first: str, last: str, text: str, *, bold: bool = False,
@@ -53,6 +41,7 @@ def form06_workbook(report: Form06, recipient: str) -> Workbook:
     _put(sheet, "D1", "J2", FORM_TITLE, bold=True)
     period = f"Kỳ báo cáo: {report.period.label} ({report.period.dates})"
     _put(sheet, "D3", "J3", period)
+    _put(sheet, "D4", "J4", report.as_of_text)
     _put(sheet, "K1", "M1", f"Đơn vị báo cáo: {report.unit_name}", align=left)
     _put(sheet, "K2", "M2", f"Đơn vị nhận báo cáo: {recipient}", align=left)
     _put(sheet, "K4", "M4", "Đơn vị tính: Số hồ sơ TTHC", align=left)

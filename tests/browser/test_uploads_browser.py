@@ -124,7 +124,8 @@ def test_a_clerk_uploads_an_export_previews_it_confirms_and_reads_the_summary(
     assert not any(Path(settings["web"]["upload_folder"]).iterdir())  # the file is gone
 
     page.get_by_role("link", name="Hồ sơ", exact=True).click()
-    page.get_by_label("Tìm theo mã hồ sơ, họ tên, số điện thoại hoặc số CCCD/CMND").fill("260302-0004")
+    page.get_by_label("Tìm theo mã hồ sơ, họ tên, số điện thoại hoặc số CCCD/CMND").fill(
+        "260302-0004")
     page.get_by_role("button", name="Lọc").click()
     assert "Phạm Thị Hạnh" in page.locator("table.list tbody").inner_text()
 

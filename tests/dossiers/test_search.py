@@ -5,12 +5,13 @@ case, phones in any common format, ID numbers, ranked results, role limits, "H�
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import MetaData, Table, insert, select
 from sqlalchemy.orm import Session
 
 from connectors.base import DossierRecord
@@ -219,21 +220,26 @@ def test_keys_of_what_clerks_type() -> None:
 def test_the_migration_gives_stored_dossiers_their_keys(database_url: str) -> None:
     engine = make_engine(database_url)
     config = alembic_config(engine)
-    command.upgrade(config, "0003")
+    # The schema just before the search keys; the table as it stood then, not today's model,
+    # whose later columns (and their defaults) that schema does not have yet.
+    command.upgrade(config, "0005")
     with engine.begin() as conn:
+        dossier = Table("dossier", MetaData(), autoload_with=conn)
         unit = conn.execute(insert(Unit.__table__).values(code="000.32.26.H26", name="UBND xã")
                             .returning(Unit.__table__.c.id)).scalar_one()
         procedure = conn.execute(insert(Procedure.__table__).values(
             code="1.004873", name="Xác nhận tình trạng hôn nhân", domain_name="Hộ tịch",
             limit_value=3, limit_unit=LimitUnit.WORKING_DAYS).returning(
             Procedure.__table__.c.id)).scalar_one()
-        conn.execute(insert(Dossier.__table__).values(
+        received = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)  # 09:00 in Vietnam
+        conn.execute(insert(dossier).values(
             code="000.32.26.H26-260302-0001", unit_id=unit, procedure_id=procedure,
             applicant_name="Võ Thị Ngọc Ánh", applicant_phone="+84 979 144 153",
-            applicant_id_no="001 090 012 345", received_by="Lê Thị Cúc",
-            channel=Channel.DIRECT, received_at=local(2026, 3, 2, 9), status=Status.PROCESSING,
-            source="test", source_id="1", fingerprint="", lookup_secret="ABCD2345",
-            updated_at=local(2026, 3, 2, 9)))
+            applicant_id_no="001 090 012 345", received_by="Lê Thị Cúc", applicant_type=1,
+            channel=Channel.DIRECT.value, received_at=received, status=Status.PROCESSING.value,
+            is_open=True, fee_due=False, paid_online=False, digitized=False,
+            electronic_result=False, source="test", source_id="1", fingerprint="",
+            lookup_secret="ABCD2345", updated_at=received))
     command.upgrade(config, "head")
     with engine.connect() as conn:
         keys = conn.execute(select(Dossier.name_key, Dossier.phone_key, Dossier.id_no_key,

@@ -67,6 +67,9 @@ class DossierDetailSchema(DossierSchema):
     extension_due_at = LocalDateTime(allow_none=True)
     extension_reason = fields.String(allow_none=True)
     extension_issued_at = LocalDateTime(allow_none=True)
+    extension_late = fields.Boolean(required=True, metadata={
+        "description": "The apology was recorded on or after the due date's day (Decree "
+                       "118/2025 asks for it a day before): it moved no date, class or verdict"})
     portal_outcome = Labelled(allow_none=True)
     portal_outcome_label = LabelOf("portal_outcome", allow_none=True)
     source_status = fields.String(allow_none=True)

@@ -8,6 +8,7 @@ import time
 from flask import current_app, render_template
 
 from service.dossiers.filters import Scope
+from service.reports.asof import as_of_label
 from service.reports.dashboard import CLASSES, MonthRate, apology_window, dashboard
 from service.reports.reminders import upcoming
 from service.vocabulary import DeadlineClass
@@ -70,6 +71,7 @@ def index():  # type: ignore[no-untyped-def]
     reminders = upcoming(rt.calendar.local(now).date(), rt.settings["reports"])
     apology_day = apology_window(rt.calendar, now)[0].date()
     return render_template("dashboard.html", data=data, now=now, rate_chart=rate_chart,
+                           as_of_text=as_of_label(now, rt.settings["timezone"]),
                            reminders=reminders, apology_day=apology_day,
                            domain_chart=domain_chart, handler_chart=handler_chart,
                            classes=CLASSES)

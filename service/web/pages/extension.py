@@ -7,11 +7,13 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 
 from service.deadlines import ExtensionError
-from service.dossiers.dues import original_due
+from service.dossiers.dues import citizen_due, original_due
 from service.dossiers.extension import (
+    LATE_APOLOGY,
     check_new_due,
     extension_refusal,
     issue_extension,
+    late_if_recorded,
     letter_issuer,
 )
 from service.formats import official_date, read_day
@@ -24,10 +26,22 @@ from service.web.session import db, runtime
 bp = page_blueprint("extension", __name__)
 
 
+def late_warning(row: Dossier) -> str | None:
+    """The warning the clerk reads before confirming an apology that would be late, or None."""
+    rt = runtime()
+    if not late_if_recorded(row, rt.calendar, rt.now()):
+        return None
+    due = rt.calendar.local(citizen_due(row))  # type: ignore[arg-type] - late implies a date
+    return LATE_APOLOGY.format(due=f"{due:%H:%M} ngày {due:%d/%m/%Y}")
+
+
 def _read_form(row: Dossier) -> tuple[dict[str, str], list[str], dt.datetime | None]:
     """The submitted fields, the problems found, and the new due instant when valid."""
-    form = {k: request.form.get(k, "").strip() for k in ("reason", "new_date", "signer")}
+    form = {k: request.form.get(k, "").strip()
+            for k in ("reason", "new_date", "signer", "late_understood")}
     errors = []
+    if late_warning(row) and not form["late_understood"]:
+        errors.append("Phiếu này là xin lỗi muộn: hãy đánh dấu ô xác nhận đã đọc cảnh báo.")
     if len(form["reason"]) < 10:
         errors.append("Hãy ghi rõ lý do chậm trễ (ít nhất 10 ký tự).")
     if not form["signer"]:
@@ -61,22 +75,31 @@ def issue(code: str):  # type: ignore[no-untyped-def]
         flash(reason, "error")
         target = "extension.letter" if row.extension_due_at else "dossier.detail"
         return redirect(url_for(target, code=row.code))
+    warning = late_warning(row)
     if request.method == "GET":
-        return render_template("extension/form.html", d=row, form={}, errors=[])
+        return render_template("extension/form.html", d=row, form={}, errors=[],
+                               warning=warning)
     form, errors, new_due = _read_form(row)
     if errors or new_due is None:
-        return render_template("extension/form.html", d=row, form=form, errors=errors), 400
+        return render_template("extension/form.html", d=row, form=form, errors=errors,
+                               warning=warning), 400
     rt = runtime()
     try:
         issue_extension(db(), rt.policy, row, new_due, form["reason"], form["signer"], rt.now())
     except ExtensionError as exc:
         db().rollback()
         errors = [exc.vietnamese]
-        return render_template("extension/form.html", d=row, form=form, errors=errors), 409
+        return render_template("extension/form.html", d=row, form=form, errors=errors,
+                               warning=warning), 409
+    late = " (late apology)" if row.extension_late else ""
     audit(db(), current_user(), "extension_issued", rt.now(), dossier=row,
-          detail=f"new due {new_due.isoformat()}")
+          detail=f"new due {new_due.isoformat()}{late}")
     db().commit()
-    flash("Đã hẹn lại ngày trả kết quả. In phiếu xin lỗi gửi công dân.", "ok")
+    if row.extension_late:
+        flash("Đã lập phiếu xin lỗi muộn và ngày hẹn mới cho công dân; hồ sơ vẫn tính quá "
+              "hạn theo hạn cũ. In phiếu xin lỗi gửi công dân.", "ok")
+    else:
+        flash("Đã hẹn lại ngày trả kết quả. In phiếu xin lỗi gửi công dân.", "ok")
     return redirect(url_for("extension.letter", code=row.code))
 
 
