@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 DASH = "–"
 DAY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
-def vn_number(value: float | int | None, digits: int = 0, unit: str = "") -> str:
+def vn_number(value: float | int | Fraction | None, digits: int = 0, unit: str = "") -> str:
     """`value` rounded to `digits` decimals, then `unit`: 1234.5 -> '1.234,5',
     (66.14, 1, '%') -> '66,1%'; None or NaN -> '–'.
 
@@ -22,6 +24,10 @@ def vn_number(value: float | int | None, digits: int = 0, unit: str = "") -> str
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
+    if isinstance(value, Fraction):
+        # Exact ratios (the 766 figures) round half up, as their page states.
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        value = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     text = f"{value:,.{digits}f}"  # "1,234.5": swap the separators
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + unit
 

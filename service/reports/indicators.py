@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from service.formats import vn_number
+
 ROUNDING_NOTE = ("Tỷ lệ = tử số ÷ mẫu số hiển thị bên cạnh, làm tròn đến 0.1 %; điểm tính từ tỷ "
                  "lệ chưa làm tròn, làm tròn đến 0.01; tổng điểm là tổng các điểm đã làm tròn.")
 
@@ -21,10 +23,11 @@ def _half_up(value: Fraction, places: int) -> Fraction:
 
 
 def percent_text(numerator: int, denominator: int) -> str:
-    """'39.5 %' for 925/2343: the exact ratio rounded half up to 0.1 %."""
+    """'39,5 %' for 925/2343: the exact ratio rounded half up to 0.1 %, written as Vietnamese
+    readers write numbers."""
     if not denominator:
         return "Chưa có dữ liệu"
-    return f"{float(_half_up(Fraction(100 * numerator, denominator), 1)):.1f} %"
+    return vn_number(Fraction(100 * numerator, denominator), 1, " %")
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,11 @@ class Indicator:
             return "Chưa có dữ liệu"
         part = f"{self.ratio.text}"
         if self.target:
-            part = f"min({part} ÷ {float(self.target) * 100:g} %, 1)"
+            part = f"min({part} ÷ {vn_number(float(self.target) * 100)} %, 1)"
         text = f"{self.max_points:g} × {part}"
         if self.factor is not None:
             text += f" × {self.factor.text} ({self.factor.label})"
-        return f"{text} = {self.points:.2f}"
+        return f"{text} = {vn_number(self.points, 2)}"
 
 
 def indicators(counts: dict[str, int]) -> list[Indicator]:

@@ -107,7 +107,7 @@ def test_list_export_downloads_and_opens(server: str, page: Any, tmp_path: Path)
     sheet = load_workbook(saved).active
     assert sheet["A2"].value == "Bộ lọc: Tìm kiếm: binh"
     assert [c.value for c in sheet[5]][:2] == [f"{UNIT_CODE}-260309-0002", "UBND xã Thanh Miện"]
-    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == "A4:R5"
+    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == "A4:S5"
 
 
 def test_reprint_is_audit_logged(server: str, page: Any) -> None:

@@ -84,7 +84,7 @@ def finite_commands(tmp_path: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("quarantine", "list"), [], 0, None),
         (("quarantine", "retry"), ["999999"], 1, None),
         (("quarantine", "fix"), ["999999", "--set", "code=X"], 1, None),
-        (("quarantine", "discard"), ["999999"], 1, None),
+        (("quarantine", "discard"), ["999999", "--reason", "Trùng với hồ sơ đã nhập"], 1, None),
         (("webhook-token",), [], 0, None),
         (("deadline",), ["--received", "2026-02-13T09:00", "--limit", "3"], 0, None),
         (("token", "create"), ["ci"], 0, None),

@@ -96,7 +96,7 @@ def test_each_group_scores_its_rule(session: Session, make_dossier: Callable[...
     assert result.max_points == 88
     satisfaction = result.indicators[4]
     assert satisfaction.computation == (
-        "18 × min((10 − 3 trễ hạn − 1 không hài lòng)/10 = 6/10 = 60.0 % ÷ 90 %, 1) = 12.00")
+        "18 × min((10 − 3 trễ hạn − 1 không hài lòng)/10 = 6/10 = 60,0 % ÷ 90 %, 1) = 12,00")
 
 
 def test_one_low_rating_moves_satisfaction_by_its_share_never_to_zero(
@@ -123,9 +123,9 @@ def test_as_of_an_earlier_instant_the_second_request_and_the_rating_did_not_exis
 
 
 def test_percentages_come_from_the_numbers_shown_rounded_half_up() -> None:
-    assert percent_text(925, 2343) == "39.5 %"  # never "79.0 %" beside 925/2343
-    assert percent_text(1, 16) == "6.3 %"       # 6.25 rounds up, not to the even 6.2
-    assert percent_text(2, 3) == "66.7 %"
+    assert percent_text(925, 2343) == "39,5 %"  # never "79,0 %" beside 925/2343
+    assert percent_text(1, 16) == "6,3 %"       # 6.25 rounds up, not to the even 6.2
+    assert percent_text(2, 3) == "66,7 %"
     assert percent_text(0, 0) == "Chưa có dữ liệu"
 
 
@@ -142,6 +142,6 @@ def test_the_page_writes_each_formula_beside_its_score(runtime: Any, session: Se
         as_text=True)
     assert "Số liệu tính đến 09:00 ngày 01/08/2026" in page
     assert "12 × min((hồ sơ trực tuyến ÷ hồ sơ tiếp nhận) ÷ 50 %, 1) × tỷ lệ đồng bộ" in page
-    assert ("12 × min(4/10 = 40.0 % ÷ 50 %, 1) × 4/10 = 40.0 % (hồ sơ đồng bộ lên Cổng / hồ "
-            "sơ tiếp nhận) = 3.84") in page
-    assert "<strong>48.08</strong> / 88" in page
+    assert ("12 × min(4/10 = 40,0 % ÷ 50 %, 1) × 4/10 = 40,0 % (hồ sơ đồng bộ lên Cổng / hồ "
+            "sơ tiếp nhận) = 3,84") in page
+    assert "<strong>48,08</strong> / 88" in page

@@ -67,7 +67,7 @@ def test_list_export_tells_class_working_days_and_phone_to_a_clerk(
     assert sheet["A3"].value == "Số liệu tính đến 09:00 10/03/2026"
     assert sheet.freeze_panes == "A5"
     rows = by_code(sheet)
-    assert sheet.auto_filter.ref == f"A4:R{4 + len(rows)}"  # 18 columns
+    assert sheet.auto_filter.ref == f"A4:S{4 + len(rows)}"  # 19 columns
     within, overdue = rows[dossiers["within"].code], rows[dossiers["overdue"].code]
     assert set(rows) == {dossiers[k].code for k in ("within", "overdue", "risky")}
     # Due Friday 13/03: Wednesday, Thursday, Friday are left. Due Thursday 05/03: Friday 06,
