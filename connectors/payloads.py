@@ -62,10 +62,11 @@ def unstorable_strings(value: Any, path: str = "") -> list[str]:
 def check_record(item: Any) -> None:
     """Refuse a record too deep or holding unstorable text; ValueError names where."""
     if depth(item) > MAX_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        raise ValueError(f"lồng sâu quá {MAX_DEPTH} tầng")
     bad = unstorable_strings(item)
     if bad:
-        raise ValueError(f"{', '.join(bad[:5])}: text with a lone surrogate or NUL character")
+        raise ValueError(f"{', '.join(bad[:5])}: văn bản chứa ký tự không hợp lệ (nửa cặp "
+                         "surrogate hoặc NUL)")
 
 
 def storable(value: Any, level: int = 0) -> Any:

@@ -12,12 +12,14 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from connectors.base import (
+    FIELD_LABELS,
     Batch,
     Connector,
     ConnectorError,
@@ -158,14 +160,14 @@ class WebhookConnector(Connector):
                 parsed.append(self.parse_item(item))
             except ValueError as exc:
                 payload = storable(item if isinstance(item, dict) else {"item": item})
-                parsed.append(RejectedRecord(payload, f"record {index}: {exc}",
+                parsed.append(RejectedRecord(payload, f"Bản ghi số {index + 1}: {exc}",
                                              _source_id(payload)))
         return parsed
 
     def parse_item(self, item: Any) -> DossierRecord:
         """Validate one pushed record; ValueError lists each field at fault."""
         if not isinstance(item, dict):
-            raise ValueError("expected an object")
+            raise ValueError("phải là một đối tượng JSON ({...})")
         check_record(item)
         try:
             data = RecordSchema().load(item)
@@ -173,7 +175,8 @@ class WebhookConnector(Connector):
             raise ValueError(_describe(exc.messages)) from None
         unit = data["unit_code"] or self.options["unit_code"]
         if not unit:
-            raise ValueError("unit_code: missing and the connector names no default unit")
+            raise ValueError("«Mã đơn vị» (unit_code): bị thiếu, và kết nối không có đơn vị mặc "
+                             "định")
         data.update(
             unit_code=unit, unit_name=data["unit_name"] or self.options["unit_name"],
             source_id=data["source_id"] or data["code"], status=Status(data["status"]),
@@ -191,9 +194,43 @@ def _source_id(payload: dict[str, Any]) -> str | None:
 
 
 def _describe(messages: Any, prefix: str = "") -> str:
-    """marshmallow's nested messages as 'field: problem; field.sub: problem'."""
+    """marshmallow's nested messages in Vietnamese: '«Trạng thái» (status): phải là số nguyên'."""
     if isinstance(messages, dict):
         return "; ".join(_describe(inner, f"{prefix}.{key}" if prefix else str(key))
                          for key, inner in sorted(messages.items(), key=lambda i: str(i[0])))
-    text = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
-    return f"{prefix}: {text}" if prefix else text
+    texts = messages if isinstance(messages, list) else [messages]
+    text = " ".join(_vietnamese(str(m)) for m in texts)
+    if not prefix:
+        return text
+    label = FIELD_LABELS.get(prefix.split(".")[0])
+    return f"«{label}» ({prefix}): {text}" if label else f"{prefix}: {text}"
+
+
+# marshmallow's own messages, as a clerk reads them on the quarantine page.
+MESSAGES = (
+    (r"Missing data for required field\.", "bắt buộc nhưng bị thiếu"),
+    (r"Field may not be null\.", "không được để trống"),
+    (r"Not a valid integer\.", "phải là số nguyên"),
+    (r"Not a valid string\.", "phải là văn bản"),
+    (r"Not a valid boolean\.", "phải là true hoặc false"),
+    (r"Not a valid list\.", "phải là danh sách"),
+    (r"Not a valid (date)?time\.|Not a valid datetime\.",
+     "phải là ngày giờ ISO 8601 kèm múi giờ (vd. 2026-03-02T09:00:00+07:00)"),
+    (r"Unknown field\.", "không phải trường được nhận"),
+    (r"Length must be between (\d+) and (\d+)\.", r"phải dài từ \1 đến \2 ký tự"),
+    (r"Longer than maximum length (\d+)\.", r"dài quá \1 ký tự"),
+    (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
+     r"phải từ \1 đến \2"),
+    (r"Must be one of: (.*)\.", r"phải là một trong: \1"),
+    (r"expected an instant between (\d+) and (\d+)",
+     r"phải là thời điểm trong khoảng năm \1 đến \2"),
+)
+
+
+def _vietnamese(message: str) -> str:
+    """One marshmallow message in Vietnamese; an unknown one is kept as it is."""
+    for pattern, replacement in MESSAGES:
+        translated, count = re.subn(f"^{pattern}$", replacement, message)
+        if count:
+            return translated
+    return message

@@ -87,7 +87,7 @@ def test_invalid_records_are_quarantined_and_the_rest_lands(client: Any,
     assert reply.status_code == 200
     assert [r["result"] for r in results] == ["created", "rejected", "rejected", "rejected"]
     assert "channel" in results[1]["reason"] and "received_at" in results[1]["reason"]
-    assert "status: Not a valid integer" in results[2]["reason"]
+    assert "«Trạng thái» (status): phải là số nguyên" in results[2]["reason"]
     assert reply.json["rejected"] == 3
     with runtime.sessions() as session:
         held = session.scalars(select(QuarantinedRecord)).all()

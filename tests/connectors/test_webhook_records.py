@@ -46,11 +46,13 @@ def test_bad_records_are_quarantined_and_the_good_ones_stored(
     results = reply.json["results"]
     assert [r["result"] for r in results] == ["created", *["rejected"] * 5, "created"]
     reasons = [r["reason"] for r in results[1:6]]
-    assert "received_at: expected an instant between 1900 and 2100" in reasons[0]
-    assert "events.0.at: expected an instant between 1900 and 2100" in reasons[1]
-    assert "nested deeper than 8 levels" in reasons[2]
-    assert "applicant_name: text with a lone surrogate" in reasons[3]
-    assert "handler: text with a lone surrogate or NUL" in reasons[4]
+    # Each reason names the record, the field and what was expected, as a clerk reads it.
+    assert reasons[0] == ("Bản ghi số 2: «Ngày tiếp nhận» (received_at): phải là thời điểm "
+                          "trong khoảng năm 1900 đến 2100")
+    assert "events.0.at: phải là thời điểm trong khoảng năm 1900 đến 2100" in reasons[1]
+    assert "lồng sâu quá 8 tầng" in reasons[2]
+    assert "applicant_name: văn bản chứa ký tự không hợp lệ" in reasons[3]
+    assert "handler: văn bản chứa ký tự không hợp lệ (nửa cặp surrogate hoặc NUL)" in reasons[4]
     with runtime.sessions() as session:
         codes = set(session.scalars(select(Dossier.code)))
         kept = session.scalar(select(func.count()).select_from(QuarantinedRecord))
