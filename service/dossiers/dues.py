@@ -39,17 +39,6 @@ def watched_due(row: Any) -> dt.datetime | None:
     return row.due_at
 
 
-def reported_due(row: Any, extension_counts_late: bool, report_due: str) -> dt.datetime | None:
-    """The date reports judge the dossier by (the engine's reporting rule).
-
-    With an apology that still counts as late, the original date; otherwise the watched one
-    (which a late apology never moved).
-    """
-    if row.extension_due_at is not None and extension_counts_late:
-        return original_due(row, report_due)
-    return watched_due(row)
-
-
 def portal_due(row: Any) -> dt.datetime | None:
     """The portal's NgayHenTra: the apology's new date, else the receipt's appointment.
 
@@ -60,7 +49,8 @@ def portal_due(row: Any) -> dt.datetime | None:
 
 
 def reported_due_sql(extension_counts_late: bool, report_due: str) -> ColumnElement[Any]:
-    """SQL for `reported_due`, for reports that count in the database.
+    """SQL for the date reports judge a dossier by: with an apology that still counts as late,
+    the original date (as `original_due`); otherwise the citizen's.
 
     `due_at` is the watched date, already the original one after a late apology.
     """
