@@ -9,6 +9,7 @@ from service.models.ingestion import (
     ConnectorRun,
     QuarantinedRecord,
     SpreadsheetUpload,
+    WebhookReplay,
 )
 from service.models.notices import (
     CitizenNotice,
@@ -60,6 +61,7 @@ __all__ = [
     "ScanState",
     "SchedulerLease",
     "SpreadsheetUpload",
+    "WebhookReplay",
     "StatusEvent",
     "SupplementRound",
     "SyncState",

@@ -118,3 +118,17 @@ class SpreadsheetUpload(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("connector_run.id"))
     summary: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookReplay(Base):
+    """A signature a webhook push was accepted with, kept while its timestamp is in the window.
+
+    The body is signed together with its timestamp; a copy of an accepted push sent again within
+    the window carries a signature already here and is refused.
+    """
+
+    __tablename__ = "webhook_replay"
+
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, false
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, UTCDateTime
@@ -50,6 +50,13 @@ class User(Base):
     # their own before any page opens.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default=false())
+    # Failed sign-ins since the last good one, and until when the account refuses a password
+    # (a lockout with backoff beside the per-address limit: guessing from many addresses).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Raised at sign-out and at a password change; a session cookie carrying an older value is
+    # refused, so a copied cookie stops working when its owner signs out.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
 
@@ -69,3 +76,6 @@ class AuditLog(Base):
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
     target: Mapped[str | None] = mapped_column(String(255))
     detail: Mapped[str | None] = mapped_column(Text)
+    # What an edit changed: [{"field": ..., "old": ..., "new": ...}], personal data included, so
+    # it is shown only to whoever may see the dossier unmasked.
+    changes: Mapped[list | None] = mapped_column(JSON)
