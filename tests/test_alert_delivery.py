@@ -28,9 +28,9 @@ from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Base
 from service.models.alerts import DeliveryState, MessageKind
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.test_alerts import RECIPIENTS
-from tests.test_scan import ingest, record
 
 PERSONAL = ("0912345678", "010203004567", "Nguyễn Văn Bình")
 CLERK_MAIL, DEPARTMENT_MAIL, HEAD_MAIL = (r["email"] for r in RECIPIENTS[:3])

@@ -19,8 +19,8 @@ from service.models import Alert, AlertDelivery, AlertDigest, Base, Dossier
 from service.models.alerts import AlertKind
 from service.runtime import Runtime
 from service.vocabulary import LimitUnit
+from tests.builders import ingest, record
 from tests.conftest import UNIT_CODE, local, make_settings
-from tests.test_scan import ingest, record
 
 TU_PHAP = "Công chức Tư pháp - Hộ tịch"
 RECIPIENTS = [

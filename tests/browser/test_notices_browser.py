@@ -13,11 +13,11 @@ from service.models import Base
 from service.runtime import Runtime
 from service.users.accounts import create_user
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE, served
+from tests.builders import ingest, record
 from tests.conftest import UNIT_CODE, local, make_settings
 from tests.fixtures.serving import serve
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
-from tests.test_scan import ingest, record
 
 CODE = f"{UNIT_CODE}-260302-0009"
 NOW = local(2026, 3, 2, 9, 5)

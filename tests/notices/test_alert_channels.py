@@ -13,11 +13,11 @@ from jobs import scan as scan_job
 from service.models import AlertDelivery, Base
 from service.models.alerts import DeliveryState
 from service.runtime import Runtime
+from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.fixtures.zalo.server import ZaloOA
 from tests.notices.conftest import ENVIRON, TEMPLATES, esms_section, zalo_section
-from tests.test_scan import ingest, record
 
 CODE = "000.32.26.H26-260302-0007"
 ALERT: dict[str, Any] = {"template_id": "301009", "fields": {

@@ -15,10 +15,10 @@ from service.config import ConfigError
 from service.models import CitizenNotice
 from service.notices.senders import SetupError, build_senders
 from service.runtime import Runtime
+from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section
-from tests.test_scan import ingest, record
 
 URL = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 

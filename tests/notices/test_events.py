@@ -15,10 +15,10 @@ from service.models.notices import NoticeKind, NoticeState
 from service.notices import opt_out
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.builders import ingest, record
 from tests.conftest import local
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
-from tests.test_scan import ingest, record
 
 CODE = "000.32.26.H26-260302-0001"
 RECEIVED = local(2026, 3, 2, 9)  # a Monday

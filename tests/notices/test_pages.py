@@ -14,11 +14,11 @@ from service.models import AuditLog, CitizenNotice, Dossier, NoticeOptOut
 from service.models.notices import NoticeState
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
 from tests.pages_support import FAST_HASHES, add_user, csrf_token, login
-from tests.test_scan import ingest, record
 
 RECEIVED = local(2026, 3, 2, 9)
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

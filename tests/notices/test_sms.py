@@ -12,11 +12,11 @@ from sqlalchemy import select
 from service.models import CitizenNotice, NoticeAttempt
 from service.models.notices import NoticeState
 from service.runtime import Runtime
+from tests.builders import ingest, record
 from tests.conftest import local
 from tests.fixtures.sms.server import ESMS_GET, SPEEDSMS_SEND, Gateway
 from tests.fixtures.zalo.server import ZaloOA
 from tests.notices.conftest import ENVIRON, esms_section, run_notices, zalo_section
-from tests.test_scan import ingest, record
 
 RECEIVED = local(2026, 3, 2, 9)
 NOW = local(2026, 3, 2, 9, 5)

@@ -13,11 +13,11 @@ from service.models import CitizenNotice, Dossier, NoticeAttempt, NoticeToken
 from service.models.notices import NoticeState
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.builders import ingest, record
 from tests.conftest import local
 from tests.fixtures.sms.server import Gateway
 from tests.fixtures.zalo.server import ZaloOA
 from tests.notices.conftest import ENVIRON, esms_section, run_notices, zalo_section
-from tests.test_scan import ingest, record
 
 RECEIVED = local(2026, 3, 2, 9)
 CITIZENS = ("0912000001", "0912000002", "0912000003")
