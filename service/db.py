@@ -111,7 +111,25 @@ def make_engine(url: str, sqlite_mmap_mb: int = 0, **kwargs: Any) -> Engine:
                 cursor.execute(pragma)
             cursor.close()
 
+        event.listen(engine, "savepoint", _begin_before_savepoint)
+
     return engine
+
+
+def _begin_before_savepoint(connection: Any, name: str) -> None:
+    """Open the real transaction before SQLAlchemy's first SAVEPOINT on a SQLite connection.
+
+    Python's sqlite3 driver emits BEGIN only before an INSERT, UPDATE or DELETE. A SAVEPOINT
+    issued first therefore runs in autocommit mode, where SQLite starts a transaction of its
+    own and RELEASE commits it (SQLite's SAVEPOINT documentation; SQLAlchemy's SQLite dialect
+    notes the driver's broken SAVEPOINT). An ingest batch written inside a savepoint was then
+    committed at once, before the cursor written after it: killed in between, the next run
+    redid the batch. IMMEDIATE takes the write lock now, waiting for it as any writer does,
+    since a savepoint here always wraps writes.
+    """
+    driver = connection.connection.dbapi_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:
