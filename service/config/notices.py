@@ -13,14 +13,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from service.config.fields import nested
 
-KINDS = ("received", "supplement", "apology", "result", "refused")
+KINDS = ("received", "supplement", "apology", "result", "refused", "answer")
 # Clerk alerts may use the same ZNS account with a template of their own.
 TEMPLATE_KINDS = (*KINDS, "alert")
 CHANNELS = ("zalo_zns", "sms")
 # Values a message can carry (ZNS template fields map to these names).
 VALUES = ("office", "code", "procedure", "applicant", "received_date", "due_date",
           "new_due_date", "missing", "reason", "secret", "lookup_url", "status", "text",
-          "subject", "count")
+          "subject", "count", "dossier_code", "answer", "answered_date")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z][a-z0-9_]*))?\}")
 REQUEST_VALUES = ("phone", "text", "request_id")
 # Parameter names that carry a credential: their value must come from a secret reference.

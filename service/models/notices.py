@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, UTCDateTime
@@ -20,6 +20,9 @@ class NoticeKind(LabelledEnum):
     APOLOGY = ("apology", "Xin lỗi và hẹn lại ngày trả kết quả")
     RESULT = ("result", "Đã có kết quả")
     REFUSED = ("refused", "Không tiếp nhận, dừng xử lý hồ sơ")
+    # The answer to a complaint or recommendation (phản ánh, kiến nghị), sent to the phone
+    # given with it; a notice of a complaint, not of a dossier.
+    ANSWER = ("answer", "Trả lời phản ánh, kiến nghị")
 
 
 class NoticeState(LabelledEnum):
@@ -32,16 +35,22 @@ class NoticeState(LabelledEnum):
 
 
 class CitizenNotice(Base):
-    """One notice about one dossier; the unique key sends each kind at most once a dossier."""
+    """One notice about one dossier or one complaint; the unique keys send each kind at most
+    once a dossier, and a complaint's answer once."""
 
     __tablename__ = "citizen_notice"
     __table_args__ = (
         UniqueConstraint("dossier_id", "kind"),
+        UniqueConstraint("complaint_id", "kind"),
+        CheckConstraint("(dossier_id IS NULL) <> (complaint_id IS NULL)",
+                        name="dossier_or_complaint"),
         Index("ix_citizen_notice_state_next", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"))
     kind: Mapped[NoticeKind] = mapped_column(CodeEnum(NoticeKind))
     # When the event happened as the source tells it (a history line, the apology's issue).
     event_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from service.models import CitizenNotice, Dossier, ScanState, StatusEvent, SupplementRound
+from service.models import (
+    CitizenNotice,
+    Complaint,
+    Dossier,
+    ScanState,
+    StatusEvent,
+    SupplementRound,
+)
 from service.models.notices import NoticeKind, NoticeState
 from service.models.scheduling import id_in, insert_ignoring_duplicates, lock_run
 from service.notices.policy import NoticePolicy
@@ -57,11 +64,31 @@ def collect(session: Session, policy: NoticePolicy, now: dt.datetime) -> int:
                              "attempts": 0, "next_attempt_at": policy.send_after(now)})
         added += len(insert_ignoring_duplicates(session, CitizenNotice, rows,
                                                 returning=(CitizenNotice.id,)))
+    if NoticeKind.ANSWER in policy.kinds:
+        added += _answers(session, policy, max(since, oldest), now)
     state = session.get_one(ScanState, SCAN_NAME)
     if previous is None or now > previous:
         state.scanned_through = now
     session.flush()
     return added
+
+
+def _answers(session: Session, policy: NoticePolicy, since: dt.datetime,
+             now: dt.datetime) -> int:
+    """Add a notice for each complaint answered since `since` whose sender gave a phone."""
+    answered = session.execute(
+        select(Complaint.id, Complaint.answered_at)
+        .outerjoin(CitizenNotice, (CitizenNotice.complaint_id == Complaint.id)
+                   & (CitizenNotice.kind == NoticeKind.ANSWER))
+        .where(Complaint.answered_at > since, Complaint.phone.is_not(None),
+               CitizenNotice.id.is_(None)))
+    rows = [{"complaint_id": complaint_id, "kind": NoticeKind.ANSWER, "event_at": at,
+             "detail": None, "created_at": now, "state": NoticeState.PENDING, "attempts": 0,
+             "next_attempt_at": policy.send_after(now)} for complaint_id, at in answered]
+    if not rows:
+        return 0
+    return len(insert_ignoring_duplicates(session, CitizenNotice, rows,
+                                          returning=(CitizenNotice.id,)))
 
 
 def _events(session: Session, ids: Sequence[int]) -> Iterable[tuple[int, NoticeKind, Moment]]:

@@ -80,3 +80,29 @@ def text(kind: NoticeKind, facts: Facts) -> str:
     verb = "không được tiếp nhận" if facts.status is Status.NOT_ACCEPTED else "đã dừng xử lý"
     why = f" Lý do: {_note(facts.detail)}." if facts.detail else ""
     return f"{head} {verb}.{why} {DESK} để biết thêm chi tiết."
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the notice of a complaint's answer may say."""
+
+    office: str
+    code: str
+    dossier_code: str | None
+    answer: str
+    answered: dt.date
+    lookup_url: str
+
+    def text(self) -> str:
+        """The answer as one Vietnamese text; the whole answer is on the lookup page."""
+        about = f" về hồ sơ {self.dossier_code}" if self.dossier_code else ""
+        where = f" tại {self.lookup_url}" if self.lookup_url else ""
+        return (f"{self.office} trả lời phản ánh, kiến nghị {self.code}{about} ngày "
+                f"{_day(self.answered)}: {_note(self.answer)}. Xem toàn văn{where} bằng mã "
+                f"{self.code}.")
+
+    def values(self) -> dict[str, str]:
+        """The named values a ZNS template's parameters are mapped to."""
+        return {"office": self.office, "code": self.code, "dossier_code": self.dossier_code or "",
+                "answer": _note(self.answer), "answered_date": _day(self.answered),
+                "lookup_url": self.lookup_url, "text": self.text()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from service.dossiers.lookup import verify_rows
@@ -71,19 +71,27 @@ class DossierNotices:
 
 def notices_of(session: Session, dossier: Dossier) -> DossierNotices:
     """The dossier's notices in the order of their events, with consent and opt-out."""
-    rows = session.scalars(select(CitizenNotice).where(CitizenNotice.dossier_id == dossier.id)
+    opt_out = session.get(NoticeOptOut, dossier.id)
+    return DossierNotices(
+        consent=dossier.notice_consent, opted_out_at=opt_out.at if opt_out else None,
+        opted_out_by=opt_out.by if opt_out else None,
+        notices=_records(session, CitizenNotice.dossier_id == dossier.id))
+
+
+def complaint_notices(session: Session, complaint_id: int) -> tuple[NoticeRecord, ...]:
+    """The notice of a complaint's answer (none before it is answered), with its tries."""
+    return _records(session, CitizenNotice.complaint_id == complaint_id)
+
+
+def _records(session: Session, which: ColumnElement[bool]) -> tuple[NoticeRecord, ...]:
+    rows = session.scalars(select(CitizenNotice).where(which)
                            .order_by(CitizenNotice.event_at, CitizenNotice.id)).all()
     tries: dict[int, list[Attempt]] = {row.id: [] for row in rows}
     for a in session.scalars(select(NoticeAttempt).where(NoticeAttempt.notice_id.in_(list(tries)))
                              .order_by(NoticeAttempt.at, NoticeAttempt.id)):
         tries[a.notice_id].append(Attempt(a.channel, a.at, a.provider_id, a.error))
-    opt_out = session.get(NoticeOptOut, dossier.id)
-    return DossierNotices(
-        consent=dossier.notice_consent, opted_out_at=opt_out.at if opt_out else None,
-        opted_out_by=opt_out.by if opt_out else None,
-        notices=tuple(NoticeRecord(r.kind, r.event_at, r.state, r.channel, r.sent_at,
-                                   r.next_attempt_at, r.reason, tuple(tries[r.id]))
-                      for r in rows))
+    return tuple(NoticeRecord(r.kind, r.event_at, r.state, r.channel, r.sent_at,
+                              r.next_attempt_at, r.reason, tuple(tries[r.id])) for r in rows)
 
 
 def opt_out(session: Session, dossier_id: int, by: str, now: dt.datetime) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.complaints import ComplaintPolicy, answer, submit_public
 from service.models import AuditLog, CitizenNotice, Dossier, NoticeOptOut
 from service.models.notices import NoticeState
 from service.runtime import Runtime
@@ -18,7 +19,7 @@ from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
-from tests.pages_support import FAST_HASHES, add_user, csrf_token, login
+from tests.pages_support import FAST_HASHES, add_user, csrf_token, ensure_unit, login
 
 RECEIVED = local(2026, 3, 2, 9)
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -112,3 +113,25 @@ def test_a_citizen_stops_the_notices_after_the_second_factor(
     with runtime.sessions() as session:
         result = session.scalar(select(CitizenNotice).where(CitizenNotice.id == 3))
         assert result is not None and result.state is NoticeState.SKIPPED
+
+
+def test_the_complaint_page_shows_the_answer_sent_to_the_citizen(
+        client: Any, session: Session, runtime: Runtime, gateway: Gateway) -> None:
+    policy = ComplaintPolicy.from_settings(runtime.settings, runtime.calendar)
+    with runtime.sessions.begin() as writer:
+        complaint = submit_public(writer, policy, ensure_unit(writer).id, "Lê Thị Mai",
+                                  "0979 144 153", "Đề nghị niêm yết thủ tục chứng thực.",
+                                  local(2026, 3, 3, 9))
+        answer(writer, complaint, "Đã niêm yết tại Bộ phận Một cửa.", "Trưởng ban",
+               local(2026, 3, 4, 10))
+        code = complaint.code
+    add_user(session, "cuc", "clerk")
+    login(client, "cuc")
+    before = " ".join(client.get(f"/phan-anh-kien-nghi/{code}").get_data(as_text=True).split())
+    assert "Chưa có tin nhắn trả lời nào" in before
+    run_notices(runtime, local(2026, 3, 4, 10, 5))
+    html = " ".join(client.get(f"/phan-anh-kien-nghi/{code}").get_data(as_text=True).split())
+    assert ('<td data-label="Sự kiện">Trả lời phản ánh, kiến nghị</td>' in html)
+    assert ('<span class="badge notice-sent">Đã gửi</span> qua SMS lúc 04/03/2026 10:05'
+            in html)
+    assert [m["Phone"] for m in gateway.sent] == ["0979144153"]

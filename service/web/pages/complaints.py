@@ -20,6 +20,7 @@ from service.complaints import (
     visible,
 )
 from service.models import AuditLog, Complaint, ComplaintStatus, Procedure
+from service.notices import complaint_notices
 from service.users.accounts import audit
 from service.vocabulary import DeadlineClass
 from service.web.pages import neighbours
@@ -88,6 +89,7 @@ def detail(code: str):  # type: ignore[no-untyped-def]
     return render_template("complaints/detail.html", c=complaint, history=history,
                            alerts=neighbours.complaint_alerts(session, complaint.id),
                            handlers=_handlers(), now=runtime().now(),
+                           notices=complaint_notices(session, complaint.id),
                            personal=may(current_user(), "personal_data"))
 
 
