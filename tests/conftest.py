@@ -24,6 +24,9 @@ from service.runtime import Runtime
 from service.vocabulary import Channel, LimitUnit, Status
 from service.web import create_app
 
+# Fixtures shared across folders (the SMTP stand-in, the alerts runtime) live in this plugin.
+pytest_plugins = ("tests.alerts_support",)
+
 PG_URL = os.environ.get("TTHC_TEST_DATABASE_URL")
 TZ = dt.timezone(dt.timedelta(hours=7))
 UNIT_CODE = "000.32.26.H26"

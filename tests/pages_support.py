@@ -68,3 +68,10 @@ def csrf_token(client: Any) -> str:
     """The form token of the signed-in session (read from a page's logout form)."""
     page = client.get("/tong-quan").get_data(as_text=True)
     return TOKEN_RE.search(page).group(1)
+
+
+def csrf_from(client: Any, url: str = "/tra-cuu") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)

@@ -2,139 +2,35 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import socket
-import threading
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from connectors.base import DossierRecord
-from jobs import alerts as alerts_job
 from jobs import scan as scan_job
-from service.alerts import DeliveryReport, build_channels
-from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage, Base
+from service.models import Alert, AlertDelivery, AlertDigest, AlertMessage
 from service.models.alerts import DeliveryState, MessageKind
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.alerts_support import (
+    RECIPIENTS,
+    Hook,
+    Mailbox,
+    dispatch,
+    free_port,
+    parts,
+    runtime_for,
+    webhook_server,
+)
 from tests.builders import ingest, record
-from tests.conftest import local, make_settings
-from tests.test_alerts import RECIPIENTS
+from tests.conftest import local
 
 PERSONAL = ("0912345678", "010203004567", "Nguyễn Văn Bình")
 CLERK_MAIL, DEPARTMENT_MAIL, HEAD_MAIL = (r["email"] for r in RECIPIENTS[:3])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    """What the local SMTP server received."""
-
-    mails: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    logins: list[tuple[str, str]] = field(default_factory=list)
-    port: int = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append((list(envelope.rcpt_tos), mail))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     data: Any) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.logins.append((data.login.decode(), data.password.decode()))
-        return AuthResult(success=data.password == b"mat-khau-smtp")
-
-
-@contextlib.contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1 that asks for a login."""
-    box = Mailbox(port=free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port,
-                            authenticator=box.authenticate, auth_require_tls=False)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    """The local SMTP server of one test."""
-    with smtp_server() as box:
-        yield box
-
-
-@dataclass
-class Hook:
-    """What the local webhook received, and the statuses it answers with."""
-
-    posts: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
-    answers: deque[int] = field(default_factory=deque)
-    url: str = ""
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-    # With hold_first, the first post stays open until `release` is set (a stalled bot).
-    hold_first: bool = False
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def wait_for(self, count: int, timeout: float) -> bool:
-        """Block until count posts arrived (True) or timeout seconds passed (False)."""
-        with self.arrived:
-            return self.arrived.wait_for(lambda: len(self.posts) >= count, timeout)
-
-
-@contextlib.contextmanager
-def webhook_server(hold_first: bool = False) -> Iterator[Hook]:
-    """A local HTTP server standing in for a chat bot's webhook."""
-    state = Hook(hold_first=hold_first)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.arrived:
-                state.posts.append((body, self.headers.get("Authorization")))
-                status = state.answers.popleft() if state.answers else 200
-                first = len(state.posts) == 1
-                state.arrived.notify_all()
-            if first and state.hold_first:
-                state.release.wait(timeout=120)
-            with contextlib.suppress(OSError):  # a held sender may be dead by now
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
@@ -144,41 +40,11 @@ def hook() -> Iterator[Hook]:
         yield state
 
 
-def runtime_for(tmp_path: Any, smtp: Mailbox | None, hook_url: str,
-                **alerts: Any) -> Runtime:
-    section = {"recipients": RECIPIENTS, "webhook": {"url": hook_url},
-               "email": {"host": "127.0.0.1" if smtp else "", "port": smtp.port if smtp else 25,
-                         "starttls": False, "username": "canhbao",
-                         "sender": "Theo dõi hồ sơ <tthc@example.vn>"},
-               **alerts}
-    runtime = Runtime.from_settings(make_settings(f"sqlite:///{tmp_path / 'd.db'}",
-                                                  alerts=section))
-    Base.metadata.create_all(runtime.engine)
-    return runtime
-
-
-ENVIRON = {"TTHC_SMTP_PASSWORD": "mat-khau-smtp", "TTHC_ALERT_WEBHOOK_TOKEN": "bi-mat"}
-
-
-def dispatch(runtime: Runtime, now: dt.datetime) -> DeliveryReport:
-    report = alerts_job.run(runtime, now,
-                            channels=build_channels(runtime.settings["alerts"], ENVIRON))
-    assert report is not None
-    return report
-
-
 def overdue(runtime: Runtime, *records: DossierRecord) -> None:
     """Make records overdue at Thu 05/03/2026 17:00, scanned at 17:01 (after closing)."""
     ingest(runtime, local(2026, 3, 2, 9), *records)
     scan_job.run(runtime, local(2026, 3, 2, 10))
     scan_job.run(runtime, local(2026, 3, 5, 17, 1))
-
-
-def parts(mail: EmailMessage) -> tuple[str, str]:
-    text = mail.get_body(("plain",))
-    html = mail.get_body(("html",))
-    assert text is not None and html is not None
-    return text.get_content(), html.get_content()
 
 
 def test_email_alert_is_vietnamese_and_shows_only_the_masked_name(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,37 +18,9 @@ from service.models import Alert, AlertDelivery, AlertDigest, Base, Dossier
 from service.models.alerts import AlertKind
 from service.runtime import Runtime
 from service.vocabulary import LimitUnit
+from tests.alerts_support import CLERK, DEPARTMENT, HEAD, POLICE, VICE, alert_settings
 from tests.builders import ingest, record
-from tests.conftest import UNIT_CODE, local, make_settings
-
-TU_PHAP = "Công chức Tư pháp - Hộ tịch"
-RECIPIENTS = [
-    {"roles": ["clerk"], "name": "Lê Thị Cúc", "email": "cuc@thanhmien.example.vn"},
-    {"roles": ["department"], "name": "Đầu mối Tư pháp", "email": "tuphap@thanhmien.example.vn",
-     "handlers": [TU_PHAP]},
-    {"roles": ["head"], "name": "Trưởng ban Tư pháp", "email": "truong@thanhmien.example.vn",
-     "handlers": [TU_PHAP], "channels": ["email", "webhook"]},
-    {"roles": ["vice_chairman"], "name": "Phó Chủ tịch Trần Văn Hải",
-     "email": "pct@thanhmien.example.vn", "units": [UNIT_CODE]},
-    {"roles": ["department", "head"], "name": "Công an xã", "email": "ca@thanhmien.example.vn",
-     "handlers": ["Công an xã"]},
-]
-CLERK, DEPARTMENT, HEAD, VICE, POLICE = (f"email:{r['email']}" for r in RECIPIENTS)
-
-
-def alert_settings(url: str, **alerts: Any) -> dict[str, Any]:
-    section = {"recipients": RECIPIENTS, "email": {"host": "127.0.0.1"},
-               "webhook": {"url": "http://127.0.0.1:9/hook"}, **alerts}
-    return make_settings(url, alerts=section)
-
-
-@pytest.fixture
-def rt(tmp_path: Any) -> Iterator[Runtime]:
-    """A runtime with the recipients above and both channels on."""
-    runtime = Runtime.from_settings(alert_settings(f"sqlite:///{tmp_path / 'alerts.db'}"))
-    Base.metadata.create_all(runtime.engine)
-    yield runtime
-    runtime.engine.dispose()
+from tests.conftest import local, make_settings
 
 
 def raised(runtime: Runtime, code: str | None = None) -> set[tuple[str, str, int, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import holidays
 import numpy as np
@@ -12,19 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.calendar import CalendarSettings, DayOverride, WorkCalendar
+from tests.calendar_support import (
+    EXTRA_DAYS_OFF_2026,
+    EXTRA_WORKING_DAYS_2026,
+    D,
+    calendar_2026,
+    shared_calendar,
+)
 
 TZ = dt.timezone(dt.timedelta(hours=7))
-D = dt.date
 
-# What the holidays package (0.109) lacks of the published 2026 calendar (rules.md §6):
-# it knows 16–20/2, 26–27/4, 30/4, 1/5, 31/8 (against Saturday 22/8), 1–2/9 and 24/11,
-# but not the New Year swap of Friday 2/1 against Saturday 10/1. config.toml carries the same.
-EXTRA_DAYS_OFF_2026 = (
-    DayOverride(D(2026, 1, 2), "Nghỉ bù Tết Dương lịch (làm bù thứ Bảy 10/01/2026)"),
-)
-EXTRA_WORKING_DAYS_2026 = (
-    DayOverride(D(2026, 1, 10), "Làm bù cho ngày 02/01/2026"),
-)
 
 # The 2026 calendar for civil servants as published: weekdays off, Saturdays worked.
 WEEKDAYS_OFF_2026 = frozenset({
@@ -35,22 +31,6 @@ WEEKDAYS_OFF_2026 = frozenset({
     D(2026, 11, 24),
 })
 WORKING_SATURDAYS_2026 = frozenset({D(2026, 1, 10), D(2026, 8, 22)})
-
-
-def calendar_2026(**changes: object) -> WorkCalendar:
-    """Build the default calendar: the package plus the 2026 overrides."""
-    values: dict[str, object] = {
-        "extra_days_off": EXTRA_DAYS_OFF_2026,
-        "extra_working_days": EXTRA_WORKING_DAYS_2026,
-    }
-    values.update(changes)
-    return WorkCalendar(CalendarSettings(**values))  # type: ignore[arg-type]
-
-
-@functools.cache
-def shared_calendar() -> WorkCalendar:
-    """One default calendar shared by tests that only read it (property tests too)."""
-    return calendar_2026()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from service.deadlines import (
     portal_due_at,
     with_extension,
 )
-from tests.test_calendar import calendar_2026, shared_calendar
+from tests.calendar_support import calendar_2026, shared_calendar
 
 TZ = dt.timezone(dt.timedelta(hours=7))
 DAYS, HOURS, SAME_DAY = LimitUnit.WORKING_DAYS, LimitUnit.WORKING_HOURS, LimitUnit.SAME_DAY

@@ -17,6 +17,7 @@ from service.vocabulary import Outcome, Status
 from service.web import create_app
 from service.web.api.lookup import LookupSchema
 from tests.conftest import local, make_settings
+from tests.pages_support import csrf_from
 
 NOW = local(2026, 3, 4, 10)
 PHONE = "0912345678"
@@ -36,13 +37,6 @@ def dossier(make_dossier: Callable[..., Dossier], session: Session) -> Dossier:
     ])
     session.commit()
     return row
-
-
-def csrf_from(client: Any, url: str = "/tra-cuu") -> str:
-    html = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the form carries a CSRF token"
-    return match.group(1)
 
 
 def post_lookup(client: Any, code: str, factor: str) -> Any:
@@ -174,7 +168,6 @@ def test_api_lookup_right_and_wrong(client: Any, dossier: Dossier) -> None:
     wrong_factor = client.get(f"/api/v1/lookup/{dossier.code}?factor=1111")
     assert wrong_code.status_code == wrong_factor.status_code == 404
     assert wrong_code.json == wrong_factor.json
-
 
 
 @pytest.mark.parametrize("query,message", [

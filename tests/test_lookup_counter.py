@@ -12,7 +12,7 @@ from service.runtime import Runtime
 from service.web import create_app
 from service.web.pages.lookup import is_kiosk
 from tests.conftest import make_settings
-from tests.test_lookup import csrf_from
+from tests.pages_support import csrf_from
 
 KIOSK = "10.20.0.15"
 HOME = "203.0.113.7"

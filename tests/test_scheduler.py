@@ -25,15 +25,13 @@ from jobs.schedule import JOBS, PORTAL, SERIAL, planned
 from jobs.scheduler import _call, build_scheduler, run_scheduler
 from service.config import ConfigError
 from service.db import make_engine, make_sessionmaker
-from service.dossiers.scan import scan
-from service.ingest import new_lookup_secret
-from service.models import Alert, AlertDelivery, AlertMessage, Base, Dossier, Procedure, Unit
+from service.models import Alert, AlertDelivery, AlertMessage, Base
 from service.models.alerts import DeliveryState
 from service.runtime import Runtime
-from service.vocabulary import Channel, LimitUnit, Status
 from service.web import create_app
+from tests.alerts_support import webhook_server
 from tests.conftest import UNIT_CODE, make_settings
-from tests.test_alert_delivery import webhook_server
+from tests.scheduler_support import add_dossiers, config_file, went_live
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
@@ -173,40 +171,6 @@ def test_the_keeper_notices_a_takeover(runtime: Runtime) -> None:
 
 # Two scheduler processes against PostgreSQL --------------------------------------------------
 
-RECIPIENT = {"roles": ["clerk", "department", "head", "vice_chairman"], "name": "Nhóm Zalo xã",
-             "key": "zalo", "channels": ["webhook"]}
-
-
-def config_file(path: Path, database_url: str, hook_url: str) -> Path:
-    path.write_text(f"""
-database_url = "{database_url}"
-log_level = "INFO"
-[scheduler]
-lease_seconds = 2
-[scheduler.jobs.scan]
-every_seconds = 1
-[scheduler.jobs.alerts]
-every_seconds = 1
-[scheduler.jobs.digest]
-enabled = false
-[scheduler.jobs.sync]
-enabled = false
-[scheduler.jobs.reconcile]
-enabled = false
-[alerts]
-office_hours_only = false
-# One message per alert, so that the posts can be counted.
-digest_threshold = 1000
-[alerts.webhook]
-url = "{hook_url}"
-[[alerts.recipients]]
-key = "{RECIPIENT['key']}"
-name = "{RECIPIENT['name']}"
-roles = {RECIPIENT['roles']!r}
-channels = ["webhook"]
-""".replace("'", '"'), encoding="utf-8")
-    return path
-
 
 class Process:
     """A scheduler subprocess whose log lines are collected as they come."""
@@ -252,28 +216,6 @@ def wait_until(arrived: threading.Condition, predicate: Callable[[], bool],
     with arrived:
         if not arrived.wait_for(predicate, timeout):
             raise AssertionError("\n".join(p.log() for p in processes))
-
-
-def went_live(runtime: Runtime) -> None:
-    """Scan the empty database once: dossiers added later arrive in a system already live, so
-    their alerts go one by one rather than in the go-live summary."""
-    with runtime.sessions.begin() as session:
-        scan(session, dt.datetime.now(dt.UTC))
-
-
-def add_dossiers(runtime: Runtime, prefix: str, count: int, due_in: dt.timedelta) -> None:
-    now = dt.datetime.now(dt.UTC)
-    with runtime.sessions.begin() as session:
-        unit = session.scalar(select(Unit)) or Unit(code=UNIT_CODE, name="UBND xã Thanh Miện")
-        procedure = session.scalar(select(Procedure)) or Procedure(
-            code="1.004873", name="Cấp Giấy xác nhận tình trạng hôn nhân", domain_name="Hộ tịch",
-            limit_value=3, limit_unit=LimitUnit.WORKING_DAYS)
-        session.add_all([Dossier(
-            code=f"{prefix}{i}", unit=unit, procedure=procedure, applicant_name="Trần Thị Lan",
-            channel=Channel.ONLINE, received_at=now - dt.timedelta(days=3),
-            status=Status.PROCESSING, is_open=True, source="test", source_id=f"{prefix}{i}",
-            fingerprint="", lookup_secret=new_lookup_secret(), updated_at=now,
-            due_at=now + due_in, handler="Công an xã") for i in range(count)])
 
 
 @pytest.fixture

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser import test_clerks_browser as clerks
-from tests.browser.conftest import CHROMIUM
+from tests.browser.clerks import sign_in
+from tests.browser.support import CHROMIUM
 from tests.conftest import UNIT_CODE
+
+
+@pytest.fixture
+def server(clerks_server: str) -> str:
+    """The seeded clerks' app (tests/browser/conftest.py)."""
+    return clerks_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,7 +26,6 @@ pytestmark = [
 CODE = f"{UNIT_CODE}-260208-0007"
 PHONE_375 = {"width": 375, "height": 667}
 # The clerks' browser fixtures: the seeded app at 10/03/2026 09:00, and Chromium.
-server, sign_in = clerks.server, clerks.sign_in
 LAPTOP = {"width": 1366, "height": 900}
 COMPLAINT = "Hồ sơ nộp từ tháng 2 đã quá hẹn, đề nghị cho biết khi nào có kết quả."
 ANSWER = "Hồ sơ đã được ký ngày 10/03/2026, mời ông/bà đến Bộ phận Một cửa nhận kết quả."

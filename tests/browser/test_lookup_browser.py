@@ -11,7 +11,7 @@ import pytest
 from service.ingest import national_code
 from service.models import Dossier, Procedure, StatusEvent, Unit
 from service.vocabulary import Channel, LimitUnit, Status
-from tests.browser.conftest import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
+from tests.browser.support import ARGS, ARTIFACTS, CHROMIUM, PHONE, served
 from tests.conftest import local, make_settings
 
 CODE = "000.32.26.H26-260302-0001"

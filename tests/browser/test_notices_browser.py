@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import Base
 from service.runtime import Runtime
 from service.users.accounts import create_user
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE, served
+from tests.browser.support import ARTIFACTS, CHROMIUM, PHONE, served
 from tests.builders import ingest, record
 from tests.conftest import UNIT_CODE, local, make_settings
 from tests.fixtures.serving import serve

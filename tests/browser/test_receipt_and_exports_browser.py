@@ -18,7 +18,7 @@ from service.dossiers.search.words import replace_words
 from service.models import Dossier, Procedure, Unit
 from service.users.accounts import create_user
 from service.vocabulary import Channel, LimitUnit, Status
-from tests.browser.conftest import CHROMIUM, served
+from tests.browser.support import CHROMIUM, served
 from tests.conftest import UNIT_CODE, local, make_settings
 
 NOW = local(2026, 3, 10, 9)

@@ -21,7 +21,7 @@ from service.procedures import builtin_catalogue
 from service.procedures.store import upsert_catalogue
 from service.users.accounts import create_user
 from service.vocabulary import Channel, Status
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, served
+from tests.browser.support import ARTIFACTS, CHROMIUM, served
 from tests.conftest import UNIT_CODE, local, make_settings
 from tests.fixtures.spreadsheet.exports import provincial_export
 

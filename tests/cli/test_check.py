@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.alerts_support import Mailbox, smtp_server
 from tests.fixtures.dvcqg.gateway import GatewayEmulator
 from tests.processes import clean_env, run_cli
-from tests.test_alert_delivery import Mailbox, smtp_server
 
 UNIT = '[[units]]\ncode = "000.32.26.H26"\nname = "UBND xã Thanh Miện"\n'
 

@@ -15,10 +15,19 @@ from service.complaints import answer, assign, receive, scan_complaints, submit_
 from service.models import Alert, AlertDelivery, Base, Complaint
 from service.models.alerts import AlertKind, DeliveryState
 from service.runtime import Runtime
+from tests.alerts_support import (
+    CLERK,
+    DEPARTMENT,
+    HEAD,
+    TU_PHAP,
+    VICE,
+    Mailbox,
+    dispatch,
+    parts,
+    runtime_for,
+)
 from tests.complaints.support import policy_of, unit
 from tests.conftest import local, make_settings
-from tests.test_alert_delivery import Mailbox, dispatch, parts, runtime_for
-from tests.test_alerts import CLERK, DEPARTMENT, HEAD, TU_PHAP, VICE
 
 SENT = local(2026, 3, 2, 9)  # due Mon 23/03 17:00, near from Wed 18/03 17:00
 

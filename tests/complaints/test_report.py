@@ -23,10 +23,10 @@ from service.complaints import (
 from service.models import Dossier, Unit
 from service.reports.periods import parse_period
 from service.runtime import Runtime
+from tests.alerts_support import TU_PHAP
 from tests.complaints.support import policy_of
 from tests.conftest import UNIT_CODE, local, make_settings
 from tests.pages_support import ensure_unit
-from tests.test_alerts import TU_PHAP
 
 TEXT = "Đề nghị cơ quan giải quyết trả lời về hồ sơ."
 POLICE = "Công an xã"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.models import SpreadsheetUpload
 from service.runtime import Runtime
 from tests.conftest import UNIT_CODE, make_settings
-from tests.imports.test_upload_pages import export_bytes, send
+from tests.imports.support import export_bytes, send
 from tests.pages_support import FAST_HASHES, add_user, login
 
 OTHER_UNIT = "000.32.26.H99"

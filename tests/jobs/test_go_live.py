@@ -13,9 +13,9 @@ from jobs import alerts as alerts_job
 from jobs import scan as scan_job
 from service.models import Alert, AlertDelivery, AlertDigest, Base
 from service.runtime import Runtime
+from tests.alerts_support import Hook, webhook_server
 from tests.conftest import make_settings
-from tests.test_alert_delivery import Hook, webhook_server
-from tests.test_scheduler import RECIPIENT, add_dossiers
+from tests.scheduler_support import RECIPIENT, add_dossiers
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from service.alerts.claims import INTERRUPTED
 from service.models import AlertDelivery, AlertMessage, Base
 from service.models.alerts import DeliveryState
 from service.runtime import Runtime
+from tests.alerts_support import webhook_server
 from tests.conftest import make_settings
 from tests.processes import Process, clean_env
-from tests.test_alert_delivery import webhook_server
-from tests.test_scheduler import add_dossiers, config_file, went_live
+from tests.scheduler_support import add_dossiers, config_file, went_live
 
 
 def scheduler(config: Path) -> Process:

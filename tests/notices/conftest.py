@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from jobs import notices as notices_job
-from service.models import Base
+from service.models import Base, CitizenNotice, Dossier
+from service.models.notices import NoticeKind, NoticeState
 from service.notices import NoticeReport
 from service.notices.senders import build_senders
 from service.runtime import Runtime
@@ -110,3 +112,15 @@ def run_notices(runtime: Runtime, now: dt.datetime,
             sender.close()
     assert outcome is not None and outcome.report is not None
     return outcome.report
+
+
+def notices(runtime: Runtime) -> list[tuple[str, NoticeKind, NoticeState, str | None]]:
+    with runtime.sessions() as session:
+        return [(code, kind, state, reason) for code, kind, state, reason in session.execute(
+            select(Dossier.code, CitizenNotice.kind, CitizenNotice.state, CitizenNotice.reason)
+            .join(Dossier).order_by(CitizenNotice.id))]
+
+
+def sms_runtime(build: Callable[..., Runtime], gateway: Gateway, tmp_path: Path,
+                **notices: Any) -> Runtime:
+    return build(channels=["sms"], sms=esms_section(gateway.url, tmp_path / "esms"), **notices)

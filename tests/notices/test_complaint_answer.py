@@ -16,8 +16,7 @@ from tests.builders import ingest, record
 from tests.complaints.support import policy_of, unit
 from tests.conftest import local
 from tests.fixtures.sms.server import Gateway
-from tests.notices.conftest import esms_section, run_notices
-from tests.notices.test_events import sms_runtime
+from tests.notices.conftest import esms_section, run_notices, sms_runtime
 
 CODE = "000.32.26.H26-260302-0001"
 RECEIVED = local(2026, 3, 2, 9)  # a Monday

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -18,23 +17,11 @@ from service.vocabulary import Status
 from tests.builders import ingest, record
 from tests.conftest import local
 from tests.fixtures.sms.server import Gateway
-from tests.notices.conftest import esms_section, run_notices
+from tests.notices.conftest import notices, run_notices, sms_runtime
 
 CODE = "000.32.26.H26-260302-0001"
 RECEIVED = local(2026, 3, 2, 9)  # a Monday
 ACCEPTED = EventRecord(RECEIVED, Status.ACCEPTED)
-
-
-def notices(runtime: Runtime) -> list[tuple[str, NoticeKind, NoticeState, str | None]]:
-    with runtime.sessions() as session:
-        return [(code, kind, state, reason) for code, kind, state, reason in session.execute(
-            select(Dossier.code, CitizenNotice.kind, CitizenNotice.state, CitizenNotice.reason)
-            .join(Dossier).order_by(CitizenNotice.id))]
-
-
-def sms_runtime(build: Callable[..., Runtime], gateway: Gateway, tmp_path: Path,
-                **notices: Any) -> Runtime:
-    return build(channels=["sms"], sms=esms_section(gateway.url, tmp_path / "esms"), **notices)
 
 
 def test_each_event_reaches_the_citizen_once(notices_runtime: Callable[..., Runtime],
