@@ -23,6 +23,7 @@ from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
 from service.vocabulary import Channel, LimitUnit, Status
 from service.web import create_app
+from tests.configs import merged, write_config
 
 # Fixtures shared across folders (the SMTP stand-in, the alerts runtime) live in this plugin.
 pytest_plugins = ("tests.alerts_support",)
@@ -153,14 +154,8 @@ def catalogued(runtime: Runtime) -> Runtime:
     return runtime
 
 
-def shipped_config(runtime: Runtime, folder: Path, *changes: tuple[str, str]) -> Path:
-    """The shipped config.toml on this runtime's database, with (old, new) text replaced."""
-    text = Path("config.toml").read_text(encoding="utf-8").replace(
-        'database_url = "sqlite:///var/tthc-monitor.db"',
-        f'database_url = "{runtime.settings["database_url"]}"')
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new)
-    path = folder / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+def shipped_config(runtime: Runtime, folder: Path,
+                   overrides: dict[str, Any] | None = None) -> Path:
+    """The shipped config.toml on this runtime's database, with `overrides` merged in."""
+    return write_config(folder / "config.toml", merged(
+        {"database_url": runtime.settings["database_url"]}, overrides or {}))

@@ -19,6 +19,7 @@ from service.procedures import builtin_catalogue
 from service.procedures.store import upsert_catalogue
 from service.runtime import Runtime
 from service.vocabulary import Status
+from tests.configs import write_config
 from tests.conftest import make_settings
 
 ROWS = 2_500
@@ -42,12 +43,10 @@ def write_export(path: Path, rows: int) -> None:
                           "Đã trả kết quả" if done else "Đang xử lý"])
 
 
-def write_config(path: Path, database_url: str, folder: Path) -> None:
-    text = Path("config.toml").read_text(encoding="utf-8").replace(
-        'database_url = "sqlite:///var/tthc-monitor.db"', f'database_url = "{database_url}"')
-    text += (f'\n[connectors.drop]\ntype = "spreadsheet"\nunit_code = "000.32.26.H26"\n'
-             f'folder = "{folder}"\nsettle_seconds = 0\nbatch_rows = {BATCH_ROWS}\n')
-    path.write_text(text, encoding="utf-8")
+def drop_config(path: Path, database_url: str, folder: Path) -> None:
+    write_config(path, {"database_url": database_url, "connectors": {"drop": {
+        "type": "spreadsheet", "unit_code": "000.32.26.H26", "folder": str(folder),
+        "settle_seconds": 0, "batch_rows": BATCH_ROWS}}})
 
 
 def ingest(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -89,7 +88,7 @@ def test_killed_ingest_resumes_without_losing_or_duplicating(database_url: str,
     folder, config = tmp_path / "drop", tmp_path / "config.toml"
     folder.mkdir()
     write_export(folder / "export.csv", ROWS)
-    write_config(config, database_url, folder)
+    drop_config(config, database_url, folder)
     try:
         first = ingest(config, tmp_path / "first.log")
         kill_after_batches(first, runtime, batches=3)

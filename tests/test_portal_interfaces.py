@@ -21,6 +21,7 @@ from service.models import Base, PortalOutbox, PortalSync
 from service.runtime import Runtime
 from service.users.tokens import issue_token
 from service.vocabulary import Status
+from tests.configs import write_config
 from tests.conftest import local
 from tests.fixtures.dvcqg.source import Source
 
@@ -87,11 +88,8 @@ def test_dossier_sync_shows_state_and_payload_masked_unless_admin(
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     """config.toml pointed at a fresh database that holds two dossiers."""
-    text = Path("config.toml").read_text(encoding="utf-8").replace(
-        'database_url = "sqlite:///var/tthc-monitor.db"',
-        f'database_url = "sqlite:///{tmp_path / "cli.db"}"')
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
+    path = write_config(tmp_path / "config.toml",
+                        {"database_url": f"sqlite:///{tmp_path / 'cli.db'}"})
     runtime = Runtime.from_settings(load_settings(path, environ={}))
     Base.metadata.create_all(runtime.engine)
     source = Source(runtime)

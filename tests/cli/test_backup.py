@@ -11,10 +11,11 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from service.models import Base
+from tests.configs import merged, quick_simulator, write_config
 from tests.conftest import PG_URL
 from tests.processes import ROOT, Process, clean_env, run_cli
 
-FAST_JOBS = "\n[scheduler.jobs.scan]\nevery_seconds = 1\n[scheduler.jobs.sync]\nevery_seconds = 2\n"
+FAST_JOBS = {"scheduler": {"jobs": {"scan": {"every_seconds": 1}, "sync": {"every_seconds": 2}}}}
 
 
 def counts(url: str) -> dict[str, int]:
@@ -55,9 +56,7 @@ def test_a_backup_taken_while_the_scheduler_runs_restores_whole(
         databases: tuple[str, str], tmp_path: Path) -> None:
     live, empty = databases
     config = tmp_path / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8")
-                      .replace("backfill_days = 90", "backfill_days = 3") + FAST_JOBS,
-                      encoding="utf-8")
+    write_config(config, merged(quick_simulator(3), FAST_JOBS))
     env = clean_env({"TTHC_CONFIG": str(config), "TTHC_DATABASE_URL": live})
     for step in (["db", "upgrade"], ["ingest"]):
         assert run_cli(step, env).returncode == 0

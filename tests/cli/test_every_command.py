@@ -11,6 +11,7 @@ import click
 import pytest
 
 from service.cli import cli
+from tests.configs import quick_simulator, write_config
 from tests.processes import ROOT, Process, clean_env, free_port, run_cli
 
 UNIT = "000.32.26.H26"
@@ -29,8 +30,7 @@ def documented_variables() -> set[str]:
 def environment(tmp_path: Path) -> dict[str, str]:
     """A value for each documented variable; the test fails when one has none."""
     config = tmp_path / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8")
-                      .replace("backfill_days = 90", "backfill_days = 2"), encoding="utf-8")
+    write_config(config, quick_simulator(2))
     values = {
         "TTHC_CONFIG": str(config),
         "TTHC_DATABASE_URL": f"sqlite:///{tmp_path / 'every.db'}",

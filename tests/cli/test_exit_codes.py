@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, clean_env, run_cli
+from tests.configs import quick_simulator, write_config
+from tests.processes import clean_env, run_cli
 
 COMMANDS = (["ingest"], ["ingest", "simulator"], ["scan"], ["sync"], ["db", "upgrade"],
             ["user", "list"], ["dossier", "show", "X"], ["quarantine", "list"])
@@ -14,8 +15,7 @@ COMMANDS = (["ingest"], ["ingest", "simulator"], ["scan"], ["sync"], ["db", "upg
 
 def environment(tmp_path: Path, url: str) -> dict[str, str]:
     config = tmp_path / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8")
-                      .replace("backfill_days = 90", "backfill_days = 2"), encoding="utf-8")
+    write_config(config, quick_simulator(2))
     return clean_env({"TTHC_CONFIG": str(config), "TTHC_DATABASE_URL": url})
 
 

@@ -150,9 +150,8 @@ def test_a_due_date_cell_is_judged_against_1700_end_to_end(catalogued: Runtime,
 
 def test_office_hours_of_the_calendar_set_what_a_date_alone_means(catalogued: Runtime,
                                                                  tmp_path: Path) -> None:
-    config = shipped_config(catalogued, tmp_path, (
-        'office_hours = ["07:30-11:30", "13:30-17:00"]',
-        'office_hours = ["08:00-12:00", "13:00-16:30"]'))
+    config = shipped_config(catalogued, tmp_path, {
+        "calendar": {"office_hours": ["08:00-12:00", "13:00-16:30"]}})
     path = simple_export(tmp_path / "a.xlsx", [
         [1, code("0001"), "1.001022", "Nguyễn Văn Bình", dt.date(2026, 3, 2),
          dt.date(2026, 3, 5), None, "Đang xử lý"]], formats={"E": DATE, "F": DATE})

@@ -15,7 +15,6 @@ import re
 import secrets
 import socketserver
 import threading
-import tomllib
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,8 +32,9 @@ from service.users.accounts import create_user, password_hasher
 from service.users.tokens import issue_token
 from service.vocabulary import Status
 from tests.builders import ingest, record
+from tests.configs import merged, shipped_config, write_config
 from tests.conftest import UNIT_CODE, local
-from tests.processes import ROOT, Process, clean_env, free_port, run_cli
+from tests.processes import Process, clean_env, free_port, run_cli
 
 UNIT_B = "000.32.27.H26"
 UNIT_B_NAME = "UBND xã Ngũ Hùng"
@@ -55,29 +54,6 @@ DOSSIER_A = "000.32.26.H26-261130-0001"       # unit A, phone 0912345678
 NO_PHONE_A = "000.32.26.H26-261130-0002"      # unit A, no phone at all
 SHORT_PHONE_A = "000.32.26.H26-261130-0003"   # unit A, a phone of 3 digits
 DOSSIER_B = "000.32.27.H26-261130-0001"       # unit B, phone 0987654321
-
-
-def shipped_config() -> dict[str, Any]:
-    """The shipped config.toml as a dict."""
-    with (ROOT / "config.toml").open("rb") as handle:
-        return tomllib.load(handle)
-
-
-def merged(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """`base` with `extra` merged in, table by table (a copy; neither is changed)."""
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def write_config(path: Path, overrides: Mapping[str, Any]) -> Path:
-    """Write the shipped configuration with `overrides` merged in, as TOML."""
-    path.write_text(tomli_w.dumps(merged(shipped_config(), overrides)), encoding="utf-8")
-    return path
 
 
 @dataclass

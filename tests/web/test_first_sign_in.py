@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from service.models import User
 from service.users.accounts import authenticate
+from tests.configs import write_config
 from tests.pages_support import PASSWORD, TOKEN_RE, add_user, login
 from tests.pages_support import settings as settings  # noqa: F401 - fast password hashes
-from tests.processes import ROOT, clean_env, free_port, run_cli
+from tests.processes import clean_env, free_port, run_cli
 
 NEW = "mật-khẩu-riêng-của-tôi"
 
@@ -48,9 +49,7 @@ def test_a_temporary_password_must_be_changed_before_any_page_opens(
 def test_demo_on_a_busy_port_stops_before_the_back_fill_and_names_port(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8").replace(
-        'database_url = "sqlite:///var/tthc-monitor.db"',
-        f'database_url = "sqlite:///{tmp_path / "demo.db"}"'), encoding="utf-8")
+    write_config(config, {"database_url": f"sqlite:///{tmp_path / 'demo.db'}"})
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", port))
         busy.listen()
