@@ -88,6 +88,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/doi-mat-khau", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # it checks the current password: no oracle
 def change_password():  # type: ignore[no-untyped-def]
     """Let a signed-in user replace their password (required after a temporary one)."""
     user = current_user()
