@@ -258,14 +258,14 @@ def test_qr_target_uses_the_public_url(app: Any) -> None:
 def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session: Session,
                                                               dossier: Dossier) -> None:
     from service.models import Role
-    from service.users.accounts import create_user, session_token
+    from service.users.accounts import create_user
 
     client = app.test_client()
     assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 302
     user = create_user(session, "hoa", "mật-khẩu-dài-đủ", Role.CLERK, ["000.32.26.H26"], NOW)
     session.commit()
     with client.session_transaction() as cookie:
-        cookie["uid"], cookie["tok"] = user.id, session_token(user)
+        cookie["uid"], cookie["epoch"] = user.id, user.session_epoch
     page = client.get(f"/tra-cuu/phieu/{dossier.code}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and dossier.lookup_secret in html
@@ -283,13 +283,13 @@ def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session:
 def test_a_viewer_cannot_print_the_slip_and_its_secret(app: Any, session: Session,
                                                        dossier: Dossier) -> None:
     from service.models import Role
-    from service.users.accounts import create_user, session_token
+    from service.users.accounts import create_user
 
     client = app.test_client()
     user = create_user(session, "xem", "mật-khẩu-dài-đủ", Role.VIEWER, ["000.32.26.H26"], NOW)
     session.commit()
     with client.session_transaction() as cookie:
-        cookie["uid"], cookie["tok"] = user.id, session_token(user)
+        cookie["uid"], cookie["epoch"] = user.id, user.session_epoch
     assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 403
     assert "/tra-cuu/phieu/" not in client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
 

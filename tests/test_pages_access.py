@@ -84,6 +84,17 @@ def test_login_attempts_are_rate_limited(client: Any, session: Session) -> None:
     assert "thử quá nhiều lần" in login(client, "lan").get_data(as_text=True)
 
 
+def test_guessing_the_current_password_on_the_change_form_is_rate_limited(
+        client: Any, session: Session) -> None:
+    add_user(session, "lan", "clerk")
+    login(client, "lan")
+    token = csrf_token(client)
+    codes = [client.post("/doi-mat-khau", data={
+        "csrf_token": token, "current": f"đoán-thử-{n}", "new": "mùa-thu-Hà-Nội-2026",
+        "confirm": "mùa-thu-Hà-Nội-2026"}).status_code for n in range(11)]
+    assert codes == [400] * 10 + [429]
+
+
 def test_a_password_change_ends_open_sessions(client: Any, session: Session) -> None:
     user = add_user(session, "lan", "clerk")
     login(client, "lan")

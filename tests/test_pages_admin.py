@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -80,11 +81,15 @@ def test_admin_sees_runs_users_and_the_audit_log(client: Any, session: Session) 
                              fetched=12, created=10, updated=2, error="HTTP 500 từ máy chủ"))
     add_user(session, "root", "admin")
     add_user(session, "ca", "head", handler="Công an xã")
+    locked = add_user(session, "lan", "clerk")
+    locked.failed_logins, locked.locked_until = 6, dt.datetime(2999, 1, 1, 2, 30, tzinfo=dt.UTC)
+    session.commit()
     login(client, "root")
     runs = client.get("/quan-tri/lan-chay").get_data(as_text=True)
     assert "simulator" in runs and "HTTP 500 từ máy chủ" in runs
     users = client.get("/quan-tri/nguoi-dung").get_data(as_text=True)
     assert "Lãnh đạo cơ quan giải quyết" in users and "Công an xã" in users and UNIT_CODE in users
+    assert "Tạm khóa đến 09:30 01/01/2999" in users and "user unlock" in users
     assert client.get("/quan-tri/nhat-ky").status_code == 200
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Base, Role
 from service.runtime import Runtime
-from service.users.accounts import create_user, session_token
+from service.users.accounts import create_user
 from service.users.tokens import issue_token
 from service.web import create_app
 from tests.conftest import make_settings
@@ -162,7 +162,7 @@ def test_signed_in_form_post_without_csrf_token_is_refused(app: Any, session: Se
     session.commit()
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie["uid"], cookie["tok"] = user.id, session_token(user)
+        cookie["uid"], cookie["epoch"] = user.id, user.session_epoch
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods
              and not r.rule.startswith("/api/") and r.endpoint != "metrics"]
     assert posts, "the app has forms"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,6 @@ from service.users.accounts import (
     authenticate,
     create_user,
     password_hasher,
-    session_token,
     set_password,
 )
 from service.web import create_app
@@ -60,7 +60,9 @@ def test_a_disabled_user_cannot_sign_in(session: Session) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("lan", "ngắn", "clerk", [UNIT_CODE]), "at least 8"),
+    (("lan", "ngắn", "clerk", [UNIT_CODE]), "at least 10"),
+    (("lan", "12345678910", "clerk", [UNIT_CODE]), "most common"),
+    (("lan", "Lan-2026-Thanh", "clerk", [UNIT_CODE]), "user name"),
     (("lan", PASSWORD, "clerk", []), "at least one unit"),
     (("lan", PASSWORD, "clerk", ["000.00.00.H99"]), "unknown unit 000.00.00.H99"),
     (("lan", PASSWORD, "head", [UNIT_CODE]), "handling body"),
@@ -79,12 +81,15 @@ def test_usernames_are_unique_whatever_the_case(session: Session) -> None:
         create_user(session, "LAN", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
 
 
-def test_a_new_password_changes_the_session_token(session: Session) -> None:
+def test_a_new_password_ends_the_sessions_and_lifts_a_lockout(session: Session) -> None:
     ensure_unit(session)
     user = create_user(session, "lan", PASSWORD, "clerk", [UNIT_CODE], NOW, hasher=FAST)
-    before = session_token(user)
+    user.failed_logins, user.locked_until = 7, NOW + dt.timedelta(minutes=8)
     set_password(user, "một-mật-khẩu-mới", FAST)
-    assert session_token(user) != before
+    assert (user.session_epoch, user.failed_logins, user.locked_until) == (1, 0, None)
+    with pytest.raises(UserError, match="at least 10"):
+        set_password(user, "ngắn-quá", FAST)
+    assert authenticate(session, "lan", "một-mật-khẩu-mới", NOW, FAST) is user
 
 
 def test_audit_records_who_did_what_to_which_dossier(session: Session, make_dossier) -> None:
@@ -140,10 +145,44 @@ def test_user_add_refuses_an_unknown_unit_with_a_hint(config_file: Path) -> None
 def test_user_password_and_disable(config_file: Path) -> None:
     tthc(config_file, "user", "add", "root", "--role", "admin",
          input=f"{PASSWORD}\n{PASSWORD}\n")
-    new = "mật-khẩu-mới-123"
+    new = "mùa-thu-Hà-Nội-2026"  # "mật-khẩu-mới-123" is "matkhaumoi123", a common one
     assert tthc(config_file, "user", "password", "root", input=f"{new}\n{new}\n").exit_code == 0
     client = create_app(load_settings(config_file, environ={})).test_client()
     assert login(client, "root", new).status_code == 302
     assert tthc(config_file, "user", "disable", "root").exit_code == 0
     assert "disabled" in tthc(config_file, "user", "list").output
     assert tthc(config_file, "user", "disable", "nobody").exit_code == 1
+
+
+@pytest.mark.parametrize(("name", "weak", "reason"), [
+    ("lan", "Mật khẩu 123", "one of the most common passwords"),
+    ("lan", "lan-12345678", "must not be or contain the user name"),
+    ("lan", "12345678", "at least 10 characters"),
+])
+def test_user_add_and_password_refuse_a_weak_password_without_echoing_it(
+        config_file: Path, name: str, weak: str, reason: str) -> None:
+    added = tthc(config_file, "user", "add", name, "--role", "clerk", "--unit", UNIT_CODE,
+                 input=f"{weak}\n{weak}\n")
+    assert added.exit_code == 1 and reason in added.output
+    assert weak not in added.output
+    assert tthc(config_file, "user", "list").output.strip() == "No users."
+    tthc(config_file, "user", "add", name, "--role", "clerk", "--unit", UNIT_CODE,
+         input=f"{PASSWORD}\n{PASSWORD}\n")
+    changed = tthc(config_file, "user", "password", name, input=f"{weak}\n{weak}\n")
+    assert changed.exit_code == 1 and reason in changed.output and weak not in changed.output
+
+
+def test_user_list_shows_a_lockout_and_unlock_lifts_it(config_file: Path) -> None:
+    tthc(config_file, "user", "add", "lan", "--role", "clerk", "--unit", UNIT_CODE,
+         input=f"{PASSWORD}\n{PASSWORD}\n")
+    app = create_app(load_settings(config_file, environ={}))
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, "lan", "sai-mật-khẩu").status_code == 401
+    assert login(client, "lan").status_code == 401
+    assert "\tlocked until " in tthc(config_file, "user", "list").output
+    done = tthc(config_file, "user", "unlock", "LAN")
+    assert done.exit_code == 0 and "User 'LAN' unlocked." in done.output
+    assert tthc(config_file, "user", "list").output.strip().endswith("\tactive")
+    assert login(client, "lan").status_code == 302
+    assert tthc(config_file, "user", "unlock", "nobody").exit_code == 1

@@ -1,6 +1,8 @@
-"""`tthc-monitor user add|list|password|disable`: accounts of the clerks' web app."""
+"""`tthc-monitor user add|list|password|unlock|disable`: accounts of the clerks' web app."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import click
 from sqlalchemy import func, select
@@ -8,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from service.cli.context import AppContext, pass_app
 from service.models import Role, User
-from service.users.accounts import UserError, create_user, hasher_for, set_password
+from service.users.accounts import UserError, create_user, hasher_for, set_password, unlock
 
 ROLES = [role.value for role in Role]
 
@@ -35,7 +37,10 @@ def group() -> None:
 @pass_app
 def add(app: AppContext, name: str, role: str, units: tuple[str, ...], handler: str | None,
         full_name: str) -> None:
-    """Create a user; the password is asked for twice and never echoed."""
+    """Create a user; the password is asked for twice and never echoed.
+
+    It needs 10 characters or more, not the user name, not a common password.
+    """
     password = _password()
     try:
         with app.runtime.sessions.begin() as session:
@@ -54,12 +59,21 @@ def add(app: AppContext, name: str, role: str, units: tuple[str, ...], handler: 
 @pass_app
 def list_users(app: AppContext) -> None:
     """List users with role, units and state (never password hashes)."""
+    now = app.runtime.now()
     with app.runtime.sessions() as session:
         users = session.scalars(select(User).options(selectinload(User.units))
                                 .order_by(User.username)).all()
         lines = [f"{u.username}\t{u.role.value}\t{','.join(x.code for x in u.units) or '*'}"
-                 f"\t{u.handler or ''}\t{'active' if u.active else 'disabled'}" for u in users]
+                 f"\t{u.handler or ''}\t{_state(u, now)}" for u in users]
     click.echo("\n".join(lines) if lines else "No users.")
+
+
+def _state(user: User, now: dt.datetime) -> str:
+    if not user.active:
+        return "disabled"
+    if user.locked_until is not None and user.locked_until > now:
+        return f"locked until {user.locked_until.isoformat(timespec='seconds')}"
+    return "active"
 
 
 def _find(session: object, name: str) -> User:
@@ -82,6 +96,16 @@ def password(app: AppContext, name: str) -> None:
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password of {name!r} changed.")
+
+
+@group.command("unlock")
+@click.argument("name")
+@pass_app
+def unlock_command(app: AppContext, name: str) -> None:
+    """Lift a lockout after failed sign-ins; the user may try their password again at once."""
+    with app.runtime.sessions.begin() as session:
+        unlock(_find(session, name))
+    click.echo(f"User {name!r} unlocked.")
 
 
 @group.command("disable")

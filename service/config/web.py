@@ -1,4 +1,4 @@
-"""The [web] section: session cookies and the login rate limit of the clerks' web app."""
+"""The [web] section: session cookies, the login rate limit and lockout of the clerks' web app."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ class WebSchema(Schema):
                                     r"^\d+ per (second|minute|hour|day)(;\d+ per "
                                     r"(second|minute|hour|day))*$",
                                     error="expected limits such as '10 per minute;50 per hour'"))
+    # One account refuses every password for lockout_minutes after lockout_after failures in a
+    # row, doubling with each further failure up to lockout_max_minutes (from any address).
+    lockout_after = fields.Integer(load_default=5, validate=validate.Range(min=1, max=100))
+    lockout_minutes = fields.Integer(load_default=1, validate=validate.Range(min=1, max=60))
+    lockout_max_minutes = fields.Integer(load_default=30,
+                                         validate=validate.Range(min=1, max=24 * 60))
     # argon2id cost of new password hashes (argon2-cffi's defaults); older hashes are
     # upgraded at the next sign-in. Lower them only on very small machines.
     password_time_cost = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))

@@ -108,7 +108,9 @@ def init_security(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["web"]["session_hours"]),
         # Checked per blueprint by access.protect_forms, so API tokens need no form token.
         WTF_CSRF_CHECK_DEFAULT=False,
-        WTF_CSRF_TIME_LIMIT=None,
+        # A form token lives as long as a session may: a captured one stops working, while a
+        # form left open for a whole working day still submits.
+        WTF_CSRF_TIME_LIMIT=settings["web"]["session_hours"] * 3600,
         RATELIMIT_STORAGE_URI=storage_uri(settings["web"]["ratelimit_storage"]),
         # If Redis goes away the site keeps answering, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,

@@ -94,6 +94,7 @@ def finite_commands(tmp_path: Path) -> list[tuple[tuple[str, ...], list[str], in
         (("user", "add"), ["thu", "--role", "admin", "--unit", UNIT], 0, PASSWORD * 2),
         (("user", "list"), [], 0, None),
         (("user", "password"), ["thu"], 0, PASSWORD * 2),
+        (("user", "unlock"), ["thu"], 0, None),
         (("user", "disable"), ["thu"], 0, None),
         (("report", "form06"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),
         (("report", "assessment"), ["--unit", UNIT, "--period", "2026-Q1"], 0, None),

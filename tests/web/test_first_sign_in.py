@@ -37,6 +37,11 @@ def test_a_temporary_password_must_be_changed_before_any_page_opens(
     assert wrong.status_code == 400 and "Mật khẩu hiện tại không đúng." in wrong.text
     mismatch = change(client, PASSWORD, NEW, NEW + "x")
     assert mismatch.status_code == 400 and "không khớp" in mismatch.text
+    for weak, says in (("12345678", "ít nhất 10 ký tự"), ("matkhau123", "quá phổ biến"),
+                       ("LAN-12345678", "tên đăng nhập")):
+        refused = change(client, PASSWORD, weak)
+        assert refused.status_code == 400 and says in refused.text, weak
+    assert client.get("/tong-quan").headers["Location"].endswith("/doi-mat-khau")
     done = change(client, PASSWORD, NEW)
     assert done.status_code == 302
     assert client.get("/tong-quan").status_code == 200

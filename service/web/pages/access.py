@@ -7,14 +7,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import EVERYTHING, Scope
 from service.models import QuarantinedRecord, Role, User
-from service.users.accounts import session_token
+from service.users.accounts import end_sessions
 from service.web.session import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,8 +51,9 @@ def _load_user() -> User | None:
     if user_id is None:
         return None
     user = db().scalar(select(User).options(selectinload(User.units)).where(User.id == user_id))
-    # A changed password or a disabled account ends every session opened before.
-    if user is None or not user.active or session.get("tok") != session_token(user):
+    # The cookie is signed but lives in the browser: it is believed only while its epoch is the
+    # account's. A sign-out, a new password or a disabled account ends every session before.
+    if user is None or not user.active or session.get("epoch") != user.session_epoch:
         session.clear()
         return None
     return user
@@ -63,12 +64,20 @@ def sign_in(user: User) -> None:
     session.clear()
     session.permanent = True
     session["uid"] = user.id
-    session["tok"] = session_token(user)
+    session["epoch"] = user.session_epoch
     g.current_user = user
 
 
 def sign_out() -> None:
-    """End the session."""
+    """End every session of the signed-in user, on every device; the caller commits.
+
+    One epoch per account: a session cookie copied from this browser (or left on another
+    computer) must stop working when its owner signs out, and the cookie alone cannot be
+    revoked, so the account's epoch moves on and every older cookie is refused.
+    """
+    user = current_user()
+    if user is not None:
+        end_sessions(user)
     session.clear()
     g.current_user = None
 
@@ -155,9 +164,18 @@ def page_blueprint(name: str, import_name: str, *, body_limit: Callable[[], int]
     return bp
 
 
+# Flask-WTF's reasons for a form token that was good once: older than WTF_CSRF_TIME_LIMIT, or
+# its session has ended (signed out, expired). Reloading the page gives a fresh one.
+STALE_FORM_REASONS = ("The CSRF token has expired.", "The CSRF session token is missing.")
+STALE_FORM_TEXT = ("Biểu mẫu đã hết hạn vì trang được mở quá lâu hoặc phiên làm việc đã kết "
+                   "thúc. Vui lòng tải lại trang rồi thử lại.")
+
+
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     text = ERROR_TEXT.get(code, "Đã có lỗi xảy ra.")
+    if isinstance(error, CSRFError) and error.description in STALE_FORM_REASONS:
+        text = STALE_FORM_TEXT
     return render_template("error.html", code=code, text=text), code
 
 

@@ -202,7 +202,7 @@ def users():  # type: ignore[no-untyped-def]
     """List user accounts with their roles and units."""
     rows = db().scalars(select(User).options(selectinload(User.units))
                         .order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows)
+    return render_template("admin/users.html", users=rows, now=runtime().now())
 
 
 @bp.get("/nhat-ky")
