@@ -205,9 +205,11 @@ class DossierDeadline(MethodView):
         """Explain the dossier's due date and verdict, legal and portal, in Vietnamese."""
         row = find(code, selectinload(Dossier.supplements))
         try:
-            result, lines = explain_dossier(runtime().policy, row, runtime().now())
+            result, explained = explain_dossier(runtime().policy, row, runtime().now())
         except ValueError as exc:
             abort(409, message=f"Không tính được hạn: {exc}")
+        # The lines quote the apology's reason, which may name the applicant.
+        lines = [NOTHING.text(line, row) for line in explained]
         if result is None:  # the procedure sets no time limit
             return {"code": row.code, "basis": "none", "outcome": row.outcome,
                     "portal_outcome": row.portal_outcome, "progress": row.deadline_class,
