@@ -109,14 +109,16 @@ class Disclosure:
         return {Field.NAME: self.name, Field.PHONE: self.phone, Field.ID_NO: self.id_no,
                 Field.EMAIL: self.email}[field](value)
 
-    def text(self, text: str | None, applicant: Applicant | None = None) -> str:
+    def text(self, text: str | None, applicant: Applicant | None = None, *,
+             names: Iterable[str | None] = ()) -> str:
         """Free text (a summary, a note, a reason) with what this reader may not see masked.
 
-        The applicant's names become the masked name wherever written, in any case and with
-        or without diacritics; numbers shaped like a phone or ID number and e-mail addresses
-        are masked whoever they belong to. Other people named in the text are not recognised.
+        The applicant's names (or `names`, a complaint's sender) become the masked name
+        wherever written, in any case and with or without diacritics; numbers shaped like a
+        phone or ID number and e-mail addresses are masked whoever they belong to. Other
+        people named in the text are not recognised.
         """
-        return self._text(text, _names(applicant))
+        return self._text(text, [*_names(applicant), *names])
 
     def _text(self, text: str | None, names: Iterable[str | None]) -> str:
         shown = unicodedata.normalize("NFC", text or "")
@@ -124,10 +126,19 @@ class Disclosure:
             for name in names:
                 shown = _mask_name_in(shown, name)
         if not {Field.PHONE, Field.ID_NO} <= self.clear:
-            shown = NUMBER_IN_TEXT.sub(lambda m: mask_number(re.sub(r"\D", "", m[0])), shown)
+            shown = NUMBER_IN_TEXT.sub(self._number, shown)
         if Field.EMAIL not in self.clear:
             shown = EMAIL_IN_TEXT.sub(lambda m: mask_email(m[0]), shown)
         return shown
+
+    def _number(self, found: re.Match[str]) -> str:
+        """A number in a text as this reader sees it: 10-11 digits from 0 read as a phone
+        (+84 for 0 too), anything else (CCCD 12 digits, CMND 9) as an ID number."""
+        digits = re.sub(r"\D", "", found[0])
+        phone = "0" + digits[2:] if found[0].startswith("+84") else digits
+        if len(phone) in (10, 11) and phone.startswith("0"):
+            return found[0] if Field.PHONE in self.clear else mask_number(digits)
+        return found[0] if Field.ID_NO in self.clear else mask_number(digits)
 
     def payload(self, item: dict[str, Any],
                 applicant: Applicant | None = None) -> dict[str, Any]:

@@ -41,6 +41,12 @@ def test_text_masks_the_name_in_any_spelling_and_numbers_and_mails() -> None:
         "thư •••@example.vn")
 
 
+def test_the_clerk_reads_phones_in_text_but_not_id_numbers() -> None:
+    text = "Gọi 0912 345 678 hoặc +84 912 345 679; CCCD 010203004567, CMND 123456789"
+    assert READERS[Role.CLERK.value].text(text, APPLICANT) == (
+        "Gọi 0912 345 678 hoặc +84 912 345 679; CCCD •••••••••567, CMND ••••••789")
+
+
 def test_text_leaves_codes_dates_and_other_words_alone() -> None:
     text = ("Hồ sơ 000.32.26.H26-261130-0001 nhận 27/11/2026 lúc 20261127090000; "
             "anh Bình Minh, Văn phòng")
