@@ -115,8 +115,8 @@ class Disclosure:
 
         The applicant's names (or `names`, a complaint's sender) become the masked name
         wherever written, in any case and with or without diacritics; numbers shaped like a
-        phone or ID number and e-mail addresses are masked whoever they belong to. Other
-        people named in the text are not recognised.
+        phone or an ID number, and e-mail addresses, are masked whoever they belong to, each
+        by its own field's rule. Other people named in the text are not recognised.
         """
         return self._text(text, [*_names(applicant), *names])
 
