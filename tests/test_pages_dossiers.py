@@ -106,8 +106,10 @@ def test_dossier_page_explains_and_shows_history(client: Any, session: Session,
     page = client.get(f"/ho-so/{dossiers['civil'].code}").get_data(as_text=True)
     for text in ("Theo quy định (Nghị định 118/2025)", "Theo cách tính của Cổng DVCQG",
                  "Giải thích cách tính", "Được tiếp nhận", "Nguyễn Thu", "Thiếu bản sao CCCD",
-                 "Hẹn lại ngày trả (xin lỗi)", "Lê Văn Hùng", "010203004567", "0912345678"):
+                 "Hẹn lại ngày trả (xin lỗi)", "Lê Văn Hùng", "•••••••••567", "0912345678"):
         assert text in page, text
+    # A clerk finds a dossier by the ID number on the citizen's card, but is not shown it.
+    assert "010203004567" not in page
 
 
 def test_viewer_sees_masked_personal_data_and_no_actions(client: Any, session: Session,

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, StatusEvent, SupplementRound
-from service.portal import PortalOptions, RetryPolicy, build_payload, masked, payload_hash
+from service.portal import PortalOptions, RetryPolicy, build_payload, payload_hash
 from service.portal.payload import ordered_events, progress_line
 from service.portal.state import find_dossier
+from service.privacy import READERS
 from service.vocabulary import Channel, Status
 from tests.conftest import local
 
@@ -246,15 +247,19 @@ def test_hash_follows_the_content(session: Session, make_dossier: Callable[..., 
 def test_masking_hides_personal_data_only(session: Session,
                                           make_dossier: Callable[..., Dossier]) -> None:
     dossier = with_history(session, make_dossier, [Status.ACCEPTED],
-                           applicant_email="binh.nv@example.vn")
+                           applicant_email="binh.nv@example.vn",
+                           summary="Xác nhận tình trạng hôn nhân cho ông Nguyễn Văn Bình")
     item = build_payload(dossier, OPTIONS)
-    shown = masked(item)
-    assert shown["SoGiayToChuHoSo"] == "*********567" and shown["SoDienThoai"] == "*******678"
-    assert shown["Email"] == "***@example.vn"
-    assert "010203004567" not in json.dumps(shown) and "0912345678" not in json.dumps(shown)
-    assert {k: v for k, v in shown.items() if k not in ("SoGiayToChuHoSo", "SoDienThoai",
-                                                        "Email")} == \
-        {k: v for k, v in item.items() if k not in ("SoGiayToChuHoSo", "SoDienThoai", "Email")}
+    shown = READERS["viewer"].payload(item)
+    personal = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "TrichYeuHoSo")
+    assert shown["SoGiayToChuHoSo"] == "•••••••••567" and shown["SoDienThoai"] == "•••••••678"
+    assert shown["Email"] == "•••@example.vn" and shown["ChuHoSo"] == "Nguyễn V. B."
+    assert shown["TrichYeuHoSo"] == "Xác nhận tình trạng hôn nhân cho ông Nguyễn V. B."
+    text = json.dumps(shown, ensure_ascii=False)
+    assert "010203004567" not in text and "0912345678" not in text and "Văn Bình" not in text
+    assert {k: v for k, v in shown.items() if k not in personal} == \
+        {k: v for k, v in item.items() if k not in personal}
+    assert READERS["admin"].payload(item) == item
 
 
 def test_not_required_rules_match_on_every_criterion_given(

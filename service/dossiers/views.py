@@ -8,19 +8,12 @@ from zoneinfo import ZoneInfo
 
 from service.dossiers.classes import is_late, open_class
 from service.models import Dossier
+from service.privacy import mask_name
 
 
 def local_iso(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
     """An instant as ISO 8601 in local time, or None."""
     return None if value is None else value.astimezone(zone).isoformat()
-
-
-def mask_name(name: str) -> str:
-    """Mask a person's name as citizens and alerts see it: 'Nguyễn Văn Bình' -> 'Nguyễn V. B.'."""
-    parts = name.split()
-    if len(parts) <= 1:
-        return f"{name[:1]}." if name else ""
-    return " ".join([parts[0], *(f"{p[0]}." for p in parts[1:])])
 
 
 def dossier_summary(row: Dossier, timezone: str, now: dt.datetime) -> dict[str, Any]:

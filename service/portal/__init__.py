@@ -9,7 +9,6 @@ from service.portal.outbox import Gateway, OutboxGateway
 from service.portal.overview import RunSummary, SyncOverview, sync_overview
 from service.portal.payload import (
     build_payload,
-    masked,
     payload_hash,
     portal_time,
     progress_line,
@@ -36,7 +35,7 @@ __all__ = [
     "CheckResult", "Gateway", "OutboxGateway", "PortalOptions", "PortalOutbox",
     "PortalProgressLine", "PortalSync", "PortalSyncRun", "PushResult", "ReconcileReport",
     "RetryPolicy", "RunSummary", "SyncOverview", "SyncReport", "SyncState", "SyncStateView",
-    "UnknownDossier", "build_payload", "check_dossier", "find_dossier", "masked",
-    "payload_hash", "planned_calls", "portal_time", "preview_sync", "progress_line", "push_dossier",
+    "UnknownDossier", "build_payload", "check_dossier", "find_dossier", "payload_hash",
+    "planned_calls", "portal_time", "preview_sync", "progress_line", "push_dossier",
     "refresh", "requeue", "run_reconcile", "run_sync", "sync_overview", "sync_state_for",
 ]

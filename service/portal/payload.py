@@ -21,8 +21,6 @@ from service.vocabulary import Channel, Status
 DATE_FORMAT = "%Y%m%d%H%M%S"
 SUMMARY_LIMIT = 1000
 ACTOR_LIMIT = 50
-# Fields that carry the applicant's personal data; masked wherever a payload is shown.
-PERSONAL_FIELDS = ("SoGiayToChuHoSo", "Email", "SoDienThoai", "Fax")
 REFUSED = (Status.NOT_ACCEPTED, Status.STOPPED)
 ENDED = (Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED)
 # Lines of these statuses carry the step's start and its own due time (the samples do).
@@ -113,17 +111,6 @@ def content_key(item_hash: str, event_ids: Iterable[int]) -> str:
     """A digest of the payload and the set of history lines: changes when either changes."""
     text = item_hash + ":" + ",".join(str(i) for i in sorted(event_ids))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def masked(item: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a payload with the applicant's ID number, phone and e-mail masked."""
-    copy = dict(item)
-    for name in PERSONAL_FIELDS:
-        value = copy.get(name) or ""
-        copy[name] = "*" * max(len(value) - 3, 0) + value[-3:] if len(value) > 3 else value
-        if name == "Email" and value:
-            copy[name] = "***@" + value.rpartition("@")[2]
-    return copy
 
 
 def _first_instants(events: Sequence[StatusEvent]) -> dict[Status, dt.datetime]:

@@ -11,8 +11,8 @@ from typing import Any
 from service.alerts.log import ROLE_LABELS, alert_label
 from service.calendar import WorkCalendar
 from service.dossiers.classes import badge, is_overdue
-from service.dossiers.views import mask_name
 from service.models import Dossier, Procedure, Unit
+from service.privacy import Disclosure, Field
 from service.reports.handling import LateBody
 from service.reports.sheets import Column, Sheet
 
@@ -35,8 +35,12 @@ def as_of(now: dt.datetime, calendar: WorkCalendar) -> str:
 
 
 def dossier_list_sheet(title: str, filters: str, now: dt.datetime, calendar: WorkCalendar,
-                       personal: bool) -> Sheet:
-    """The list export's layout; the phone column only for roles that see personal data."""
+                       disclose: Disclosure) -> Sheet:
+    """The list export's layout; the phone column only for readers who see phones in clear.
+
+    The phone is there to call the citizen about a late dossier; the ID number never is.
+    """
+    personal = disclose.shows(Field.PHONE)
     columns = [
         Column("Mã hồ sơ", 30), Column("Đơn vị", 24), Column("Mã thủ tục", 11),
         Column("Thủ tục", 45), Column("Lĩnh vực", 18), Column("Người nộp", 24),
@@ -52,15 +56,16 @@ def dossier_list_sheet(title: str, filters: str, now: dt.datetime, calendar: Wor
 
 
 def dossier_list_rows(rows: Iterable[Any], now: dt.datetime, calendar: WorkCalendar,
-                      personal: bool) -> Iterator[list[Any]]:
+                      disclose: Disclosure) -> Iterator[list[Any]]:
     """One line per dossier row of LIST_FIELDS: class and working days judged at `now`."""
     local = calendar.local
+    personal = disclose.shows(Field.PHONE)
     today = local(now).date()
     for d in rows:
         late, left = working_days(d, now, today, calendar)
         yield [
             d.code, d.unit_name, d.procedure_code, d.procedure_name, d.domain_name,
-            d.applicant_name if personal else mask_name(d.applicant_name),
+            disclose.name(d.applicant_name),
             *([d.applicant_phone] if personal else []), d.channel.label, d.handler,
             d.received_by, local(d.received_at), d.due_at and local(d.due_at),
             d.extension_due_at and local(d.extension_due_at), apology_word(d),

@@ -50,7 +50,8 @@ def test_clerk_day_from_login_to_extension_and_form06(server: str, browser: Any,
     page.wait_for_url(f"**/ho-so/{code}")
     body = page.locator("main").inner_text()
     assert "Theo quy định (Nghị định 118/2025)" in body and "Giải thích cách tính" in body
-    assert "001190012345" in body  # a clerk sees the ID number on the dossier page only
+    # A clerk sees the ID number masked (docs/domain.md, Personal data); the phone in clear.
+    assert "001190012345" not in body and "•••••••••345" in body
 
     page.get_by_role("link", name="Hẹn lại ngày trả (xin lỗi)").click()
     page.get_by_label("Lý do chậm trễ").fill("Chờ kết quả xác minh của Công an huyện")

@@ -31,7 +31,8 @@ SYNC_STATES = ("pending", "synced", "failed", "not_required")
 class Scope:
     """The dossiers a caller may see; None means no restriction on that axis.
 
-    `personal`: whether the caller may find dossiers by the applicant's phone or ID number.
+    `personal`: whether the caller may find dossiers by the applicant's name, phone or ID
+    number (service.privacy decides who may).
     """
 
     unit_ids: frozenset[int] | None = None

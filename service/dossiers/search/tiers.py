@@ -55,11 +55,14 @@ class Tier:
 def search_tiers(text: str, personal: bool, zone: ZoneInfo) -> list[Tier]:
     """The ranked tiers of a search; none when the text can match nothing the caller may see.
 
-    `personal`: whether the caller may find dossiers by phone or ID number.
+    `personal`: whether the caller may find dossiers by the applicant's name, phone or ID
+    number (service.privacy); without it only codes are searched.
     """
     found = read_search(text)
+    if found.code is None and not personal:
+        return []
     if found.personal:
-        return [_personal(found)] if personal else []
+        return [_personal(found)]
     if found.code is not None:
         return _code_tiers(found.code, zone)
     return _name_tiers(found.name) if found.name else []

@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from service.dossiers.derive import explain_dossier
 from service.dossiers.filters import MAX_LIMIT, DossierQuerySchema, Scope, dossier_page
-from service.dossiers.views import mask_name
 from service.models import Dossier
+from service.privacy import NOTHING, for_token
 from service.web.api.auth import token_required
 from service.web.api.schemas import Labelled, LabelOf, LocalDateTime, page_size
 from service.web.session import db, runtime
@@ -38,7 +38,9 @@ class DossierSchema(Schema):
     procedure_code = fields.Function(lambda d: d.procedure.code, required=True)
     procedure = fields.Function(lambda d: d.procedure.name, required=True)
     domain = fields.Function(lambda d: d.procedure.domain_name, required=True)
-    applicant = fields.Function(lambda d: mask_name(d.applicant_name), required=True)
+    # The API's dossier resources carry no personal data whatever the token (README, REST
+    # API): they are read by dashboards and other systems, not by someone serving the citizen.
+    applicant = fields.Function(lambda d: NOTHING.name(d.applicant_name), required=True)
     channel = Labelled(required=True)
     channel_label = LabelOf("channel", required=True)
     handler = fields.String(allow_none=True)
@@ -65,7 +67,9 @@ class DossierDetailSchema(DossierSchema):
     statutory_due_at = LocalDateTime(allow_none=True)
     portal_due_at = LocalDateTime(allow_none=True)
     extension_due_at = LocalDateTime(allow_none=True)
-    extension_reason = fields.String(allow_none=True)
+    extension_reason = fields.Function(
+        lambda d: d.extension_reason and NOTHING.text(d.extension_reason, d), allow_none=True,
+        metadata={"description": "The apology's reason, the applicant's name and numbers masked"})
     extension_issued_at = LocalDateTime(allow_none=True)
     extension_late = fields.Boolean(required=True, metadata={
         "description": "The apology was recorded on or after the due date's day (Decree "
@@ -151,14 +155,15 @@ class Dossiers(MethodView):
     def get(self, params: Any) -> Any:
         """List dossiers with the clerks' filters, newest first, one cursor page at a time.
 
-        `q` finds a dossier code (or its tail), a name in any case with or without
-        diacritics (names starting with the text first, then a later word), or, for tokens
-        with the admin scope only, a phone (09…, +849…, 849…) or ID number (9 or 12 digits).
+        `q` finds a dossier code (or its tail); for tokens with the admin scope only, also a
+        name in any case with or without diacritics (names starting with the text first, then
+        a later word), a phone (09…, +849…, 849…) or an ID number (9 or 12 digits). Other
+        tokens get no dossier for a name, phone or ID number, whether one exists or not.
         """
         params = dataclasses.replace(params, limit=page_size(params.limit))
-        # Answers never carry phones or ID numbers, but finding dossiers by one tells whose
-        # they are: only a token with the admin scope may search by them.
-        scope = Scope(personal=g.api_token.allows("admin"))
+        # Answers never carry full names, phones or ID numbers, but finding dossiers by one
+        # tells whose they are: service.privacy says which tokens may search by them.
+        scope = Scope(personal=for_token(g.api_token).search)
         try:
             page = dossier_page(db(), params, runtime().now(), runtime().settings["timezone"],
                                 scope)
@@ -200,9 +205,11 @@ class DossierDeadline(MethodView):
         """Explain the dossier's due date and verdict, legal and portal, in Vietnamese."""
         row = find(code, selectinload(Dossier.supplements))
         try:
-            result, lines = explain_dossier(runtime().policy, row, runtime().now())
+            result, explained = explain_dossier(runtime().policy, row, runtime().now())
         except ValueError as exc:
             abort(409, message=f"Không tính được hạn: {exc}")
+        # The lines quote the apology's reason, which may name the applicant.
+        lines = [NOTHING.text(line, row) for line in explained]
         if result is None:  # the procedure sets no time limit
             return {"code": row.code, "basis": "none", "outcome": row.outcome,
                     "portal_outcome": row.portal_outcome, "progress": row.deadline_class,

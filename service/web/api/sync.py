@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,10 +15,10 @@ from service.portal import (
     PortalOptions,
     UnknownDossier,
     find_dossier,
-    masked,
     sync_overview,
     sync_state_for,
 )
+from service.privacy import for_token
 from service.web.api.auth import token_required
 from service.web.session import db, runtime
 
@@ -105,7 +104,8 @@ class DossierSyncSchema(Schema):
     requeued_at = _local("requeued_at")
     madonvi = fields.String()
     payload = fields.Dict(metadata={
-        "description": "DongBoHoSoMC item; ID number, phone and e-mail masked unless admin"})
+        "description": "DongBoHoSoMC item; the applicant's name (also in TrichYeuHoSo), ID "
+                       "number, phone and e-mail masked unless the token has the admin scope"})
     pending_lines = fields.List(fields.Dict())
     synced_lines = fields.Integer()
 
@@ -137,6 +137,4 @@ class DossierSync(MethodView):
         except UnknownDossier:
             abort(404, message=f"Không tìm thấy hồ sơ {code}.")
         view = sync_state_for(session, dossier, PortalOptions.from_settings(runtime().settings))
-        if g.api_token.allows("admin"):
-            return view
-        return replace(view, payload=masked(view.payload))
+        return for_token(g.api_token).sync(view, dossier)

@@ -7,9 +7,9 @@ from flask import Flask
 from service.complaints import complaint_class
 from service.deadlines.explanation import format_duration
 from service.dossiers.classes import badge
-from service.dossiers.views import mask_name
 from service.formats import show_day, vn_number
 from service.models import Procedure
+from service.privacy import Field, mask_name
 from service.users.accounts import action_label
 from service.web.pages import (
     access,
@@ -45,7 +45,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.context_processor(access.template_context)
     app.add_template_global(mask_name)
-    app.add_template_global(access.mask_number)
+    app.add_template_global(Field)
     app.add_template_global(badge, "deadline_badge")
     app.add_template_global(limit_text)
     app.add_template_global(lambda c, at: complaint_class(c.is_open, c.due_at, c.near_at, at),

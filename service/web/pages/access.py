@@ -14,7 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import EVERYTHING, Scope
 from service.models import QuarantinedRecord, Role, User
+<<<<<<< HEAD
 from service.users.accounts import end_sessions
+=======
+from service.privacy import for_user, searching_roles
+from service.users.accounts import session_token
+>>>>>>> h-mask
 from service.web.session import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,9 +35,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "quarantine": frozenset({Role.CLERK}),
     # Record that the citizen, at the counter or by phone, wants no more SMS/Zalo notices.
     "notice_opt_out": frozenset({Role.CLERK}),
-    # The applicant's ID number and phone: shown unmasked on the dossier page only, searched by
-    # in lists, given in the list export.
-    "personal_data": frozenset({Role.CLERK, Role.HEAD}),
+    # Search by the applicant's name, phone or ID number, and print the receipt slip (it opens
+    # the citizen lookup): the roles service.privacy lets search. What each role sees in clear
+    # is service.privacy's too.
+    "personal_data": searching_roles(),
     # Complaints: the centre receives, passes on and closes them; the handling body answers.
     "complaint_handle": frozenset({Role.CLERK}),
     "complaint_answer": frozenset({Role.CLERK, Role.HEAD}),
@@ -189,13 +195,7 @@ def protect_forms(bp: Blueprint) -> None:
 
 
 def template_context() -> dict[str, Any]:
-    """Give templates the signed-in user and the `may` check."""
+    """Give templates the signed-in user, the `may` check and what they see in clear."""
     return {"current_user": current_user(), "may": lambda action: may(current_user(), action),
-            "has_role": lambda *roles: has_role(current_user(), *roles)}
-
-
-def mask_number(value: str | None, keep: int = 3) -> str:
-    """Hide all but the last digits of an ID number or phone: '010203004567' -> '•••••••••567'."""
-    if not value:
-        return ""
-    return "•" * max(len(value) - keep, 0) + value[-keep:]
+            "has_role": lambda *roles: has_role(current_user(), *roles),
+            "disclose": for_user(current_user())}

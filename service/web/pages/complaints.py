@@ -27,7 +27,6 @@ from service.web.pages import neighbours
 from service.web.pages.access import (
     current_user,
     login_required,
-    may,
     page_blueprint,
     require,
     scope_of,
@@ -88,9 +87,13 @@ def detail(code: str):  # type: ignore[no-untyped-def]
                               .order_by(AuditLog.at.desc(), AuditLog.id.desc())).all()
     return render_template("complaints/detail.html", c=complaint, history=history,
                            alerts=neighbours.complaint_alerts(session, complaint.id),
+<<<<<<< HEAD
                            handlers=_handlers(), now=runtime().now(),
                            notices=complaint_notices(session, complaint.id),
                            personal=may(current_user(), "personal_data"))
+=======
+                           handlers=_handlers(), now=runtime().now())
+>>>>>>> h-mask
 
 
 def _act(code: str, action: str, step: Any, done: str) -> Any:

@@ -25,6 +25,7 @@ from service.dossiers.filters import load_query as load_filters
 from service.dossiers.search.keys import read_search
 from service.models import AuditLog, Complaint, Dossier, Procedure, Role, Unit
 from service.notices import notices_of, opt_out
+from service.privacy import for_user
 from service.reports.exports import LIST_FIELDS, dossier_list_rows, dossier_list_sheet
 from service.users.accounts import audit
 from service.vocabulary import Channel, DeadlineClass, Status
@@ -32,7 +33,6 @@ from service.web.pages import neighbours
 from service.web.pages.access import (
     current_user,
     login_required,
-    may,
     page_blueprint,
     require,
     scope_of,
@@ -83,10 +83,13 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _refused_search(text: str | None, scope: Scope) -> str | None:
-    """Why a search by phone or ID number found nothing for a role that may not use one."""
-    if text and not scope.personal and read_search(text).personal:
-        return ("Tài khoản của bạn không được tìm hồ sơ theo số điện thoại hoặc số giấy tờ "
-                "tùy thân của người nộp. Hãy tìm theo mã hồ sơ hoặc họ tên.")
+    """Why a search by name, phone or ID number found nothing for a role that may not use one.
+
+    The same answer whether such a person exists or not: nothing is searched (service.privacy).
+    """
+    if text and not scope.personal and read_search(text).code is None:
+        return ("Tài khoản của bạn không được tìm hồ sơ theo họ tên, số điện thoại hoặc số "
+                "giấy tờ tùy thân của người nộp (dữ liệu cá nhân). Hãy tìm theo mã hồ sơ.")
     return None
 
 
@@ -137,13 +140,13 @@ def export():  # type: ignore[no-untyped-def]
         params = load_filters(request.args)
     except ValidationError:
         abort(400)
-    now, scope, personal = rt.now(), scope_of(user), may(user, "personal_data")
+    now, scope, disclose = rt.now(), scope_of(user), for_user(user)
     rows = matching_rows(db(), params, now, rt.settings["timezone"], scope, EXPORT_LIMIT,
                          LIST_FIELDS)
     sheet = dossier_list_sheet(_title(scope, params), _filter_text(params), now, rt.calendar,
-                               personal)
+                               disclose)
     return xlsx_download("danh-sach-ho-so", sheet,
-                         dossier_list_rows(rows, now, rt.calendar, personal))
+                         dossier_list_rows(rows, now, rt.calendar, disclose))
 
 
 def _title(scope: Scope, params: DossierQuery) -> str:
@@ -207,9 +210,8 @@ def detail(code: str):  # type: ignore[no-untyped-def]
                            .order_by(AuditLog.at.desc()).limit(50)).all()
     return render_template(
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
-        history=history, sync=neighbours.sync_state(db(), row, rt.now()),
-        alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"),
-        notices=notices_of(db(), row),
+        history=history, alerts=neighbours.alerts_of(db(), row), notices=notices_of(db(), row),
+        sync=for_user(current_user()).sync(neighbours.sync_state(db(), row, rt.now()), row),
         complaints=db().scalars(select(Complaint).where(Complaint.dossier_id == row.id)
                                 .order_by(Complaint.submitted_at)).all())
 

@@ -21,7 +21,6 @@ from service.dossiers.filters import Scope
 from service.models import Dossier
 from service.models.portal import PortalSync, SyncState
 from service.portal.options import PortalOptions
-from service.portal.payload import masked
 from service.portal.state import requeue as requeue_code
 from service.portal.state import sync_state_for
 from service.web.session import runtime
@@ -66,7 +65,6 @@ def log_page(session: Session, wanted: LogFilter, before: int | None) -> LogPage
                      before, zone=rt.settings["timezone"])
 
 
-def payload_json(view: Any, personal: bool) -> str:
-    """The portal payload as indented JSON; ID number, phone and e-mail masked unless allowed."""
-    item = view.payload if personal else masked(view.payload)
-    return json.dumps(item, ensure_ascii=False, indent=2, sort_keys=True)
+def payload_json(view: Any) -> str:
+    """The portal payload of a sync view (already as its reader may see it), as indented JSON."""
+    return json.dumps(view.payload, ensure_ascii=False, indent=2, sort_keys=True)
