@@ -14,12 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import EVERYTHING, Scope
 from service.models import QuarantinedRecord, Role, User
-<<<<<<< HEAD
-from service.users.accounts import end_sessions
-=======
 from service.privacy import for_user, searching_roles
-from service.users.accounts import session_token
->>>>>>> h-mask
+from service.users.accounts import end_sessions
 from service.web.session import db
 
 F = TypeVar("F", bound=Callable[..., Any])

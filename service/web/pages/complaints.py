@@ -87,13 +87,8 @@ def detail(code: str):  # type: ignore[no-untyped-def]
                               .order_by(AuditLog.at.desc(), AuditLog.id.desc())).all()
     return render_template("complaints/detail.html", c=complaint, history=history,
                            alerts=neighbours.complaint_alerts(session, complaint.id),
-<<<<<<< HEAD
                            handlers=_handlers(), now=runtime().now(),
-                           notices=complaint_notices(session, complaint.id),
-                           personal=may(current_user(), "personal_data"))
-=======
-                           handlers=_handlers(), now=runtime().now())
->>>>>>> h-mask
+                           notices=complaint_notices(session, complaint.id))
 
 
 def _act(code: str, action: str, step: Any, done: str) -> Any:
