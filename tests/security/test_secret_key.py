@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,20 @@ def test_a_rejected_secret_value_is_not_quoted_by_the_configuration_check(
                                          "TTHC_SECRET_KEY": "[20261130, 424242]"}), timeout=60)
     assert done.returncode == 2 and "key 'secret_key'" in done.stderr, done.stderr
     assert "424242" not in done.stderr
+
+
+def test_gunicorn_refuses_the_shipped_key_before_serving(tmp_path: Path) -> None:
+    gunicorn = Process([str(Path(sys.executable).parent / "gunicorn"), "--bind",
+                        f"127.0.0.1:{free_port()}", "service.web.wsgi:app"],
+                       clean_env({"TTHC_CONFIG": str(config(tmp_path))}))
+    try:
+        code = gunicorn.popen.wait(timeout=60)
+    finally:
+        # SIGTERM lets the master stop its workers should one have booted.
+        gunicorn.stop()
+    said = gunicorn.log()
+    assert code != 0 and "Listening at" in said, said
+    assert "refusing to serve" in said and "TTHC_SECRET_KEY" in said and SHIPPED not in said
 
 
 def signed_with(key: str, cookie: str) -> dict[str, Any]:
