@@ -66,10 +66,14 @@ def test_hsts_is_sent_over_https_only(client: Any) -> None:
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-def test_hsts_follows_a_trusted_proxy(tmp_path: Any) -> None:
-    for app in app_with(tmp_path, security={"proxy_hops": 1}):
-        answer = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+def test_hsts_follows_a_trusted_proxy_only(tmp_path: Any) -> None:
+    for app in app_with(tmp_path, security={"trusted_proxy": "127.0.0.1", "proxy_hops": 1}):
+        client = app.test_client()
+        answer = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
         assert "Strict-Transport-Security" in answer.headers
+        other = client.get("/healthz", headers={"X-Forwarded-Proto": "https"},
+                           environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        assert "Strict-Transport-Security" not in other.headers
 
 
 def test_hsts_can_be_switched_off(tmp_path: Any) -> None:

@@ -23,14 +23,11 @@ from jobs.sync import live_client
 from migrations import alembic_config
 from service.alerts.channels import EmailChannel
 from service.config.credentials import read_secret, secret_source
+from service.config.secret_key import MAKE_ONE, MIN_LENGTH, configured_key, source, weakness
 from service.db import error_line
 from service.health import database_state
 from service.runtime import Runtime
 
-# The values config.toml and the schema ship: a deployment still using one signs its session
-# cookies with a key anyone can read on GitHub.
-SHIPPED_SECRETS = frozenset({"dev-only-change-me", "dev-only-change-me-in-production"})
-MIN_SECRET = 32
 MAX_CLOCK_SKEW = dt.timedelta(seconds=30)
 
 
@@ -52,7 +49,7 @@ def run_checks(runtime: Runtime, environ: Mapping[str, str], now: dt.datetime) -
     checks: list[Check] = [Check("ok", "configuration", runtime.settings["source_file"])]
     steps: list[tuple[str, Callable[[], Iterator[Check]]]] = [
         ("database", lambda: check_database(runtime)),
-        ("secret_key", lambda: check_secret(runtime.settings)),
+        ("secret_key", lambda: check_secret(runtime.settings, environ)),
         ("public_url", lambda: check_public_url(runtime.settings)),
         ("e-mail", lambda: check_smtp(runtime.settings, environ)),
         ("connectors", lambda: check_connectors(runtime, now)),
@@ -84,16 +81,13 @@ def check_database(runtime: Runtime) -> Iterator[Check]:
     yield Check(level, "database", f"{url}: reachable, migrated ({head}), writes: {state}")
 
 
-def check_secret(settings: Mapping[str, Any]) -> Iterator[Check]:
-    """The session-signing key is not a shipped default and long enough to resist guessing."""
-    key = settings["secret_key"]
-    if key in SHIPPED_SECRETS:
-        yield Check("fail", "secret_key", "the shipped default: set TTHC_SECRET_KEY to "
-                    f"{MIN_SECRET}+ random characters (python3 -c 'import secrets; "
-                    "print(secrets.token_urlsafe(32))')")
-    elif len(key) < MIN_SECRET or len(set(key)) < 10:
-        yield Check("fail", "secret_key", f"{len(key)} characters, {len(set(key))} distinct: "
-                    f"use {MIN_SECRET}+ random characters")
+def check_secret(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Iterator[Check]:
+    """The session-signing key is the one `serve` would accept (never printed)."""
+    key = configured_key(settings, environ)
+    why = weakness(key)
+    if why:
+        yield Check("fail", "secret_key", f"{source(settings)} {why}: set TTHC_SECRET_KEY (or "
+                    f"secret_key_file) to {MIN_LENGTH}+ random characters ({MAKE_ONE})")
     else:
         yield Check("ok", "secret_key", f"{len(key)} characters")
 

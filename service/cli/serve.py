@@ -16,6 +16,7 @@ from waitress.server import BaseWSGIServer, create_server
 from migrations import upgrade
 from service.cli.context import AppContext, pass_app
 from service.cli.db import backfill_columns, seed_reference_data
+from service.config.secret_key import demo_key, serving_key
 from service.ingest.runs import run_connector
 from service.runtime import Runtime
 
@@ -28,18 +29,21 @@ log = logging.getLogger(__name__)
 @pass_app
 def serve(app: AppContext, host: str | None, port: int | None) -> None:
     """Serve the web app with waitress."""
-    run_server(bind(app, host, port))
+    run_server(bind(app, host, port, serving_key(app.settings)))
 
 
-def bind(app: AppContext, host: str | None, port: int | None) -> BaseWSGIServer:
-    """Build the app and bind its socket, or stop with a message naming --port."""
+def bind(app: AppContext, host: str | None, port: int | None, secret: str) -> BaseWSGIServer:
+    """Build the app signing with `secret` and bind its socket, or stop naming --port."""
     from service.web import create_app
 
     server = app.settings["server"]
     host, port = host or server["host"], port or server["port"]
+    web_app = create_app({**app.settings, "secret_key": secret})
     try:
-        bound = create_server(create_app(app.settings), host=host, port=port,
-                              threads=server["threads"])
+        # The app alone decides which proxy's X-Forwarded-* to believe (service/web/proxy.py),
+        # the same under gunicorn: waitress passes them through instead of dropping them.
+        bound = create_server(web_app, host=host, port=port, threads=server["threads"],
+                              clear_untrusted_proxy_headers=False)
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {exc.strerror}; choose another port with "
@@ -96,7 +100,7 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
     """Upgrade the database, back-fill from the connectors, then serve with the scheduler."""
     runtime = app.runtime
     # Bound before the back-fill: a busy port is known at once, not after minutes of work.
-    server = bind(app, host, port)
+    server = bind(app, host, port, demo_key(app.settings))
     upgrade(runtime.engine)
     seed_reference_data(runtime)
     backfill_columns(runtime)

@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from service.config.keys import is_known_key, secret_references
+from service.config.keys import is_known_key, is_secret_key, secret_references
 from service.config.schema import root_schema
 
 log = logging.getLogger(__name__)
@@ -161,5 +161,6 @@ def describe(messages: Any, raw: Any, prefix: str = "") -> str:
     text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
     if text == "Unknown field.":
         return f"unknown key '{prefix}'"
-    shown = "" if raw is None else f" (got {raw!r})"
+    # A rejected secret is still a secret: logs and terminals keep what is printed.
+    shown = "" if raw is None or is_secret_key(prefix) else f" (got {raw!r})"
     return f"key '{prefix}'{shown}: {text}"

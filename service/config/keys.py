@@ -55,6 +55,22 @@ def _known_connector_key(types: Mapping[str, Any], parts: list[str], tables: Any
     return _known(types[kind].options_schema, parts[1:], table)
 
 
+# Words in a key's name that say its value is a credential (not a reference to one).
+SECRET_WORDS = ("secret", "password", "passwd", "token", "api_key", "credential")
+
+
+def is_secret_key(path: str) -> bool:
+    """Whether the key at `path` ('secret_key', 'connectors.x.token') holds a credential.
+
+    `*_env` and `*_file` keys name where a secret is and are shown; a database URL may carry
+    a password.
+    """
+    name = path.rsplit(".", 1)[-1].lower()
+    if name.endswith(("_env", "_file")):
+        return False
+    return name == "database_url" or any(word in name for word in SECRET_WORDS)
+
+
 def secret_references(loaded: Any, prefix: str = "") -> dict[str, str]:
     """Every `*_env` key of the loaded configuration and the variable it names."""
     found: dict[str, str] = {}

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from service.config.alerts import AlertsSchema
 from service.config.complaints import ComplaintsSchema
+from service.config.credentials import secret_file_field
 from service.config.fields import ClockTime, TimeRange, TimeZoneName, TomlDate
 from service.config.notices import NoticesSchema
 from service.config.portal import PortalSchema
@@ -120,8 +121,9 @@ class RootSchema(Schema):
 
     timezone = TimeZoneName(load_default="Asia/Ho_Chi_Minh")
     database_url = fields.String(load_default="sqlite:///var/tthc-monitor.db")
-    secret_key = fields.String(load_default="dev-only-change-me",
-                               validate=validate.Length(min=16))
+    # Judged where it signs sessions (service/config/secret_key.py): serve refuses a weak one.
+    secret_key = fields.String(load_default="dev-only-change-me")
+    secret_key_file = secret_file_field()
     log_level = fields.String(load_default="INFO",
                               validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
     # "text": one line per event, local time with offset; "json": one JSON object per line.

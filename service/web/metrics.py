@@ -147,6 +147,8 @@ def allowed(options: dict[str, Any]) -> bool:
     if options["metrics"] == "token":
         current_token("read")
         return True
+    # Behind a proxy this is the client it names, and only [security] trusted_proxy is believed
+    # (service/web/proxy.py): otherwise every visitor would be the proxy on loopback.
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -12,8 +12,8 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
-from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service.web.proxy import TrustedProxy
 from service.web.ratelimit import storage_uri
 
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
@@ -96,10 +96,8 @@ def init_security(app: Flask) -> None:
     """Apply the [security] configuration: proxies, limits, cookies, headers and the limiter."""
     settings = app.config["TTHC"]
     options = settings["security"]
-    if options["proxy_hops"]:
-        hops = options["proxy_hops"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
-                                x_host=hops)
+    app.wsgi_app = TrustedProxy(app.wsgi_app,  # type: ignore[method-assign]
+                                options["trusted_proxy"], options["proxy_hops"])
     app.config.update(
         MAX_CONTENT_LENGTH=options["max_request_kb"] * 1024,
         SESSION_COOKIE_HTTPONLY=True,

@@ -29,7 +29,7 @@ class SchemeCookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, marked Secure per request under [web] secure_cookies.
 
     With "auto" the cookie is Secure when the request arrived over HTTPS (as seen through
-    [security] proxy_hops) or was addressed to the host of an https [lookup] public_url (it
+    [security] trusted_proxy) or was addressed to the host of an https [lookup] public_url (it
     came through the site's TLS proxy even if that proxy's headers are not trusted). A clerk
     on the office LAN at http://192.168.1.10:8080 then keeps a session, which a browser would
     otherwise drop, while the public site's cookies never travel in clear.

@@ -39,6 +39,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
         "TTHC_PORTAL__MODE": "record",
         "TTHC_PORTAL__GATEWAY_URL": "http://127.0.0.1:9/dvcqg",
         "TTHC_LOOKUP__PUBLIC_URL": "https://dichvucong.thanhmien.gov.vn",
+        "TTHC_SECURITY__TRUSTED_PROXY": "127.0.0.1",
         "TTHC_SECURITY__PROXY_HOPS": "1",
         "TTHC_TEST_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/unused",
         "TTHC_SMTP_PASSWORD": "smtp-secret",
