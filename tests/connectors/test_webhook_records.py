@@ -14,7 +14,7 @@ from service.models import Dossier, QuarantinedRecord
 from service.runtime import Runtime
 from service.web import create_app
 from tests.conftest import make_settings
-from tests.test_webhook import TOKEN, post, record
+from tests.test_webhook import TOKEN, add_units, post, record
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def pushed(database_url: str) -> Iterator[tuple[Any, Runtime]]:
         "type": "webhook", "token_sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
         "unit_code": "000.32.26.H26", "max_body_bytes": 8192, "max_records": 10}}))
     upgrade(runtime.engine)
+    add_units(runtime)
     app = create_app(runtime.settings, runtime)
     yield app.test_client(), runtime
     runtime.engine.dispose()
