@@ -7,12 +7,15 @@ import hashlib
 import hmac
 import json
 import time
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from service.cli.context import load_settings
+from service.cli.preflight import check_connectors
 from service.config import ConfigError
 from service.ingest import quarantine
 from service.ingest.imports import connector_for
@@ -321,3 +324,22 @@ def test_a_webhook_without_units_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match=r"connectors\.push\.unit_code.*unit_codes"):
         load_settings("config.toml", environ={}, overrides={
             "connectors": {"push": {"type": "webhook", "token_sha256": "0" * 64}}})
+
+
+def test_the_commented_example_of_config_toml_loads() -> None:
+    text = Path("config.toml").read_text(encoding="utf-8")
+    block = text[text.index("# [connectors.push]"):text.index("# max_records = 500") + 20]
+    example = tomllib.loads("\n".join(line[2:] for line in block.splitlines())
+                           .replace("<64 hex digits>", "0" * 64))
+    settings = load_settings("config.toml", environ={}, overrides=example)
+    push = settings["connectors"]["push"]
+    assert (push["signature_window_seconds"], push["clock_skew_seconds"]) == (300, 300)
+
+
+def test_the_preflight_names_a_webhook_unit_missing_from_the_configuration(
+        runtime: Runtime) -> None:
+    runtime.settings["connectors"] = {"push": {
+        "type": "webhook", "token_sha256": "0" * 64, "unit_codes": ["000.32.26.H26", "X.1"]}}
+    (check,) = check_connectors(runtime, runtime.now())
+    assert (check.level, check.detail) == (
+        "fail", "ValueError: units X.1 are not in [[units]]: their pushed records are refused")

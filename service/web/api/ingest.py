@@ -64,10 +64,10 @@ class Ingest(MethodView):
     def post(self, connector: str) -> Any:
         """Store one record, a list, or {"records": [...]}; authenticate with the connector's
         bearer token, an API token with the `ingest` scope, or a signature: X-TTHC-Timestamp
-        (Unix seconds, within 5 minutes of the server's clock) and X-TTHC-Signature, the hex
-        HMAC-SHA256 of "<timestamp>.<body>" ("sha256=" before it is accepted). A signature is
-        accepted once. Records outside the connector's units or dossiers are refused one by
-        one."""
+        (Unix seconds, by default within 5 minutes of the server's clock) and X-TTHC-Signature,
+        the hex HMAC-SHA256 of "<timestamp>.<body>" ("sha256=" before it is accepted). A
+        signature is accepted once. Records outside the connector's units or its own dossiers
+        are refused one by one."""
         webhook = _webhook(connector)
         body = _body(webhook.options["max_body_bytes"])
         rt = runtime()
