@@ -343,3 +343,15 @@ def test_the_preflight_names_a_webhook_unit_missing_from_the_configuration(
     (check,) = check_connectors(runtime, runtime.now())
     assert (check.level, check.detail) == (
         "fail", "ValueError: units X.1 are not in [[units]]: their pushed records are refused")
+
+
+def test_a_dossier_frozen_by_a_future_stamp_before_the_check_takes_a_correct_push(
+        client: Any, runtime: Runtime) -> None:
+    frozen = builders.record(record(1)["code"], local(2026, 3, 2, 8),
+                             modified=local(2030, 1, 1), applicant_phone="0999999999")
+    builders.ingest(runtime, local(2026, 3, 2, 9), frozen, source="push")
+    reply = post(client, [record(1)])
+    assert reply.json["results"][0]["result"] == "updated"
+    with runtime.sessions() as session:
+        row = session.scalar(select(Dossier))
+    assert (row.applicant_phone, row.source_modified_at) == ("0912345678", local(2026, 3, 2, 9))

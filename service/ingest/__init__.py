@@ -113,7 +113,8 @@ class Ingestor:
             if refused:
                 self._reject(record, refused)
                 continue
-            if row is not None and (row.fingerprint == prints[code] or stale(record, row)):
+            if row is not None and (row.fingerprint == prints[code]
+                                    or self._stale(record, row, now)):
                 if row.fingerprint != prints[code]:  # older news may still carry unseen history
                     try:
                         check_record(record)
@@ -144,6 +145,14 @@ class Ingestor:
                 on_reject(RejectedRecord(payload=payload_summary(record), reason=reason,
                                          source_id=record.source_id))
         return stats
+
+    def _stale(self, record: DossierRecord, row: Any, now: dt.datetime) -> bool:
+        """Whether the stored state is newer; a sender's stored stamp beyond its clock skew
+        (pushed before future stamps were refused) holds back no correct update."""
+        if self.scope is not None and row.source_modified_at is not None and (
+                row.source_modified_at > now + self.scope.clock_skew):
+            return False
+        return stale(record, row)
 
     def _reject(self, record: DossierRecord, reason: str) -> None:
         self.rejects.append((record, reason))

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -147,6 +148,20 @@ def test_a_replayed_signed_body_is_refused_and_the_finished_dossier_stays_finish
     with stand.runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ConnectorRun)) == runs
         assert session.scalar(select(func.count()).select_from(WebhookReplay)) >= 2
+
+
+def test_copies_of_a_signed_push_raced_in_at_once_are_stored_once(stand: Stand) -> None:
+    code = f"{UNIT_CODE}-261201-0045"
+    body = json.dumps([pushed(code)]).encode()
+    headers = signed(body, SECRET_A)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda source: call(
+            stand.url, "/api/v1/ingest/push_a", "POST", headers=headers, body=body,
+            source=source), [f"127.0.0.{n}" for n in range(2, 8)]))
+    assert sorted(a.status for a in answers) == [200, *[409] * 5], [a.text for a in answers]
+    with stand.runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Dossier)
+                              .where(Dossier.code == code)) == 1
 
 
 def test_a_stale_or_future_timestamp_is_refused(stand: Stand) -> None:
