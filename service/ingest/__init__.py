@@ -201,9 +201,6 @@ class Ingestor:
 
     def _unit(self, record: DossierRecord) -> int:
         if record.unit_code not in self.catalogue.units:
-            if self.scope is not None:  # refused before; never create a unit a sender names
-                raise RecordError(f"«{FIELD_LABELS['unit_code']}» {record.unit_code} không có "
-                                  "trong danh mục đơn vị")
             unit = Unit(code=record.unit_code, name=record.unit_name or record.unit_code)
             with self.session.begin_nested():
                 self.session.add(unit)

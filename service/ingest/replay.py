@@ -36,7 +36,9 @@ def remember(session: Session, connector: str, signed: Signed, now: dt.datetime)
     Two copies sent at once race on the primary key: the second's insert waits for the
     first's transaction and then fails, so only one of them is ever stored.
     """
-    session.execute(delete(WebhookReplay).where(WebhookReplay.seen_at < now - 2 * signed.window))
+    # Each connector prunes only its own rows: another's window may be longer.
+    session.execute(delete(WebhookReplay).where(WebhookReplay.connector == connector,
+                                                WebhookReplay.seen_at < now - 2 * signed.window))
     if session.scalar(select(WebhookReplay.signature)
                       .where(WebhookReplay.signature == signed.signature)) is not None:
         raise ReplayedPush(signed.signature)
