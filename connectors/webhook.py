@@ -23,7 +23,6 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connectors.base import (
-    FIELD_LABELS,
     Batch,
     Connector,
     ConnectorError,
@@ -33,7 +32,7 @@ from connectors.base import (
     SupplementRecord,
     WriteScope,
 )
-from connectors.payloads import Instant, check_record, storable
+from connectors.payloads import Instant, check_record, describe, storable
 from service.config.credentials import read_secret, secret_file_field
 from service.vocabulary import Channel, LimitUnit, Status
 
@@ -240,7 +239,7 @@ class WebhookConnector(Connector):
         try:
             data = RecordSchema().load(item)
         except ValidationError as exc:
-            raise ValueError(_describe(exc.messages)) from None
+            raise ValueError(describe(exc.messages)) from None
         only = self.options["unit_codes"] if len(self.options["unit_codes"]) == 1 else [None]
         unit = data["unit_code"] or self.options["unit_code"] or only[0]
         if not unit:
@@ -266,46 +265,3 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def _source_id(payload: dict[str, Any]) -> str | None:
     value = payload.get("source_id") or payload.get("code")
     return str(value)[:128] if isinstance(value, str | int) and value != "" else None
-
-
-def _describe(messages: Any, prefix: str = "") -> str:
-    """marshmallow's nested messages in Vietnamese: '«Trạng thái» (status): phải là số nguyên'."""
-    if isinstance(messages, dict):
-        return "; ".join(_describe(inner, f"{prefix}.{key}" if prefix else str(key))
-                         for key, inner in sorted(messages.items(), key=lambda i: str(i[0])))
-    texts = messages if isinstance(messages, list) else [messages]
-    text = " ".join(_vietnamese(str(m)) for m in texts)
-    if not prefix:
-        return text
-    label = FIELD_LABELS.get(prefix.split(".")[0])
-    return f"«{label}» ({prefix}): {text}" if label else f"{prefix}: {text}"
-
-
-# marshmallow's own messages, as a clerk reads them on the quarantine page.
-MESSAGES = (
-    (r"Missing data for required field\.", "bắt buộc nhưng bị thiếu"),
-    (r"Field may not be null\.", "không được để trống"),
-    (r"Not a valid integer\.", "phải là số nguyên"),
-    (r"Not a valid string\.", "phải là văn bản"),
-    (r"Not a valid boolean\.", "phải là true hoặc false"),
-    (r"Not a valid list\.", "phải là danh sách"),
-    (r"Not a valid (date)?time\.|Not a valid datetime\.",
-     "phải là ngày giờ ISO 8601 kèm múi giờ (vd. 2026-03-02T09:00:00+07:00)"),
-    (r"Unknown field\.", "không phải trường được nhận"),
-    (r"Length must be between (\d+) and (\d+)\.", r"phải dài từ \1 đến \2 ký tự"),
-    (r"Longer than maximum length (\d+)\.", r"dài quá \1 ký tự"),
-    (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
-     r"phải từ \1 đến \2"),
-    (r"Must be one of: (.*)\.", r"phải là một trong: \1"),
-    (r"expected an instant between (\d+) and (\d+)",
-     r"phải là thời điểm trong khoảng năm \1 đến \2"),
-)
-
-
-def _vietnamese(message: str) -> str:
-    """One marshmallow message in Vietnamese; an unknown one is kept as it is."""
-    for pattern, replacement in MESSAGES:
-        translated, count = re.subn(f"^{pattern}$", replacement, message)
-        if count:
-            return translated
-    return message
