@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,11 +20,13 @@ from sqlalchemy import func, select
 
 from service.models import ConnectorRun, Dossier, Unit, WebhookReplay
 from tests.conftest import UNIT_CODE
+from tests.processes import ROOT
 from tests.security.conftest import DOSSIER_A, UNIT_B, Answer, Stand, Status, call
 
 SECRET_A = "bí-mật-của-hệ-thống-một-cửa-xã-A"
 SECRET_B = "bí-mật-của-hệ-thống-một-cửa-xã-B"
 TOKEN_B = "token-of-the-unit-b-sender-2026"
+SECRET_README = "bí-mật-của-ví-dụ-trong-README"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +34,8 @@ def stand_overrides() -> dict[str, Any]:
     return {"connectors": {
         "push_a": {"type": "webhook", "unit_code": UNIT_CODE,
                    "hmac_secret_env": "PUSH_A_HMAC_SECRET"},
+        "push": {"type": "webhook", "unit_code": UNIT_CODE,
+                 "hmac_secret_env": "TTHC_PUSH_HMAC_SECRET"},
         "push_b": {"type": "webhook", "unit_code": UNIT_B,
                    "hmac_secret_env": "PUSH_B_HMAC_SECRET",
                    "token_sha256": hashlib.sha256(TOKEN_B.encode()).hexdigest()}}}
@@ -38,7 +43,8 @@ def stand_overrides() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stand_env() -> dict[str, str]:
-    return {"PUSH_A_HMAC_SECRET": SECRET_A, "PUSH_B_HMAC_SECRET": SECRET_B}
+    return {"PUSH_A_HMAC_SECRET": SECRET_A, "PUSH_B_HMAC_SECRET": SECRET_B,
+            "TTHC_PUSH_HMAC_SECRET": SECRET_README}
 
 
 def pushed(code: str, unit: str | None = UNIT_CODE, **changes: Any) -> dict[str, Any]:
@@ -203,3 +209,17 @@ def test_correct_pushes_are_accepted_and_update_their_own_dossiers(stand: Stand)
     with stand.runtime.sessions() as session:
         unit_b = session.scalar(select(Unit.id).where(Unit.code == UNIT_B))
         assert session.scalar(select(Dossier.unit_id).where(Dossier.code == code_b)) == unit_b
+
+
+def test_the_readme_snippet_for_senders_pushes_a_signed_record(
+        stand: Stand, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    webhook = readme[readme.index("**Webhook.**"):readme.index("**What a push may write.**")]
+    snippet = re.search(r"```python\n(.*?)```", webhook, re.S).group(1)
+    snippet = snippet.replace("https://tthc.thanhmien.example", stand.url)
+    monkeypatch.setenv("TTHC_PUSH_HMAC_SECRET", SECRET_README)
+    code = f"{UNIT_CODE}-261201-0080"
+    scope: dict[str, Any] = {"records": [pushed(code)]}
+    exec(compile(snippet, "README.md", "exec"), scope)  # as a sender would run it
+    assert json.loads(scope["answer"].content)["results"][0]["result"] == "created"
+    assert stand.dossier(code).source == "push"
