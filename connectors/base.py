@@ -112,6 +112,21 @@ class RejectedRecord:
     source_id: str | None = None
 
 
+@dataclass(frozen=True)
+class WriteScope:
+    """What a sender outside the office may write (a webhook): anyone holding its credentials
+    can send anything, so its reach is limited to what the operator configured for it.
+
+    Only dossiers of `units` (which must already exist: units come from the configuration),
+    only new dossiers or those this source stored before, and no `source_modified_at` later
+    than the server's clock plus `clock_skew` (a future stamp would make every later, correct
+    update look older and be ignored).
+    """
+
+    units: frozenset[str]
+    clock_skew: dt.timedelta
+
+
 @dataclass
 class Batch:
     """A unit of work: records to store in one transaction, and the cursor to keep after it."""
@@ -137,6 +152,11 @@ class Connector(ABC):
     @abstractmethod
     def fetch(self, cursor: dict[str, Any] | None, now: dt.datetime) -> Iterator[Batch]:
         """Yield batches of records changed since the cursor, each with the cursor after it."""
+
+    def write_scope(self) -> WriteScope | None:
+        """The limits on what this connector may write; None: a source the office pulls from
+        and trusts (it may add units it names)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook; most connectors hold nothing
         """Release network sessions or files; the default has nothing to release."""

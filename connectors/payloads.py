@@ -1,4 +1,5 @@
-"""Checks of untrusted JSON records before they are parsed: nesting depth, strings, instants.
+"""Checks of untrusted JSON records before they are parsed: nesting depth, strings, instants;
+and what is wrong with one, in Vietnamese.
 
 Pushed records come from systems we do not control. Python's json module accepts what neither
 database can store: a lone UTF-16 surrogate ("\\ud800") cannot be encoded as UTF-8, and
@@ -15,6 +16,8 @@ import re
 from typing import Any
 
 from marshmallow import ValidationError, fields
+
+from connectors.base import FIELD_LABELS
 
 MAX_DEPTH = 8
 # Dossiers of the one-stop era; anything outside is a typo or a placeholder (0001-01-01).
@@ -80,3 +83,46 @@ def storable(value: Any, level: int = 0) -> Any:
     if isinstance(value, list):
         return [storable(v, level + 1) for v in value]
     return value
+
+
+def describe(messages: Any, prefix: str = "") -> str:
+    """marshmallow's nested messages in Vietnamese: '«Trạng thái» (status): phải là số nguyên'."""
+    if isinstance(messages, dict):
+        return "; ".join(describe(inner, f"{prefix}.{key}" if prefix else str(key))
+                         for key, inner in sorted(messages.items(), key=lambda i: str(i[0])))
+    texts = messages if isinstance(messages, list) else [messages]
+    text = " ".join(vietnamese(str(m)) for m in texts)
+    if not prefix:
+        return text
+    label = FIELD_LABELS.get(prefix.split(".")[0])
+    return f"«{label}» ({prefix}): {text}" if label else f"{prefix}: {text}"
+
+
+# marshmallow's own messages, as a clerk reads them on the quarantine page.
+MESSAGES = (
+    (r"Missing data for required field\.", "bắt buộc nhưng bị thiếu"),
+    (r"Field may not be null\.", "không được để trống"),
+    (r"Not a valid integer\.", "phải là số nguyên"),
+    (r"Not a valid string\.", "phải là văn bản"),
+    (r"Not a valid boolean\.", "phải là true hoặc false"),
+    (r"Not a valid list\.", "phải là danh sách"),
+    (r"Not a valid (date)?time\.|Not a valid datetime\.",
+     "phải là ngày giờ ISO 8601 kèm múi giờ (vd. 2026-03-02T09:00:00+07:00)"),
+    (r"Unknown field\.", "không phải trường được nhận"),
+    (r"Length must be between (\d+) and (\d+)\.", r"phải dài từ \1 đến \2 ký tự"),
+    (r"Longer than maximum length (\d+)\.", r"dài quá \1 ký tự"),
+    (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
+     r"phải từ \1 đến \2"),
+    (r"Must be one of: (.*)\.", r"phải là một trong: \1"),
+    (r"expected an instant between (\d+) and (\d+)",
+     r"phải là thời điểm trong khoảng năm \1 đến \2"),
+)
+
+
+def vietnamese(message: str) -> str:
+    """One marshmallow message in Vietnamese; an unknown one is kept as it is."""
+    for pattern, replacement in MESSAGES:
+        translated, count = re.subn(f"^{pattern}$", replacement, message)
+        if count:
+            return translated
+    return message

@@ -1,9 +1,13 @@
 """Webhook: systems that push dossier changes to POST /api/v1/ingest/<connector>.
 
 The sender authenticates with the connector's own token (only its SHA-256 is configured) or
-signs the body with HMAC-SHA256 using a secret from the environment. The body is one canonical
-record, a list of them, or {"records": [...]}; each record is validated on its own, so one bad
-record is quarantined and the rest lands.
+signs each push with HMAC-SHA256 using a secret from the environment: X-TTHC-Timestamp holds
+the Unix time in seconds and X-TTHC-Signature the hex HMAC-SHA256 of the bytes
+`<timestamp>.<body>`. The timestamp must be within `signature_window_seconds` of the server's
+clock, and the service remembers each accepted signature (service/ingest/replay.py), so a
+captured push cannot be sent again. The body is one canonical record, a list of them, or
+{"records": [...]}; each record is validated on its own, so one bad record is quarantined and
+the rest lands. A connector writes only the units it is configured for (`WriteScope`).
 """
 
 from __future__ import annotations
@@ -16,10 +20,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from connectors.base import (
-    FIELD_LABELS,
     Batch,
     Connector,
     ConnectorError,
@@ -27,12 +30,20 @@ from connectors.base import (
     EventRecord,
     RejectedRecord,
     SupplementRecord,
+    WriteScope,
 )
-from connectors.payloads import Instant, check_record, storable
+from connectors.payloads import Instant, check_record, describe, storable
 from service.config.credentials import read_secret, secret_file_field
 from service.vocabulary import Channel, LimitUnit, Status
 
 SIGNATURE_HEADER = "X-TTHC-Signature"
+TIMESTAMP_HEADER = "X-TTHC-Timestamp"
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class SignatureError(ConnectorError):
+    """A signed push that cannot be accepted; the message (Vietnamese) tells the sender why."""
 
 
 class WebhookOptions(Schema):
@@ -43,12 +54,31 @@ class WebhookOptions(Schema):
                                      "expected the SHA-256 hex digest of the token")))
     hmac_secret_env = fields.String(load_default=None, allow_none=True)
     hmac_secret_file = secret_file_field()
-    unit_code = fields.String(load_default=None, allow_none=True)
+    # The unit of records that name none; with `unit_codes`, the units the connector may write.
+    unit_code = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(min=1, max=64))
+    unit_codes = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                             load_default=list)
+    # Accepted so older files still load; unit names come from [[units]], never from a push.
     unit_name = fields.String(load_default=None, allow_none=True)
+    # How far a record's source_modified_at may run ahead of the server's clock.
+    clock_skew_seconds = fields.Integer(load_default=300, validate=validate.Range(min=0,
+                                                                                  max=86_400))
+    # How far X-TTHC-Timestamp may be from the server's clock, either way.
+    signature_window_seconds = fields.Integer(load_default=300,
+                                              validate=validate.Range(min=30, max=3600))
     max_body_bytes = fields.Integer(load_default=1_048_576,
                                     validate=validate.Range(min=1024, max=50_000_000))
     max_records = fields.Integer(load_default=500, validate=validate.Range(min=1, max=100_000))
     interval_minutes = fields.Integer(load_default=60, validate=validate.Range(min=1))
+
+    @validates_schema
+    def has_units(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A push writes only configured units, so a connector without any could write none."""
+        if not data.get("unit_code") and not data.get("unit_codes"):
+            raise ValidationError("expected the unit this connector writes (unit_code) or its "
+                                  "list (unit_codes), units declared in [[units]]",
+                                  "unit_code")
 
 
 class EventSchema(Schema):
@@ -129,17 +159,54 @@ class WebhookConnector(Connector):
         """Nothing to pull: records arrive through the HTTP endpoint."""
         return iter(())
 
-    def authenticate(self, body: bytes, bearer: str | None, signature: str | None) -> bool:
-        """True when the bearer token matches the configured digest or the HMAC is right."""
-        if bearer and self.options["token_sha256"]:
-            digest = hashlib.sha256(bearer.encode()).hexdigest()
-            if hmac.compare_digest(digest, self.options["token_sha256"]):
-                return True
-        secret = read_secret(self.options, "hmac_secret") or None
-        if signature and secret:
-            expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            return hmac.compare_digest(expected, signature.strip())
-        return False
+    def write_scope(self) -> WriteScope:
+        """Its configured units; its own dossiers; no source_modified_at in the future."""
+        units = {*self.options["unit_codes"], self.options["unit_code"]} - {None}
+        return WriteScope(frozenset(units),
+                          dt.timedelta(seconds=self.options["clock_skew_seconds"]))
+
+    @property
+    def signature_window(self) -> dt.timedelta:
+        """How far a signed push's timestamp may be from the server's clock."""
+        return dt.timedelta(seconds=self.options["signature_window_seconds"])
+
+    def token_matches(self, bearer: str | None) -> bool:
+        """True when the bearer token's SHA-256 is the configured digest."""
+        if not bearer or not self.options["token_sha256"]:
+            return False
+        digest = hashlib.sha256(bearer.encode()).hexdigest()
+        return hmac.compare_digest(digest, self.options["token_sha256"])
+
+    def signs(self) -> bool:
+        """True when an HMAC secret is configured, so signed pushes are accepted."""
+        return bool(read_secret(self.options, "hmac_secret"))
+
+    def verify_signature(self, body: bytes, signature: str, timestamp: str | None,
+                         now: dt.datetime) -> str:
+        """The signature's hex digest once it is right and timely; SignatureError says why not.
+
+        The digest is the replay cache's key: the same push sent again carries the same one.
+        """
+        if not timestamp or not UNIX_SECONDS.fullmatch(timestamp.strip()):
+            raise SignatureError(
+                f"thiếu hoặc sai tiêu đề {TIMESTAMP_HEADER}: cần thời điểm ký là số giây Unix "
+                f"(số nguyên), và {SIGNATURE_HEADER} là HMAC-SHA256 dạng hex của "
+                "«<thời điểm>.<nội dung>»")
+        timestamp = timestamp.strip()
+        # One spelling per signature, so the replay cache cannot be dodged by its case or prefix.
+        given = signature.strip().lower().removeprefix("sha256=")
+        expected = sign(read_secret(self.options, "hmac_secret"), timestamp, body)
+        if not HEX_DIGEST.fullmatch(given) or not hmac.compare_digest(given, expected):
+            raise SignatureError(
+                f"chữ ký {SIGNATURE_HEADER} không đúng: cần HMAC-SHA256 dạng hex của "
+                f"«<{TIMESTAMP_HEADER}>.<nội dung>» với khóa bí mật của kết nối")
+        drift = abs(now.timestamp() - int(timestamp))
+        if drift > self.signature_window.total_seconds():
+            raise SignatureError(
+                f"{TIMESTAMP_HEADER} lệch {int(drift)} giây so với giờ máy chủ, quá "
+                f"{int(self.signature_window.total_seconds())} giây cho phép; hãy ký lại với "
+                "thời điểm hiện tại và kiểm tra đồng hồ của hệ thống gửi")
+        return given
 
     def parse_body(self, body: bytes) -> list[DossierRecord | RejectedRecord]:
         """Split a pushed body into records and rejects; ConnectorError if it is no batch."""
@@ -172,8 +239,9 @@ class WebhookConnector(Connector):
         try:
             data = RecordSchema().load(item)
         except ValidationError as exc:
-            raise ValueError(_describe(exc.messages)) from None
-        unit = data["unit_code"] or self.options["unit_code"]
+            raise ValueError(describe(exc.messages)) from None
+        only = self.options["unit_codes"] if len(self.options["unit_codes"]) == 1 else [None]
+        unit = data["unit_code"] or self.options["unit_code"] or only[0]
         if not unit:
             raise ValueError("«Mã đơn vị» (unit_code): bị thiếu, và kết nối không có đơn vị mặc "
                              "định")
@@ -188,49 +256,12 @@ class WebhookConnector(Connector):
         return DossierRecord(**data)
 
 
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of `<timestamp>.<body>`: what X-TTHC-Signature must hold."""
+    message = timestamp.encode("ascii") + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def _source_id(payload: dict[str, Any]) -> str | None:
     value = payload.get("source_id") or payload.get("code")
     return str(value)[:128] if isinstance(value, str | int) and value != "" else None
-
-
-def _describe(messages: Any, prefix: str = "") -> str:
-    """marshmallow's nested messages in Vietnamese: '«Trạng thái» (status): phải là số nguyên'."""
-    if isinstance(messages, dict):
-        return "; ".join(_describe(inner, f"{prefix}.{key}" if prefix else str(key))
-                         for key, inner in sorted(messages.items(), key=lambda i: str(i[0])))
-    texts = messages if isinstance(messages, list) else [messages]
-    text = " ".join(_vietnamese(str(m)) for m in texts)
-    if not prefix:
-        return text
-    label = FIELD_LABELS.get(prefix.split(".")[0])
-    return f"«{label}» ({prefix}): {text}" if label else f"{prefix}: {text}"
-
-
-# marshmallow's own messages, as a clerk reads them on the quarantine page.
-MESSAGES = (
-    (r"Missing data for required field\.", "bắt buộc nhưng bị thiếu"),
-    (r"Field may not be null\.", "không được để trống"),
-    (r"Not a valid integer\.", "phải là số nguyên"),
-    (r"Not a valid string\.", "phải là văn bản"),
-    (r"Not a valid boolean\.", "phải là true hoặc false"),
-    (r"Not a valid list\.", "phải là danh sách"),
-    (r"Not a valid (date)?time\.|Not a valid datetime\.",
-     "phải là ngày giờ ISO 8601 kèm múi giờ (vd. 2026-03-02T09:00:00+07:00)"),
-    (r"Unknown field\.", "không phải trường được nhận"),
-    (r"Length must be between (\d+) and (\d+)\.", r"phải dài từ \1 đến \2 ký tự"),
-    (r"Longer than maximum length (\d+)\.", r"dài quá \1 ký tự"),
-    (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.",
-     r"phải từ \1 đến \2"),
-    (r"Must be one of: (.*)\.", r"phải là một trong: \1"),
-    (r"expected an instant between (\d+) and (\d+)",
-     r"phải là thời điểm trong khoảng năm \1 đến \2"),
-)
-
-
-def _vietnamese(message: str) -> str:
-    """One marshmallow message in Vietnamese; an unknown one is kept as it is."""
-    for pattern, replacement in MESSAGES:
-        translated, count = re.subn(f"^{pattern}$", replacement, message)
-        if count:
-            return translated
-    return message

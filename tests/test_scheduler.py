@@ -66,7 +66,7 @@ def test_the_scheduler_plans_each_job_coalesced_once_at_a_time(runtime: Runtime)
 def test_pushed_and_dropped_connectors_get_no_ingest_job(tmp_path: Any) -> None:
     settings = make_settings(f"sqlite:///{tmp_path / 's.db'}", connectors={
         "drop": {"type": "spreadsheet", "unit_code": UNIT_CODE, "folder": str(tmp_path)},
-        "push": {"type": "webhook"}})
+        "push": {"type": "webhook", "unit_code": UNIT_CODE}})
     names = {job.name for job, _ in planned(settings)}
     assert "ingest:simulator" in names and "watch_folder" in names
     assert not {"ingest:drop", "ingest:push"} & names

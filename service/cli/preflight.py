@@ -140,7 +140,13 @@ def _connector_detail(runtime: Runtime, name: str, options: Mapping[str, Any],
     if kind == "webhook":
         if not options.get("token_sha256") and not read_secret(options, "hmac_secret"):
             raise ValueError("no token_sha256 and no HMAC secret: nobody can push")
-        return "push accepted with its token or signature"
+        scope = runtime.connector(name).write_scope()
+        units = scope.units if scope is not None else frozenset()
+        declared = {unit["code"] for unit in runtime.settings["units"]}
+        if units - declared:
+            raise ValueError(f"units {', '.join(sorted(units - declared))} are not in [[units]]: "
+                             "their pushed records are refused")
+        return f"push accepted with its token or signature, for {', '.join(sorted(units))}"
     if kind == "spreadsheet":
         folder = options.get("folder")
         if not folder:

@@ -17,7 +17,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from connectors.base import FIELD_LABELS, DossierRecord, RejectedRecord, SupplementRecord
+from connectors.base import (
+    FIELD_LABELS,
+    DossierRecord,
+    RejectedRecord,
+    SupplementRecord,
+    WriteScope,
+)
 from service.dossiers.search.keys import search_columns
 from service.dossiers.search.words import replace_words
 from service.ingest.history import db_reason, merge_history, updates_by_columns
@@ -34,6 +40,7 @@ from service.ingest.records import (
     payload_summary,
     stale,
 )
+from service.ingest.scope import refusal
 from service.models import Dossier, Procedure, SupplementRound, Unit
 from service.vocabulary import FINAL_STATUSES
 
@@ -69,13 +76,15 @@ class Ingestor:
     """Upserts batches of records for one source within the caller's transaction.
 
     After each `store`, `outcomes` maps each code to created / updated / unchanged / rejected,
-    and `rejects` holds each refused record with its reason, for quarantine.
+    and `rejects` holds each refused record with its reason, for quarantine. With a `scope`
+    (a sender outside the office), records outside it are refused and no unit is created.
     """
 
     def __init__(self, session: Session, source: str, derive: Deriver,
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, scope: WriteScope | None = None) -> None:
         self.session = session
         self.source = source
+        self.scope = scope
         self.derive = derive
         self.catalogue = catalogue or Catalogue()
         if not self.catalogue.loaded:
@@ -99,7 +108,13 @@ class Ingestor:
         plan = _Plan()
         for code, record in latest.items():
             row = existing.get(code)
-            if row is not None and (row.fingerprint == prints[code] or stale(record, row)):
+            refused = None if self.scope is None else refusal(
+                self.scope, self.source, record, row, self.catalogue.units, now)
+            if refused:
+                self._reject(record, refused)
+                continue
+            if row is not None and (row.fingerprint == prints[code]
+                                    or self._stale(record, row, now)):
                 if row.fingerprint != prints[code]:  # older news may still carry unseen history
                     try:
                         check_record(record)
@@ -131,6 +146,14 @@ class Ingestor:
                                          source_id=record.source_id))
         return stats
 
+    def _stale(self, record: DossierRecord, row: Any, now: dt.datetime) -> bool:
+        """Whether the stored state is newer; a sender's stored stamp beyond its clock skew
+        (pushed before future stamps were refused) holds back no correct update."""
+        if self.scope is not None and row.source_modified_at is not None and (
+                row.source_modified_at > now + self.scope.clock_skew):
+            return False
+        return stale(record, row)
+
     def _reject(self, record: DossierRecord, reason: str) -> None:
         self.rejects.append((record, reason))
         if isinstance(record.code, str):
@@ -141,7 +164,8 @@ class Ingestor:
             return {}
         rows = self.session.execute(
             select(Dossier.id, Dossier.code, Dossier.fingerprint, Dossier.source_modified_at,
-                   Dossier.extension_due_at, Dossier.name_key, Dossier.extension_late)
+                   Dossier.extension_due_at, Dossier.name_key, Dossier.extension_late,
+                   Dossier.source, Dossier.unit_id)
             .where(Dossier.code.in_(codes)))
         return {row.code: row for row in rows}
 

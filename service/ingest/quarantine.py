@@ -225,7 +225,10 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
             row.reason = str(exc)
             results.append(RetryResult(row.id, row.code, False, row.reason))
             continue
-        ingestor = Ingestor(session, row.connector, derive, catalogue)
+        # A pushed record retried by a clerk is still bound by its sender's limits.
+        connector = connector_for(row.connector)
+        scope = connector.write_scope() if connector is not None else None
+        ingestor = Ingestor(session, row.connector, derive, catalogue, scope)
         ingestor.store([record], now)
         if ingestor.rejects:
             row.reason = ingestor.rejects[0][1]

@@ -16,9 +16,17 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import Batch, Connector, DossierRecord, InputError, RejectedRecord
+from connectors.base import (
+    Batch,
+    Connector,
+    DossierRecord,
+    InputError,
+    RejectedRecord,
+    WriteScope,
+)
 from service.db import refresh_statistics
 from service.ingest import Catalogue, Deriver, Ingestor, IngestStats, quarantine
+from service.ingest.replay import ReplayedPush, Signed, remember
 from service.models import ConnectorCursor, ConnectorRun
 
 log = logging.getLogger(__name__)
@@ -65,11 +73,11 @@ def last_cursor(session: Session, connector: str) -> dict | None:
 def store_batch(session: Session, connector: str, run_id: int | None,
                 items: Sequence[DossierRecord | RejectedRecord], derive: Deriver,
                 now: dt.datetime, catalogue: Catalogue | None = None,
-                resolve: bool = True) -> BatchResult:
+                resolve: bool = True, scope: WriteScope | None = None) -> BatchResult:
     """Store one batch in the caller's transaction; refused items go to quarantine."""
     records = [item for item in items if isinstance(item, DossierRecord)]
     refused = [item for item in items if not isinstance(item, DossierRecord)]
-    ingestor = Ingestor(session, connector, derive, catalogue)
+    ingestor = Ingestor(session, connector, derive, catalogue, scope)
     stats = ingestor.store(records, now)
     stats.fetched += len(refused)
     stats.rejected += len(refused)
@@ -154,21 +162,28 @@ def run_connector(factory: sessionmaker[Session], connector: Connector, derive: 
 
 def push_batch(factory: sessionmaker[Session], connector: str,
                items: Sequence[DossierRecord | RejectedRecord], derive: Deriver,
-               now: dt.datetime) -> tuple[ConnectorRun, list[RecordResult]]:
+               now: dt.datetime, scope: WriteScope | None = None,
+               signed: Signed | None = None) -> tuple[ConnectorRun, list[RecordResult]]:
     """Store records a source pushed (webhook) and their run row in one transaction.
 
     Pushes may arrive concurrently, so a push neither closes other open runs nor leaves one
     open itself: if storing fails, nothing of it stays and a failed run is recorded instead.
+    A signed push's signature is remembered in the same transaction: a copy sent again raises
+    ReplayedPush and stores nothing, while a push that failed may be sent again as it was.
     """
     try:
         with factory.begin() as session:
+            if signed is not None:
+                remember(session, connector, signed, now)
             run = ConnectorRun(connector=connector, started_at=now, heartbeat_at=_wall())
             session.add(run)
             session.flush()
-            result = store_batch(session, connector, run.id, items, derive, now)
+            result = store_batch(session, connector, run.id, items, derive, now, scope=scope)
             for name in COUNTS:
                 setattr(run, name, getattr(result.stats, name))
             run.batches, run.finished_at = 1, _wall()
+    except ReplayedPush:
+        raise
     except Exception as exc:  # noqa: BLE001 - recorded as a failed run, then raised
         with factory.begin() as session:
             session.add(ConnectorRun(connector=connector, started_at=now, finished_at=_wall(),

@@ -70,7 +70,8 @@ def test_secret_files_are_accepted_by_every_section(tmp_path: Path) -> None:
     settings = load_settings("config.toml", environ={}, overrides={
         "alerts": {"email": {"password_file": "smtp"}, "webhook": {"token_file": "hook"}},
         "portal": {"password_file": "dvcqg"},
-        "connectors": {"push": {"type": "webhook", "hmac_secret_file": "push"},
+        "connectors": {"push": {"type": "webhook", "hmac_secret_file": "push",
+                                "unit_code": "000.32.26.H26"},
                        "mc": {"type": "opencps", "base_url": "http://127.0.0.1:9",
                               "group_id": "1", "username": "u", "password_file": "mc"}}})
     assert settings["connectors"]["mc"]["password_file"] == "mc"

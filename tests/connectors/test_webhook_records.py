@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from migrations import upgrade
-from service.models import Dossier, QuarantinedRecord
+from service.models import ConnectorRun, Dossier, QuarantinedRecord, WebhookReplay
 from service.runtime import Runtime
 from service.web import create_app
 from tests.conftest import make_settings
-from tests.test_webhook import TOKEN, post, record
+from tests.test_webhook import SECRET, TOKEN, add_units, post, record, signed
 
 
 @pytest.fixture
-def pushed(database_url: str) -> Iterator[tuple[Any, Runtime]]:
+def pushed(database_url: str, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[tuple[Any, Runtime]]:
     """A test client on SQLite and on PostgreSQL, whose push connector takes 10 records."""
+    monkeypatch.setenv("TTHC_TEST_WEBHOOK_SECRET", SECRET)
     runtime = Runtime.from_settings(make_settings(database_url, connectors={"push": {
         "type": "webhook", "token_sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
+        "hmac_secret_env": "TTHC_TEST_WEBHOOK_SECRET",
         "unit_code": "000.32.26.H26", "max_body_bytes": 8192, "max_records": 10}}))
     upgrade(runtime.engine)
+    add_units(runtime)
     app = create_app(runtime.settings, runtime)
     yield app.test_client(), runtime
     runtime.engine.dispose()
@@ -69,3 +75,18 @@ def test_a_body_nested_beyond_the_parser_is_refused_not_a_server_error(
     reply = post(client, b"[" * 3000 + b"]" * 3000)
     assert reply.status_code == 400
     assert "nests too deeply" in reply.json["message"]
+
+
+def test_copies_of_a_signed_push_sent_at_once_are_stored_once(
+        pushed: tuple[Any, Runtime]) -> None:
+    client, runtime = pushed
+    body = json.dumps([record(1), record(2)]).encode()
+    headers = signed(body)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: post(client, body, token=None, headers=headers),
+                                range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Dossier)) == 2
+        assert session.scalar(select(func.count()).select_from(ConnectorRun)) == 1
+        assert session.scalar(select(func.count()).select_from(WebhookReplay)) == 1

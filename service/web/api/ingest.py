@@ -10,7 +10,13 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from connectors.base import ConnectorError
-from connectors.webhook import SIGNATURE_HEADER, WebhookConnector
+from connectors.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureError,
+    WebhookConnector,
+)
+from service.ingest.replay import ReplayedPush, Signed
 from service.ingest.runs import push_batch
 from service.users.tokens import authenticate, note_use
 from service.web.api.auth import SECURITY_SCHEME, bearer_secret
@@ -48,25 +54,35 @@ class Ingest(MethodView):
 
     @blp.response(200, PushResultSchema)
     @blp.alt_response(400, description="The body is not JSON, or holds no or too many records")
-    @blp.alt_response(401, description="Wrong token or signature")
+    @blp.alt_response(401, description="Wrong token, or a signature that is wrong, lacks its "
+                                       "timestamp or is outside the time window")
     @blp.alt_response(404, description="No webhook connector of that name")
+    @blp.alt_response(409, description="A signed push already accepted, sent again: nothing "
+                                       "is stored")
     @blp.alt_response(413, description="Body larger than the connector allows")
     @blp.doc(security=[{SECURITY_SCHEME: []}])
     def post(self, connector: str) -> Any:
         """Store one record, a list, or {"records": [...]}; authenticate with the connector's
-        bearer token, an API token with the `ingest` scope, or an HMAC-SHA256 signature of the
-        body in X-TTHC-Signature ("sha256=<hex>")."""
+        bearer token, an API token with the `ingest` scope, or a signature: X-TTHC-Timestamp
+        (Unix seconds, by default within 5 minutes of the server's clock) and X-TTHC-Signature,
+        the hex HMAC-SHA256 of "<timestamp>.<body>" ("sha256=" before it is accepted). A
+        signature is accepted once. Records outside the connector's units or its own dossiers
+        are refused one by one."""
         webhook = _webhook(connector)
         body = _body(webhook.options["max_body_bytes"])
-        if not _authorised(webhook, body):
-            abort(401, message="Sai mã truy cập hoặc chữ ký của hệ thống gửi dữ liệu.",
-                  headers={"WWW-Authenticate": 'Bearer realm="tthc-monitor"'})
+        rt = runtime()
+        signed = _authorised(webhook, body)
         try:
             items = webhook.parse_body(body)
         except ConnectorError as exc:
             abort(400, message=f"Dữ liệu gửi lên không hợp lệ: {exc}")
-        rt = runtime()
-        run, results = push_batch(rt.sessions, connector, items, rt.derive, rt.now())
+        try:
+            run, results = push_batch(rt.sessions, connector, items, rt.derive, rt.now(),
+                                      webhook.write_scope(), signed)
+        except ReplayedPush:
+            abort(409, message="Bản tin đã ký này đã được nhận trước đó (chữ ký đã dùng), "
+                               "nên không lưu gì. Mỗi lần gửi, kể cả gửi lại, cần thời điểm "
+                               f"{TIMESTAMP_HEADER} và chữ ký mới.")
         return {"run_id": run.id, "fetched": run.fetched, "created": run.created,
                 "updated": run.updated, "unchanged": run.unchanged, "rejected": run.rejected,
                 "results": [{"index": index, "code": r.code, "result": r.outcome,
@@ -90,12 +106,27 @@ def _body(limit: int) -> bytes:
     return body
 
 
-def _authorised(webhook: WebhookConnector, body: bytes) -> bool:
+def _authorised(webhook: WebhookConnector, body: bytes) -> Signed | None:
+    """Let the push through or answer 401; a signed push returns its signature to remember.
+
+    A bearer token cannot be bound to one push: it is a standing secret, and only TLS keeps it
+    and the bodies it sends from being read and replayed on the way.
+    """
     bearer = bearer_secret()
-    if webhook.authenticate(body, bearer, request.headers.get(SIGNATURE_HEADER)):
-        return True
+    if webhook.token_matches(bearer):
+        return None
     token = authenticate(db(), bearer) if bearer else None
     if token is not None and token.allows("ingest"):
         note_use(runtime().engine, token, runtime().now())
-        return True
-    return False
+        return None
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if signature and webhook.signs():
+        try:
+            digest = webhook.verify_signature(body, signature,
+                                              request.headers.get(TIMESTAMP_HEADER),
+                                              runtime().now())
+        except SignatureError as exc:
+            abort(401, message=f"Chữ ký của hệ thống gửi dữ liệu không được chấp nhận: {exc}.")
+        return Signed(digest, webhook.signature_window)
+    abort(401, message="Sai mã truy cập hoặc chữ ký của hệ thống gửi dữ liệu.",
+          headers={"WWW-Authenticate": 'Bearer realm="tthc-monitor"'})
