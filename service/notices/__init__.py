@@ -15,8 +15,8 @@ from service.notices.record import (
     NoticeRecord,
     notices_of,
     opt_out,
-    opt_out_verified,
+    opt_out_proven,
 )
 
 __all__ = ["DossierNotices", "NoticePolicy", "NoticeRecord", "NoticeReport", "collect",
-           "dispatch", "notices_of", "opt_out", "opt_out_verified"]
+           "dispatch", "notices_of", "opt_out", "opt_out_proven"]
