@@ -415,3 +415,20 @@ def test_lookup_and_rating_on_each_database(database_url: str) -> None:
             assert session.scalars(select(CitizenRating.score)).all() == [4]
     finally:
         rt.engine.dispose()
+
+
+@pytest.mark.parametrize("host, port, configured, expected", [
+    (None, None, "", "http://127.0.0.1:8080"),
+    ("0.0.0.0", 9000, "", "http://localhost:9000"),
+    ("::1", None, "", "http://[::1]:8080"),
+    (None, None, "https://dvc.thanhmien.gov.vn", "https://dvc.thanhmien.gov.vn"),
+])
+def test_the_demo_fills_an_empty_public_url_with_its_own_address(
+        tmp_path: Any, host: str | None, port: int | None, configured: str,
+        expected: str) -> None:
+    from service.cli.serve import demo_public_url
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}",
+                             lookup={"public_url": configured})
+    assert demo_public_url(settings, host, port) == expected
+    assert settings["lookup"]["public_url"] == expected
