@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from service.runtime import Runtime
 from service.vocabulary import Outcome, Status
 from service.web import create_app
 from service.web.api.lookup import LookupSchema
+from service.web.pages.lookup import PROOF_SALT
 from tests.conftest import local, make_settings
 from tests.pages_support import csrf_from
 
@@ -44,6 +46,13 @@ def post_lookup(client: Any, code: str, factor: str) -> Any:
                                          "csrf_token": csrf_from(client)})
 
 
+def proof_from(response: Any) -> str:
+    """The proof a passed lookup gives its follow-up forms."""
+    match = re.search(r'name="proof" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "a result page carries a proof"
+    return match.group(1)
+
+
 def test_right_code_and_phone_digits_show_the_progress(session: Session, dossier: Dossier
                                                        ) -> None:
     result = lookup.lookup(session.connection(), dossier.code, "5678", NOW)
@@ -60,31 +69,69 @@ def test_lookup_secret_works_in_any_case_and_spacing(session: Session, dossier: 
 
 
 @pytest.mark.parametrize("code_ok, factor", [(False, "5678"), (True, "5679"), (True, ""),
-                                             (True, "678")])
+                                             (True, "678"), (True, "\x00" * 8),
+                                             (True, "\x005678"), (True, "45678"),
+                                             (True, "５６７８")])
 def test_wrong_code_or_factor_returns_nothing(session: Session, dossier: Dossier, code_ok: bool,
                                               factor: str) -> None:
     code = dossier.code if code_ok else dossier.code + "9"
     assert lookup.lookup(session.connection(), code, factor, NOW) is None
 
 
-def test_wrong_code_and_wrong_factor_do_the_same_database_work(runtime: Runtime,
-                                                               session: Session,
-                                                               dossier: Dossier) -> None:
+@pytest.mark.parametrize("phone", [None, "", "112", "không có", "0-1-2"])
+def test_a_dossier_without_a_usable_phone_opens_only_with_its_secret(
+        session: Session, make_dossier: Callable[..., Dossier], phone: str | None) -> None:
+    row = make_dossier(applicant_phone=phone)
+    tried = ["\x00" * 8, "\x00" * 4, "112", "0112", "0000", " " * 8, "-" * 8, "\x00112"]
+    for factor in tried:
+        assert lookup.lookup(session.connection(), row.code, factor, NOW) is None, factor
+    assert lookup.lookup(session.connection(), row.code, row.lookup_secret, NOW) is not None
+
+
+@pytest.mark.parametrize("factor, phone, secret, matches", [
+    ("5678", "0912 345 678", None, True),
+    ("ab-cd 2345", None, "ABCD2345", True),
+    ("ABCD2345", "0912345678", "abcd2345", True),
+    ("\x00" * 8, None, None, False),
+    ("\x00" * 8, "112", "ABCD2345", False),
+    ("", None, "", False),
+    ("5678", None, "ABCD2345", False),
+    ("ABCD2345", "0912345678", "ABCD234", False),   # a stored secret of the wrong shape
+    ("ABCD234", None, "ABCD234", False),
+    ("1234", "1234", None, True),
+])
+def test_only_typed_values_of_the_expected_shape_match_real_ones(
+        factor: str, phone: str | None, secret: str | None, matches: bool) -> None:
+    assert lookup.factor_matches(factor, phone, secret) is matches
+
+
+def test_wrong_code_and_wrong_factor_do_the_same_database_work(
+        runtime: Runtime, session: Session, dossier: Dossier,
+        make_dossier: Callable[..., Dossier]) -> None:
     statements: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
+    def run(code: str, factor: str) -> list[str]:
+        statements.clear()
+        lookup.lookup(session.connection(), code, factor, NOW)
+        return list(statements)
+
+    no_phone = make_dossier(applicant_phone=None)
+    session.commit()
     event.listen(runtime.engine, "before_cursor_execute", record)
     try:
-        lookup.lookup(session.connection(), "000.00.00.X00-000000-0000", "5678", NOW)
-        wrong_code = list(statements)
-        statements.clear()
-        lookup.lookup(session.connection(), dossier.code, "0000", NOW)
-        wrong_factor = list(statements)
+        wrong_code = run("000.00.00.X00-000000-0000", "5678")
+        misses = [run(dossier.code, "0000"), run(dossier.code, "\x00" * 8),
+                  run(dossier.code, "1a"), run(no_phone.code, "\x00" * 8),
+                  run(no_phone.code, "5678")]
+        right = run(dossier.code, "5678")
     finally:
         event.remove(runtime.engine, "before_cursor_execute", record)
-    assert wrong_code == wrong_factor and len(wrong_code) == 1
+    # One indexed query whatever went wrong; the history is read only for a match.
+    assert len(wrong_code) == 1 and all(miss == wrong_code for miss in misses)
+    assert right[0] == wrong_code[0] and len(right) == 2
 
 
 def test_extension_shows_both_dates_and_the_apology(session: Session,
@@ -139,6 +186,7 @@ def test_page_gives_the_same_answer_for_wrong_code_and_wrong_factor(client: Any,
     strip = re.compile(r'value="[^"]*"')
     assert (strip.sub("", wrong_code.get_data(as_text=True))
             == strip.sub("", wrong_factor.get_data(as_text=True)))
+    assert 'name="proof"' not in wrong_factor.get_data(as_text=True)
 
 
 def test_page_works_without_javascript_and_is_accessible(client: Any) -> None:
@@ -219,39 +267,71 @@ def test_failures_per_code_are_limited_across_addresses(limited_client: tuple[An
 
 def test_rating_is_stored_once_per_dossier(client: Any, session: Session, dossier: Dossier
                                            ) -> None:
-    token = csrf_from(client)
+    shown = post_lookup(client, dossier.code, "5678")
+    page = shown.get_data(as_text=True)
+    # The follow-up forms carry the proof, never the factor typed.
+    assert 'name="factor" value' not in page and 'value="5678"' not in page
+    token, proof = csrf_from(client), proof_from(shown)
     for score in (2, 5):
         answer = client.post("/tra-cuu/danh-gia", data={
-            "code": dossier.code, "factor": "5678", "score": score, "comment": " Nhanh ",
+            "code": dossier.code, "proof": proof, "score": score, "comment": " Nhanh ",
             "csrf_token": token})
         assert answer.status_code == 200 and "Cảm ơn" in answer.get_data(as_text=True)
     ratings = session.scalars(select(CitizenRating)).all()
     assert [(r.score, r.comment) for r in ratings] == [(5, "Nhanh")]
 
 
-def test_rating_needs_the_right_factor_and_a_score(client: Any, session: Session,
-                                                    dossier: Dossier) -> None:
+class SignedAnHourAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return super().get_timestamp() - 3600
+
+
+def test_rating_needs_a_proof_of_the_lookup_and_a_score(app: Any, client: Any,
+                                                         session: Session,
+                                                         dossier: Dossier) -> None:
     token = csrf_from(client)
-    wrong = client.post("/tra-cuu/danh-gia", data={
-        "code": dossier.code, "factor": "0000", "score": 5, "csrf_token": token})
+    proof = proof_from(post_lookup(client, dossier.code, "5678"))
+    # Signed with another key, or an hour ago: refused like no proof at all.
+    other = URLSafeTimedSerializer("another key", salt=PROOF_SALT).dumps(dossier.code)
+    old = URLSafeTimedSerializer(app.secret_key, salt=PROOF_SALT,
+                                 signer=SignedAnHourAgo).dumps(dossier.code)
+    refused = [{"factor": "5678"}, {"proof": other}, {"proof": old}, {"proof": proof[:-2]},
+               {"proof": ""}]
+    for form in refused:
+        answer = client.post("/tra-cuu/danh-gia", data={
+            "code": dossier.code, "score": 5, "csrf_token": token, **form})
+        assert answer.status_code == 403, form
+        assert "Phiên tra cứu đã hết hạn" in answer.get_data(as_text=True)
     missing = client.post("/tra-cuu/danh-gia", data={
-        "code": dossier.code, "factor": "5678", "score": 9, "csrf_token": token})
-    assert (wrong.status_code, missing.status_code) == (404, 400)
+        "code": dossier.code, "proof": proof, "score": 9, "csrf_token": token})
+    assert missing.status_code == 400
     assert session.scalars(select(CitizenRating)).all() == []
 
 
-def test_qr_code_is_svg_linking_to_the_lookup(client: Any) -> None:
+def test_qr_code_is_svg_linking_to_the_lookup(app: Any, client: Any) -> None:
+    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
     answer = client.get("/tra-cuu/qr.svg?ma=000.32.26.H26-260302-0001")
     assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
     assert answer.get_data(as_text=True).lstrip().startswith("<?xml")
+    assert answer.headers["Cache-Control"] == "private, max-age=86400"
     assert client.get("/tra-cuu/qr.svg?ma=<script>").status_code == 404
 
 
-def test_qr_target_uses_the_public_url(app: Any) -> None:
-    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
-    with app.test_request_context():
-        from service.web.pages.lookup import qr_target
+def test_without_a_public_url_there_is_no_qr_code(client: Any) -> None:
+    answer = client.get("/tra-cuu/qr.svg?ma=000.32.26.H26-260302-0001",
+                        headers={"Host": "evil.example"})
+    assert answer.status_code == 404 and answer.mimetype == "text/plain"
+    assert "chưa khai báo địa chỉ trang tra cứu" in answer.get_data(as_text=True)
+    assert "evil.example" not in answer.get_data(as_text=True)
 
+
+def test_qr_target_uses_the_public_url_only(app: Any) -> None:
+    from service.web.pages.lookup import qr_target
+
+    with app.test_request_context(headers={"Host": "evil.example"}):
+        assert qr_target("A-1") is None
+    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
+    with app.test_request_context(headers={"Host": "evil.example"}):
         assert qr_target("A-1") == "https://dvc.thanhmien.gov.vn/tra-cuu?ma=A-1"
 
 
@@ -260,6 +340,7 @@ def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session:
     from service.models import Role
     from service.users.accounts import create_user
 
+    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
     client = app.test_client()
     assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 302
     user = create_user(session, "hoa", "mật-khẩu-dài-đủ", Role.CLERK, ["000.32.26.H26"], NOW)
@@ -321,8 +402,26 @@ def test_lookup_and_rating_on_each_database(database_url: str) -> None:
             assert found is not None and found.applicant == "Trần T. M."
             assert [step.text for step in found.timeline] == ["Được tiếp nhận"]
             assert lookup.lookup(session.connection(), "DB-1", "abcd-2346", NOW) is None
-            assert lookup.rate(session, "DB-1", "ABCD2345", 4, "", NOW)
+            assert lookup.rate(session, "db-1", 4, "", NOW)
+            assert not lookup.rate(session, "DB-2", 4, "", NOW)
             session.commit()
             assert session.scalars(select(CitizenRating.score)).all() == [4]
     finally:
         rt.engine.dispose()
+
+
+@pytest.mark.parametrize("host, port, configured, expected", [
+    (None, None, "", "http://127.0.0.1:8080"),
+    ("0.0.0.0", 9000, "", "http://localhost:9000"),
+    ("::1", None, "", "http://[::1]:8080"),
+    (None, None, "https://dvc.thanhmien.gov.vn", "https://dvc.thanhmien.gov.vn"),
+])
+def test_the_demo_fills_an_empty_public_url_with_its_own_address(
+        tmp_path: Any, host: str | None, port: int | None, configured: str,
+        expected: str) -> None:
+    from service.cli.serve import demo_public_url
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'demo.db'}",
+                             lookup={"public_url": configured})
+    assert demo_public_url(settings, host, port) == expected
+    assert settings["lookup"]["public_url"] == expected

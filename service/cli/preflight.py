@@ -96,8 +96,8 @@ def check_public_url(settings: Mapping[str, Any]) -> Iterator[Check]:
     """Receipt QR codes carry [lookup] public_url: citizens on the Internet need https."""
     url = settings["lookup"]["public_url"]
     if not url:
-        yield Check("warn", "public_url", "[lookup] public_url is empty: QR codes carry the "
-                    "address each request came to")
+        yield Check("warn", "public_url", "[lookup] public_url is empty: receipts are printed "
+                    "without a QR code or a link to the lookup")
     elif not url.startswith("https://"):
         yield Check("warn", "public_url", f"{url} is plain HTTP: citizens reach the lookup "
                     "over the Internet, serve it over HTTPS")

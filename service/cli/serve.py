@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 import signal
 import subprocess
@@ -99,6 +100,7 @@ def scheduler(app: AppContext) -> None:
 def demo(app: AppContext, host: str | None, port: int | None) -> None:
     """Upgrade the database, back-fill from the connectors, then serve with the scheduler."""
     runtime = app.runtime
+    public_url = demo_public_url(app.settings, host, port)
     # Bound before the back-fill: a busy port is known at once, not after minutes of work.
     server = bind(app, host, port, demo_key(app.settings))
     upgrade(runtime.engine)
@@ -115,7 +117,8 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
         argv = [sys.executable, "-m", "service.cli.run"]
         if app.path:
             argv += ["--config", app.path]
-        worker = subprocess.Popen([*argv, "scheduler"])
+        worker = subprocess.Popen([*argv, "scheduler"],
+                                  env={**os.environ, "TTHC_LOOKUP__PUBLIC_URL": public_url})
         click.echo(f"Scheduler started (process {worker.pid}).")
     # run_server turns SIGTERM into SystemExit, so the scheduler child is stopped below.
     try:
@@ -124,6 +127,23 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def demo_public_url(settings: dict[str, Any], host: str | None, port: int | None) -> str:
+    """Fill an empty [lookup] public_url with the demo's own address, so receipts get a QR code.
+
+    Only the demo does this: a real deployment names its public address, since one taken from
+    requests would come from their Host header, which any client chooses.
+    """
+    lookup = settings["lookup"]
+    if not lookup["public_url"]:
+        server = settings["server"]
+        host = host or server["host"]
+        shown = "localhost" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        lookup["public_url"] = f"http://{shown}:{port or server['port']}"
+        click.echo(f"[lookup] public_url is empty: receipts link to {lookup['public_url']}")
+    return str(lookup["public_url"])
 
 
 def _first_scan(runtime: Runtime) -> None:

@@ -88,8 +88,8 @@ class LookupSchema(Schema):
     # guesses, so the second limit stops a guesser who spreads over many addresses.
     rate_limit = limit_field("10 per minute;60 per hour")
     code_rate_limit = limit_field("20 per hour")
-    # Base address printed in QR codes, e.g. "https://dichvucong.thanhmien.gov.vn"; empty: the
-    # address the request came to.
+    # Base address printed on receipts and in their QR codes, e.g.
+    # "https://dichvucong.thanhmien.gov.vn"; empty: no link (never one from the Host header).
     public_url = fields.String(load_default="", validate=validate.Regexp(
         r"^$|^https?://[^\s/]+(/[^\s]*)?$", error="expected an http(s) address or nothing"))
     ratings = fields.Boolean(load_default=True)

@@ -1,7 +1,8 @@
 """Citizen lookup: a dossier code plus a second factor gives a plain-Vietnamese progress report.
 
-A wrong code and a wrong second factor are indistinguishable: both run the same queries and the
-same comparisons, and both return None.
+The second factor is the last four digits of the phone on the dossier or the receipt's secret.
+A wrong code and a wrong second factor are indistinguishable: both run the same one query and
+the same comparisons, and both return None; only a match reads the history.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from service.vocabulary import FINAL_STATUSES, Status
 MAX_CODE_LENGTH = 64
 MAX_FACTOR_LENGTH = 32
 MAX_COMMENT_LENGTH = 1000
-# Compared when there is no dossier or no phone, so failing costs the same as succeeding.
-NO_MATCH = "\x00" * 8
+# What may be typed as a second factor once spaces and dashes are gone: four digits (the phone)
+# or eight letters and digits (the receipt's secret, drawn by service.ingest). Anything else is
+# refused like a wrong factor, so no placeholder or control character can ever be compared.
+PHONE_FACTOR = re.compile(r"[0-9]{4}")
+SECRET_FACTOR = re.compile(r"[A-Z0-9]{8}")
 
 STATUS_TEXTS: dict[Status, str] = {
     Status.REGISTERED: "Hồ sơ đã được đăng ký, đang chờ cán bộ tiếp nhận.",
@@ -86,13 +90,37 @@ def normalise_factor(factor: str) -> str:
     return re.sub(r"[\s\-.]", "", factor).upper()
 
 
-def phone_tail(phone: str | None) -> str:
-    """The last four digits of a phone number, or a value nothing can match."""
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[-4:] if len(digits) >= 4 else NO_MATCH
+def phone_tail(phone: str | None) -> str | None:
+    """The last four digits of a phone number; None when it has fewer (no usable phone)."""
+    digits = re.sub(r"[^0-9]", "", phone or "")
+    return digits[-4:] if len(digits) >= 4 else None
 
 
-# Everything the citizen may see, with the history, in one indexed query by code: wrong codes,
+def usable_secret(secret: str | None) -> str | None:
+    """The receipt's secret as it is typed, or None when the dossier has none of that shape."""
+    value = (secret or "").upper()
+    return value if SECRET_FACTOR.fullmatch(value) else None
+
+
+def factor_matches(factor: str, phone: str | None, secret: str | None) -> bool:
+    """Whether the typed factor is the phone's last four digits or the receipt's secret.
+
+    An absent phone or secret (None) never matches: it is compared with the typed value itself
+    so a mismatch costs what a match does, and the result is discarded. Real values are
+    compared in constant time.
+    """
+    given = normalise_factor(factor)
+    if PHONE_FACTOR.fullmatch(given):
+        expected = phone_tail(phone)
+    elif SECRET_FACTOR.fullmatch(given):
+        expected = usable_secret(secret)
+    else:
+        expected = None
+    same = hmac.compare_digest(given.encode(), (expected or given).encode())
+    return expected is not None and same
+
+
+# Everything the citizen may see of the dossier, in one indexed query by code: wrong codes,
 # wrong factors and right ones all run exactly this statement once. Built once so SQLAlchemy
 # compiles it once.
 DOSSIER_QUERY = (
@@ -101,25 +129,24 @@ DOSSIER_QUERY = (
            Dossier.statutory_due_at, Dossier.extension_due_at, Dossier.extension_late,
            Dossier.status, Dossier.handler,
            Dossier.outcome, Dossier.deadline_class, Dossier.finished_at, Dossier.returned_at,
-           Procedure.name.label("procedure"), StatusEvent.at.label("event_at"),
-           StatusEvent.status.label("event_status"))
+           Procedure.name.label("procedure"))
     .join(Procedure, Procedure.id == Dossier.procedure_id)
-    .outerjoin(StatusEvent, StatusEvent.dossier_id == Dossier.id)
     .where(Dossier.code == bindparam("code"))
+)
+# The history, read only once the factor matched: fetching it for a wrong factor too would make
+# a real code measurably slower to refuse than an unknown one.
+HISTORY_QUERY = (
+    select(StatusEvent.at, StatusEvent.status)
+    .where(StatusEvent.dossier_id == bindparam("dossier_id"))
     .order_by(StatusEvent.at)
 )
 
 
-def verify_rows(conn: Connection, code: str, factor: str) -> Sequence[Row[Any]]:
-    """The dossier's rows (one per history line) if the factor matches; always the same work."""
-    rows = conn.execute(DOSSIER_QUERY, {"code": normalise_code(code)}).all()
-    row = rows[0] if rows else None
-    given = normalise_factor(factor).encode()
-    phone = phone_tail(row.applicant_phone if row else None).encode()
-    secret = (row.lookup_secret.upper() if row and row.lookup_secret else NO_MATCH).encode()
-    # Both comparisons run every time (no short-circuit), each in constant time.
-    matched = hmac.compare_digest(given, phone) | hmac.compare_digest(given, secret)
-    return rows if row is not None and matched and len(given) >= 4 else ()
+def verify(conn: Connection, code: str, factor: str) -> Row[Any] | None:
+    """The dossier's row if the factor matches, else None; the same work either way."""
+    row = conn.execute(DOSSIER_QUERY, {"code": normalise_code(code)[:MAX_CODE_LENGTH]}).first()
+    phone, secret = (row.applicant_phone, row.lookup_secret) if row else (None, None)
+    return row if factor_matches(factor, phone, secret) else None
 
 
 def lookup(conn: Connection, code: str, factor: str, now: dt.datetime) -> LookupResult | None:
@@ -127,12 +154,23 @@ def lookup(conn: Connection, code: str, factor: str, now: dt.datetime) -> Lookup
 
     Takes a Core connection: the lookup only reads, and an ORM session costs it a third more.
     """
-    rows = verify_rows(conn, code, factor)
-    return describe(rows[0], rows, now) if rows else None
+    row = verify(conn, code, factor)
+    return None if row is None else progress(conn, row, now)
 
 
-def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
-    """Turn the rows of DOSSIER_QUERY (the dossier, once per history line) into the view."""
+def lookup_proven(conn: Connection, code: str, now: dt.datetime) -> LookupResult | None:
+    """The citizen's view of a dossier whose second factor was checked by an earlier lookup."""
+    row = conn.execute(DOSSIER_QUERY, {"code": normalise_code(code)[:MAX_CODE_LENGTH]}).first()
+    return None if row is None else progress(conn, row, now)
+
+
+def progress(conn: Connection, row: Row[Any], now: dt.datetime) -> LookupResult:
+    """The view of a verified dossier row, with its history."""
+    return describe(row, conn.execute(HISTORY_QUERY, {"dossier_id": row.id}).all(), now)
+
+
+def describe(row: Any, history: Sequence[Any], now: dt.datetime) -> LookupResult:
+    """Turn a row of DOSSIER_QUERY and the rows of HISTORY_QUERY into the view."""
     extended = row.extension_due_at is not None
     return LookupResult(
         code=row.code,
@@ -146,8 +184,7 @@ def describe(row: Any, rows: Sequence[Any], now: dt.datetime) -> LookupResult:
         status_text=status_text(row.status, row.handler),
         is_finished=row.status in FINAL_STATUSES,
         is_late=is_late(row, now),
-        timeline=[TimelineStep(r.event_at, r.event_status.label) for r in rows
-                  if r.event_at is not None],
+        timeline=[TimelineStep(step.at, step.status.label) for step in history],
     )
 
 
@@ -156,15 +193,15 @@ def status_text(status: Status, handler: str | None) -> str:
     return STATUS_TEXTS[status].format(handler=handler or DEFAULT_HANDLER)
 
 
-def rate(session: Session, code: str, factor: str, score: int, comment: str | None,
+def rate(session: Session, code: str, score: int, comment: str | None,
          now: dt.datetime) -> bool:
-    """Record the citizen's rating of a dossier they proved they hold; False if not verified."""
+    """Record the citizen's rating of a dossier whose factor a lookup has checked; False if the
+    dossier is gone."""
     if not 1 <= score <= 5:
         raise ValueError("a rating is between 1 and 5")
-    rows = verify_rows(session.connection(), code, factor)
-    if not rows:
+    dossier_id = session.scalar(select(Dossier.id).where(Dossier.code == normalise_code(code)))
+    if dossier_id is None:
         return False
-    dossier_id = rows[0].id
     text = (comment or "").strip()[:MAX_COMMENT_LENGTH] or None
     rating = session.scalar(select(CitizenRating).where(CitizenRating.dossier_id == dossier_id))
     if rating is None:

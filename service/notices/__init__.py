@@ -17,8 +17,8 @@ from service.notices.record import (
     complaint_notices,
     notices_of,
     opt_out,
-    opt_out_verified,
+    opt_out_proven,
 )
 
 __all__ = ["DossierNotices", "NoticePolicy", "NoticeRecord", "NoticeReport", "collect",
-           "complaint_notices", "dispatch", "notices_of", "opt_out", "opt_out_verified"]
+           "complaint_notices", "dispatch", "notices_of", "opt_out", "opt_out_proven"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from service.dossiers.lookup import verify_rows
+from service.dossiers.lookup import normalise_code
 from service.models import CitizenNotice, Dossier, NoticeAttempt, NoticeOptOut
 from service.models.notices import NoticeKind, NoticeState
 from service.models.scheduling import insert_ignoring_duplicates
@@ -111,11 +111,11 @@ def opt_out(session: Session, dossier_id: int, by: str, now: dt.datetime) -> boo
     return bool(added)
 
 
-def opt_out_verified(session: Session, code: str, factor: str, now: dt.datetime) -> bool:
-    """The citizen's own opt-out from the lookup page, after the same second factor as the
-    lookup itself; False (and nothing recorded) when the code or the factor is wrong."""
-    rows = verify_rows(session.connection(), code, factor)
-    if not rows:
+def opt_out_proven(session: Session, code: str, now: dt.datetime) -> bool:
+    """The citizen's own opt-out from the lookup page, for a dossier whose second factor the
+    lookup has just checked; False (and nothing recorded) when there is no such dossier."""
+    dossier_id = session.scalar(select(Dossier.id).where(Dossier.code == normalise_code(code)))
+    if dossier_id is None:
         return False
-    opt_out(session, rows[0].id, CITIZEN, now)
+    opt_out(session, dossier_id, CITIZEN, now)
     return True

@@ -9,18 +9,29 @@ limits' public `Storage` interface for the fixed-window strategy the app uses: c
 when read, and expired ones are swept at most once a second, in the thread that counts.
 
 `[web] ratelimit_storage = "memory://"` selects this store; Redis and the others are used as
-limits provides them.
+limits provides them. While a shared store is unreachable, the limits counted by hand (the
+citizen lookup) fall back to this store, per process: four phone digits are only 10 000 guesses,
+so a dead Redis must not switch the lookup's limits off.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from limits.storage import Storage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 SCHEME = "tthc-memory"
+# Seconds before a store that failed is tried again; meanwhile limits are counted in memory.
+RETRY_SECONDS = 30.0
+# Redis answers a loopback or LAN call in about a millisecond; without a timeout a silent
+# host would hold every lookup until the kernel gives up on the connection.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1.0, "socket_timeout": 1.0}
+log = logging.getLogger(__name__)
 
 
 class SweptMemoryStorage(Storage):
@@ -95,3 +106,41 @@ class SweptMemoryStorage(Storage):
 def storage_uri(configured: str) -> str:
     """The storage URI to give Flask-Limiter for the configured one."""
     return f"{SCHEME}://" if configured == "memory://" else configured
+
+
+def storage_options(configured: str) -> dict[str, Any]:
+    """Options for the configured store: timeouts for Redis, nothing for the others."""
+    return dict(REDIS_TIMEOUTS) if configured.startswith(("redis://", "rediss://")) else {}
+
+
+class MemoryFallback:
+    """Counts limits in this process's memory while the shared store is unreachable.
+
+    The same in spirit as Flask-Limiter's in-memory fallback for its decorated routes (the
+    login): a failure is logged once, counting goes on in memory, and the shared store is tried
+    again after `retry_seconds`.
+    """
+
+    def __init__(self, retry_seconds: float = RETRY_SECONDS) -> None:
+        self.memory = FixedWindowRateLimiter(SweptMemoryStorage())
+        self.retry_seconds = retry_seconds
+        self.retry_at = 0.0
+        self.failing = False
+
+    def run(self, shared: RateLimiter, check: Callable[[RateLimiter], bool], name: str) -> bool:
+        """`check` against the shared store, or against memory while that store is failing."""
+        if time.monotonic() >= self.retry_at:
+            try:
+                result = check(shared)
+            except Exception as exc:  # noqa: BLE001 - any storage error: Redis, network, ...
+                self.retry_at = time.monotonic() + self.retry_seconds
+                self.failing = True
+                log.warning("rate-limit storage unreachable (%s); %s and the other limits "
+                            "counted by hand are counted in this process's memory for %.0f s",
+                            exc, name, self.retry_seconds)
+            else:
+                if self.failing:
+                    self.failing = False
+                    log.warning("rate-limit storage reachable again; %s counted there", name)
+                return result
+        return check(self.memory)

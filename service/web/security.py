@@ -8,13 +8,13 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 
 from service.web.proxy import TrustedProxy
-from service.web.ratelimit import storage_uri
+from service.web.ratelimit import MemoryFallback, storage_options, storage_uri
 
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
 # cannot run. Inline SVG charts must use presentation attributes, not style="".
@@ -34,7 +34,8 @@ STATIC_HEADERS = {
 
 # One limiter for the app; routes add their own limits, nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-log = logging.getLogger(__name__)
+# Where each app keeps its MemoryFallback: hit_limits counts there while the store is down.
+FALLBACK = "tthc-limits-fallback"
 # Blueprints whose routes count their own requests with hit_limits (the citizen lookup):
 # the limiter's middleware skips them before resolving any limit, which on a hot route cost
 # more than the lookup's query.
@@ -56,22 +57,19 @@ def hit_limits(text: str, *key: str) -> bool:
     """Count one request against each limit for `key`; False once any of them is exceeded.
 
     A direct use of the limiter's storage for hot routes, where @limiter.limit's per-request
-    bookkeeping costs more than the route itself (see bench/lookup.py).
+    bookkeeping costs more than the route itself (see bench/lookup.py). While the storage is
+    unreachable the counting goes on in memory (MemoryFallback): these limits fail closed.
     """
-    try:
-        return all([limiter.limiter.hit(item, *key) for item in parse_limits(text)])
-    except Exception:  # noqa: BLE001 - like RATELIMIT_SWALLOW_ERRORS: a dead store fails open
-        log.warning("rate-limit storage unreachable; %s not counted", key[0])
-        return True
+    items = parse_limits(text)
+    return current_app.extensions[FALLBACK].run(
+        limiter.limiter, lambda counter: all([counter.hit(item, *key) for item in items]), key[0])
 
 
 def within_limits(text: str, *key: str) -> bool:
     """Whether one more request for `key` would stay within every limit (counts nothing)."""
-    try:
-        return all(limiter.limiter.test(item, *key) for item in parse_limits(text))
-    except Exception:  # noqa: BLE001 - see hit_limits
-        log.warning("rate-limit storage unreachable; %s not checked", key[0])
-        return True
+    items = parse_limits(text)
+    return current_app.extensions[FALLBACK].run(
+        limiter.limiter, lambda counter: all(counter.test(item, *key) for item in items), key[0])
 
 
 # Query values that are secrets or personal data, and bearer tokens, wherever a log line holds them.
@@ -110,6 +108,7 @@ def init_security(app: Flask) -> None:
         # form left open for a whole working day still submits.
         WTF_CSRF_TIME_LIMIT=settings["web"]["session_hours"] * 3600,
         RATELIMIT_STORAGE_URI=storage_uri(settings["web"]["ratelimit_storage"]),
+        RATELIMIT_STORAGE_OPTIONS=storage_options(settings["web"]["ratelimit_storage"]),
         # If Redis goes away the site keeps answering, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
@@ -118,6 +117,7 @@ def init_security(app: Flask) -> None:
         RATELIMIT_HEADERS_ENABLED=False,
     )
     limiter.init_app(app)
+    app.extensions[FALLBACK] = MemoryFallback()
     init_csrf(app)
     for name in ACCESS_LOGGERS:
         logger = logging.getLogger(name)

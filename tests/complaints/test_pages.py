@@ -17,6 +17,7 @@ from service.models import AuditLog, Complaint, ComplaintStatus, Dossier
 from service.runtime import Runtime
 from tests.conftest import local, make_settings
 from tests.pages_support import FAST_HASHES, add_user, csrf_from, csrf_token, ensure_unit, login
+from tests.test_lookup import proof_from
 
 NOW = local(2026, 3, 10, 9)  # Tue: due 15 working days later, Tue 31/03/2026 17:00
 TEXT = "Hồ sơ nộp đã quá hẹn mà chưa có kết quả, đề nghị kiểm tra."
@@ -109,14 +110,17 @@ def test_a_citizen_complains_about_their_dossier_and_reads_the_answer(
         client: Any, session: Session, make_dossier: Callable[..., Dossier]) -> None:
     dossier = make_dossier(handler="Công an xã", received_at=local(2026, 3, 2, 9))
     session.commit()
-    result = look_up(client, dossier.code, "5678").get_data(as_text=True)
+    shown = look_up(client, dossier.code, "5678")
+    result = shown.get_data(as_text=True)
     assert "Phản ánh, kiến nghị về hồ sơ này" in result
     token = csrf_from(client)
+    # The form carries the lookup's proof: the factor alone (even the right one) is refused.
     refused = client.post("/tra-cuu/phan-anh/ho-so", data={
-        "code": dossier.code, "factor": "0000", "content": TEXT, "csrf_token": token})
-    assert refused.status_code == 404 and session.scalar(select(Complaint)) is None
-    sent = client.post("/tra-cuu/phan-anh/ho-so", data={
         "code": dossier.code, "factor": "5678", "content": TEXT, "csrf_token": token})
+    assert refused.status_code == 403 and session.scalar(select(Complaint)) is None
+    sent = client.post("/tra-cuu/phan-anh/ho-so", data={
+        "code": dossier.code, "proof": proof_from(shown), "content": TEXT,
+        "csrf_token": token})
     page = sent.get_data(as_text=True)
     assert sent.status_code == 200 and "Đã nhận phản ánh PAKN-260310-001" in page
     assert "Phản ánh, kiến nghị đã được chuyển đến Công an xã" not in page
@@ -169,7 +173,8 @@ def test_clerks_receive_pass_on_answer_and_close_with_an_audit_trail(
 
 
 def _file(client: Any, code: str) -> None:
-    client.post("/tra-cuu/phan-anh/ho-so", data={"code": code, "factor": "5678",
+    proof = proof_from(look_up(client, code, "5678"))
+    client.post("/tra-cuu/phan-anh/ho-so", data={"code": code, "proof": proof,
                                                   "content": TEXT,
                                                   "csrf_token": csrf_from(client)})
 

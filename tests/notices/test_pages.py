@@ -20,6 +20,7 @@ from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
 from tests.pages_support import FAST_HASHES, add_user, csrf_token, ensure_unit, login
+from tests.test_lookup import proof_from
 
 RECEIVED = local(2026, 3, 2, 9)
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -87,18 +88,19 @@ def test_a_clerk_records_that_the_citizen_wants_no_more(app: Any, session: Sessi
         assert fresh.scalars(select(AuditLog.action)).all() == ["notice_opt_out"]
 
 
-def test_a_citizen_stops_the_notices_after_the_second_factor(
+def test_a_citizen_stops_the_notices_after_the_lookup(
         client: Any, runtime: Runtime, noticed: dict[str, str]) -> None:
     code = noticed["sent"]
     form = client.get("/tra-cuu").get_data(as_text=True)
     token = TOKEN_RE.search(form).group(1)  # type: ignore[union-attr]
+    # The form carries the lookup's proof: the factor alone (even the right one) is refused.
     wrong = client.post("/tra-cuu/ngung-thong-bao",
-                        data={"code": code, "factor": "0000", "csrf_token": token})
-    assert wrong.status_code == 404
+                        data={"code": code, "factor": "5678", "csrf_token": token})
+    assert wrong.status_code == 403
     shown = client.post("/tra-cuu", data={"code": code, "factor": "5678", "csrf_token": token})
     assert "Không nhận tin nhắn về hồ sơ này nữa" in shown.get_data(as_text=True)
     done = client.post("/tra-cuu/ngung-thong-bao",
-                       data={"code": code, "factor": "5678", "csrf_token": token})
+                       data={"code": code, "proof": proof_from(shown), "csrf_token": token})
     assert done.status_code == 200
     assert (f"Đã ghi nhận: ông/bà sẽ không nhận thêm tin nhắn SMS, Zalo về hồ sơ {code}."
             in done.get_data(as_text=True))

@@ -1,7 +1,7 @@
 """Citizens send complaints (phản ánh, kiến nghị): the public form, or one about their dossier.
 
 Both are public, carry a CSRF token, are limited per client address ([complaints] rate_limit)
-and check every length; a complaint about a dossier needs the dossier's second factor again.
+and check every length; a complaint about a dossier needs the proof its lookup just issued.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from service.complaints import ComplaintError, submit_about_dossier, submit_public
 from service.complaints.store import MAX_CONTENT, MAX_NAME, MIN_CONTENT
-from service.dossiers.lookup import normalise_code
+from service.dossiers.lookup import lookup_proven
 from service.models import Dossier, Unit
 from service.web.pages import lookup
 from service.web.pages.access import protect_forms
@@ -91,22 +91,24 @@ def submit() -> tuple[str, int]:
 def about_dossier() -> tuple[str, int]:
     """Record a complaint about the dossier the citizen has just looked up."""
     _count()
-    code = request.form.get("code", "")[:64]
-    factor = request.form.get("factor", "")[:32]
-    found = lookup.guarded_lookup(code, factor)
+    code = lookup.proven_code(request.form.get("proof", ""))
+    if code is None:
+        return lookup.render_form(403, error=lookup.PROOF_EXPIRED)
+    with runtime().engine.connect() as conn:
+        found = lookup_proven(conn, code, runtime().now())
     if found is None:
         return lookup.render_form(404, code=code, error=lookup.NOT_FOUND)
     session = db()
-    dossier_id = session.scalar(select(Dossier.id).where(Dossier.code == normalise_code(code)))
+    dossier_id = session.scalar(select(Dossier.id).where(Dossier.code == found.code))
     content = request.form.get("content", "")
     try:
         sent = submit_about_dossier(session, runtime().complaint_policy, dossier_id, content,
                                     runtime().now())
     except ComplaintError as exc:
         session.rollback()
-        return lookup.render_form(400, result=found, code=code, factor=factor,
+        return lookup.render_form(400, result=found, code=code,
                                   complaints=lookup.dossier_complaints(found.code),
                                   complaint_error=str(exc), content=content)
     session.commit()
-    return lookup.render_form(result=found, code=code, factor=factor, sent=sent,
+    return lookup.render_form(result=found, code=code, sent=sent,
                               complaints=lookup.dossier_complaints(found.code))

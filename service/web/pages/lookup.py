@@ -18,6 +18,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_limiter.util import get_remote_address
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
@@ -26,7 +27,7 @@ from werkzeug.exceptions import TooManyRequests
 from service.complaints import complaints_of_dossier, is_complaint_code, lookup_complaint
 from service.dossiers import lookup as domain
 from service.models import AuditLog, Dossier
-from service.notices import opt_out_verified
+from service.notices import opt_out_proven
 from service.users.accounts import audit
 from service.web.pages.access import (
     current_user,
@@ -50,6 +51,16 @@ TOO_MANY = ("Ông/bà đã tra cứu quá nhiều lần trong thời gian ngắn
 # citizen; the usual cause is a form left open too long or cookies blocked by the browser.
 FORM_EXPIRED = ("Biểu mẫu tra cứu đã hết hạn hoặc trình duyệt chưa cho phép cookie. "
                 "Ông/bà vui lòng tải lại trang rồi nhập lại thông tin.")
+# The follow-up forms of a result (rating, complaint, notice opt-out) carry a signed proof that
+# the lookup passed, never the factor itself; past this age the citizen looks the dossier up again.
+PROOF_SECONDS = 30 * 60
+PROOF_SALT = "tthc-monitor lookup proof"
+PROOF_EXPIRED = ("Phiên tra cứu đã hết hạn hoặc không hợp lệ. Ông/bà vui lòng tra cứu lại "
+                 "hồ sơ bằng mã hồ sơ và mã tra cứu, rồi gửi lại.")
+# Without [lookup] public_url no link is printed: one built from the request's Host header
+# would send citizens wherever whoever made the request chose.
+NO_PUBLIC_URL = ("Hệ thống chưa khai báo địa chỉ trang tra cứu ([lookup] public_url) nên không "
+                 "tạo được mã QR. Đề nghị quản trị hệ thống khai báo địa chỉ này.")
 UNAVAILABLE = ("Hệ thống tra cứu đang tạm gián đoạn. Ông/bà vui lòng thử lại sau ít phút; "
                "hồ sơ của ông/bà vẫn được giải quyết bình thường.")
 CODE_RE = re.compile(r"^[0-9A-Za-z.\-_/]{1,64}$")
@@ -111,10 +122,27 @@ def guarded_lookup(code: str, factor: str) -> domain.LookupResult | None:
     return guarded(code, lambda conn: domain.lookup(conn, code, factor, runtime().now()))
 
 
-def render_form(status: int = 200, **context: object) -> tuple[str, int]:
+def issue_proof(code: str) -> str:
+    """A signed token saying this dossier's second factor has just been checked."""
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PROOF_SALT).dumps(code)
+
+
+def proven_code(proof: str) -> str | None:
+    """The dossier code a proof from issue_proof vouches for; None if forged or too old."""
+    try:
+        code = URLSafeTimedSerializer(current_app.secret_key, salt=PROOF_SALT).loads(
+            proof, max_age=PROOF_SECONDS)
+    except BadSignature:  # SignatureExpired is one too
+        return None
+    return code if isinstance(code, str) else None
+
+
+def render_form(status: int = 200, **context: Any) -> tuple[str, int]:
     """The lookup form, with whatever message or result the context holds."""
     typed = request.form.get("code") if request.method == "POST" else None
     context.setdefault("code", (typed or request.args.get("ma", ""))[:64])
+    if context.get("result") is not None:
+        context["proof"] = issue_proof(context["result"].code)
     html = render_template("lookup/index.html", scores=SCORES,
                            ratings=lookup_options()["ratings"],
                            notices=current_app.config["TTHC"]["notices"]["enabled"], **context)
@@ -144,8 +172,9 @@ def bad_request(error: Exception) -> tuple[str, int]:
 
 @bp.after_request
 def never_cache(response: Response) -> Response:
-    """Results hold the citizen's dossier: no browser or proxy cache may keep them."""
-    if request.endpoint not in ("lookup.qr", "lookup.receipt"):
+    """Results hold the citizen's dossier and the slip its secret: no browser or proxy cache
+    may keep them (a reprint must also reach the server, which logs it)."""
+    if request.endpoint != "lookup.qr":
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -169,8 +198,7 @@ def result() -> tuple[str, int]:
     found = guarded_lookup(code, factor)
     if found is None:
         return render_form(404, code=code, error=NOT_FOUND)
-    return render_form(result=found, code=code, factor=factor,
-                       complaints=dossier_complaints(found.code))
+    return render_form(result=found, code=code, complaints=dossier_complaints(found.code))
 
 
 def dossier_complaints(code: str) -> list[Any]:
@@ -186,14 +214,14 @@ def rate() -> tuple[str, int]:
         abort(404)
     if not count_client():
         raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
-    code = request.form.get("code", "")[:64]
+    code = proven_code(request.form.get("proof", ""))
+    if code is None:
+        return render_form(403, error=PROOF_EXPIRED)
     score = request.form.get("score", type=int)
     if score is None or not 1 <= score <= 5:
         return render_form(400, code=code, error="Vui lòng chọn mức đánh giá từ 1 đến 5.")
     session = db()
-    stored = domain.rate(session, code, request.form.get("factor", "")[:32], score,
-                         request.form.get("comment", ""), runtime().now())
-    if not stored:
+    if not domain.rate(session, code, score, request.form.get("comment", ""), runtime().now()):
         return render_form(404, code=code, error=NOT_FOUND)
     session.commit()
     return render_form(code=code, thanks=True)
@@ -202,23 +230,23 @@ def rate() -> tuple[str, int]:
 @bp.post("/ngung-thong-bao")
 def stop_notices() -> tuple[str, int]:
     """Record that the citizen wants no more SMS or Zalo notices about the dossier they hold."""
-    if not hit_limits(lookup_options()["rate_limit"], "lookup-client", get_remote_address()):
-        raise TooManyRequests(TOO_MANY, retry_after=60)
-    code = request.form.get("code", "")[:64]
+    if not count_client():
+        raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
+    code = proven_code(request.form.get("proof", ""))
+    if code is None:
+        return render_form(403, error=PROOF_EXPIRED)
     session = db()
-    if not opt_out_verified(session, code, request.form.get("factor", "")[:32],
-                            runtime().now()):
+    if not opt_out_proven(session, code, runtime().now()):
         return render_form(404, code=code, error=NOT_FOUND)
     session.commit()
     return render_form(code=code, stopped=True)
 
 
-def qr_target(code: str) -> str:
-    """The address a receipt's QR code opens: the lookup with the code filled in."""
+def qr_target(code: str) -> str | None:
+    """The address a receipt's QR code opens (the lookup with the code filled in), or None
+    when [lookup] public_url is not set."""
     base = lookup_options()["public_url"].rstrip("/")
-    if base:
-        return base + url_for("lookup.form", ma=code)
-    return url_for("lookup.form", ma=code, _external=True)
+    return base + url_for("lookup.form", ma=code) if base else None
 
 
 @bp.get("/phieu/<code>")
@@ -251,10 +279,14 @@ def qr() -> Response:
     code = request.args.get("ma", "")
     if not CODE_RE.match(code):
         abort(404)
-    image = qrcode.make(qr_target(code), image_factory=qrcode.image.svg.SvgPathImage, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    target = qr_target(code)
+    if target is None:
+        response = Response(NO_PUBLIC_URL, status=404, mimetype="text/plain")
+    else:
+        image = qrcode.make(target, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+        buffer = io.BytesIO()
+        image.save(buffer)
+        response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    # Only the browser that printed the slip keeps it: a shared cache has no use for it.
+    response.headers["Cache-Control"] = "private, max-age=86400"
     return response
-
