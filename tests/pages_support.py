@@ -75,3 +75,10 @@ def csrf_from(client: Any, url: str = "/tra-cuu") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the form carries a CSRF token"
     return match.group(1)
+
+
+def proof_from(response: Any) -> str:
+    """The proof a passed lookup gives its follow-up forms."""
+    match = re.search(r'name="proof" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "a result page carries a proof"
+    return match.group(1)

@@ -19,7 +19,7 @@ from service.web import create_app
 from service.web.api.lookup import LookupSchema
 from service.web.pages.lookup import PROOF_SALT
 from tests.conftest import local, make_settings
-from tests.pages_support import csrf_from
+from tests.pages_support import csrf_from, proof_from
 
 NOW = local(2026, 3, 4, 10)
 PHONE = "0912345678"
@@ -44,13 +44,6 @@ def dossier(make_dossier: Callable[..., Dossier], session: Session) -> Dossier:
 def post_lookup(client: Any, code: str, factor: str) -> Any:
     return client.post("/tra-cuu", data={"code": code, "factor": factor,
                                          "csrf_token": csrf_from(client)})
-
-
-def proof_from(response: Any) -> str:
-    """The proof a passed lookup gives its follow-up forms."""
-    match = re.search(r'name="proof" value="([^"]+)"', response.get_data(as_text=True))
-    assert match, "a result page carries a proof"
-    return match.group(1)
 
 
 def test_right_code_and_phone_digits_show_the_progress(session: Session, dossier: Dossier

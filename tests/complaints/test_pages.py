@@ -16,8 +16,15 @@ from service.complaints import answer, assign, submit_public
 from service.models import AuditLog, Complaint, ComplaintStatus, Dossier
 from service.runtime import Runtime
 from tests.conftest import local, make_settings
-from tests.pages_support import FAST_HASHES, add_user, csrf_from, csrf_token, ensure_unit, login
-from tests.test_lookup import proof_from
+from tests.pages_support import (
+    FAST_HASHES,
+    add_user,
+    csrf_from,
+    csrf_token,
+    ensure_unit,
+    login,
+    proof_from,
+)
 
 NOW = local(2026, 3, 10, 9)  # Tue: due 15 working days later, Tue 31/03/2026 17:00
 TEXT = "Hồ sơ nộp đã quá hẹn mà chưa có kết quả, đề nghị kiểm tra."

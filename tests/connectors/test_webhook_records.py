@@ -16,7 +16,7 @@ from service.models import ConnectorRun, Dossier, QuarantinedRecord, WebhookRepl
 from service.runtime import Runtime
 from service.web import create_app
 from tests.conftest import make_settings
-from tests.test_webhook import SECRET, TOKEN, add_units, post, record, signed
+from tests.webhook_support import SECRET, TOKEN, add_units, post, record, signed
 
 
 @pytest.fixture

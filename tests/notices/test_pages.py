@@ -19,8 +19,7 @@ from tests.builders import ingest, record
 from tests.conftest import local, make_settings
 from tests.fixtures.sms.server import Gateway
 from tests.notices.conftest import esms_section, run_notices
-from tests.pages_support import FAST_HASHES, add_user, csrf_token, ensure_unit, login
-from tests.test_lookup import proof_from
+from tests.pages_support import FAST_HASHES, add_user, csrf_token, ensure_unit, login, proof_from
 
 RECEIVED = local(2026, 3, 2, 9)
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
