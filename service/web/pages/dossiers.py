@@ -237,7 +237,8 @@ def notice_opt_out(code: str):  # type: ignore[no-untyped-def]
     rt = runtime()
     row = load_visible(code)
     if opt_out(db(), row.id, current_user().username, rt.now()):
-        audit(db(), current_user(), "notice_opt_out", rt.now(), dossier=row)
+        audit(db(), current_user(), "notice_opt_out", rt.now(), dossier=row,
+              changes=[{"field": "notice_opt_out", "old": False, "new": True}])
     db().commit()
     flash("Đã ghi nhận: công dân sẽ không nhận thêm thông báo qua SMS, Zalo về hồ sơ này.", "ok")
     return redirect(url_for("dossier.detail", code=row.code, _anchor="thong-bao"))
