@@ -12,6 +12,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,15 +111,24 @@ class DossierEdit:
         return changes_between(self.before, found[1] if found else None)
 
 
-def _word(value: Any) -> Any:
-    return {True: "có", False: "không"}.get(value, value) if isinstance(value, bool) else value
+def _word(value: Any, name: str, zone: ZoneInfo) -> Any:
+    """A stored value as a clerk reads it: yes/no, an instant in office time."""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            return f"{dt.datetime.fromisoformat(value).astimezone(zone):%d/%m/%Y %H:%M}"
+        except ValueError:
+            return value
+    return value
 
 
 def shown_changes(changes: list[dict[str, Any]] | None, personal: bool,
-                  mask: Callable[[str | None], str], mask_name: Callable[[str], str]
-                  ) -> list[dict[str, Any]]:
-    """The changes as a page lists them: the field's Vietnamese name, personal data masked
-    unless `personal` (names as citizens see them, numbers to their last digits)."""
+                  mask: Callable[[str | None], str], mask_name: Callable[[str], str],
+                  zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The changes as a page lists them: the field's Vietnamese name, instants in office time,
+    personal data masked unless `personal` (names as citizens see them, numbers to their
+    last digits)."""
     shown = []
     for change in changes or []:
         name = change.get("field", "")
@@ -126,6 +136,6 @@ def shown_changes(changes: list[dict[str, Any]] | None, personal: bool,
         if not personal and name in PERSONAL:
             hide = mask_name if name == "applicant_name" else mask
             old, new = (hide(str(v)) if v not in (None, "") else v for v in (old, new))
-        old, new = (_word(v) for v in (old, new))
+        old, new = (_word(v, name, zone) for v in (old, new))
         shown.append({"field": name, "label": AUDITED.get(name, name), "old": old, "new": new})
     return shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -241,7 +242,9 @@ def audit_log():  # type: ignore[no-untyped-def]
     rows = db().scalars(select(AuditLog).where(within)
                         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(300)).all()
     personal = may(user, "personal_data")
-    changes = {e.id: shown_changes(e.changes, personal, mask_number, mask_name) for e in rows}
+    zone = ZoneInfo(runtime().settings["timezone"])
+    changes = {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
+               for e in rows}
     return render_template("admin/audit.html", entries=rows, changes=changes)
 
 
