@@ -97,6 +97,11 @@ def subject_condition(scope: Scope, unit: Any, handler: Any) -> ColumnElement[bo
     return and_(true(), *found)
 
 
+def unit_condition(scope: Scope) -> ColumnElement[bool]:
+    """SQL: the Unit is one of the scope's (what a unit chooser offers, a report covers)."""
+    return Unit.id.in_(sorted(scope.unit_ids)) if scope.unit_ids is not None else true()
+
+
 def dossier_condition(scope: Scope) -> ColumnElement[bool]:
     """SQL: the Dossier lies inside the scope."""
     return subject_condition(scope, Dossier.unit_id, Dossier.handler)

@@ -27,6 +27,7 @@ from service.models import AuditLog, Complaint, Dossier, Procedure, Role, Unit
 from service.notices import notices_of, opt_out
 from service.reports.exports import LIST_FIELDS, dossier_list_rows, dossier_list_sheet
 from service.users.accounts import audit
+from service.users.scope import unit_condition
 from service.vocabulary import Channel, DeadlineClass, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
@@ -49,14 +50,14 @@ def _choices() -> dict[str, Any]:
     session = db()
     procedures = session.execute(select(Procedure.code, Procedure.name, Procedure.domain_name,
                                         Procedure.handler).order_by(Procedure.code)).all()
-    scope = scope_of(current_user())
-    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+    within = unit_condition(scope_of(current_user()))
+    units = session.scalars(select(Unit).where(within).order_by(Unit.code)).all()
     return {
         "statuses": list(Status), "classes": list(DeadlineClass), "channels": list(Channel),
         "domains": sorted({p.domain_name for p in procedures if p.domain_name}),
         "procedures": procedures, "sync_states": SYNC_STATES,
         "handlers": sorted({p.handler for p in procedures if p.handler}),
-        "units": [u for u in units if scope.unit_ids is None or u.id in scope.unit_ids],
+        "units": units,
         "sorts": SORT_CHOICES,
     }
 
@@ -148,11 +149,9 @@ def export():  # type: ignore[no-untyped-def]
 
 def _title(scope: Scope, params: DossierQuery) -> str:
     """The export's title: the list and the units it covers, by name."""
-    query = select(Unit.name).order_by(Unit.code)
+    query = select(Unit.name).where(unit_condition(scope)).order_by(Unit.code)
     if params.unit:
         query = query.where(Unit.code == params.unit)
-    elif scope.unit_ids is not None:
-        query = query.where(Unit.id.in_(sorted(scope.unit_ids)))
     names = db().scalars(query).all()
     return f"DANH SÁCH HỒ SƠ – {', '.join(names) or 'không có đơn vị'}"
 
