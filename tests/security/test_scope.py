@@ -221,6 +221,10 @@ def test_an_allowed_fix_is_audited_with_field_old_and_new_value_and_the_dossier(
     shown = signed("xem_a").get("/quan-tri/nhat-ky").text
     assert Q_A_FIX in shown and "•••••••333" in shown and Q_A_FIX_PHONE not in shown
     assert Q_A_FIX not in signed("canbo_b").get("/quan-tri/nhat-ky").text
+    # The dossier's own page lists the same change in its audit trail.
+    assert "Nguyễn Thị Lan</ins>" in clerk.get(f"/ho-so/{Q_A_FIX}").text
+    viewer_page = signed("xem_a").get(f"/ho-so/{Q_A_FIX}").text
+    assert "•••••••333</ins>" in viewer_page and Q_A_FIX_PHONE not in viewer_page
 
 
 def test_another_units_dossier_answers_as_one_that_does_not_exist(

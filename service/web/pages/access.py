@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
@@ -13,9 +14,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from service.dossiers.filters import Scope
-from service.models import QuarantinedRecord, Role, User
+from service.dossiers.views import mask_name
+from service.models import AuditLog, QuarantinedRecord, Role, User
 from service.users import scope as scopes
 from service.users.accounts import session_token
+from service.users.audit import shown_changes
 from service.web.session import db, runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +99,14 @@ def visible_quarantine(user: User | None, row: QuarantinedRecord) -> bool:
 def scope_of(user: User | None) -> Scope:
     """What this user may see (service.users.scope): their units, a head their body's."""
     return scopes.user_scope(user, may(user, "personal_data"))
+
+
+def audit_changes(entries: Iterable[AuditLog]) -> dict[int, list[dict[str, Any]]]:
+    """What each audit entry changed, as the current user may read it: personal data masked
+    unless their role sees it (the entries are already within their scope)."""
+    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().settings["timezone"])
+    return {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
+            for e in entries}
 
 
 def connectors() -> scopes.Connectors:

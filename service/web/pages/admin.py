@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -14,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from service.alerts import LOG_STATES, LogFilter
 from service.alerts.log import alert_lines
 from service.alerts.pending import NO_CHANNEL
-from service.dossiers.views import mask_name
 from service.formats import read_day
 from service.ingest import corrections, quarantine
 from service.ingest.imports import connector_for
@@ -23,15 +21,13 @@ from service.models.alerts import AlertKind
 from service.reports.exports import alert_rows, alerts_sheet
 from service.users import scope as scopes
 from service.users.accounts import audit
-from service.users.audit import shown_changes
 from service.vocabulary import Channel, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
+    audit_changes,
     connectors,
     current_user,
     login_required,
-    mask_number,
-    may,
     page_blueprint,
     require,
     scope_of,
@@ -241,11 +237,7 @@ def audit_log():  # type: ignore[no-untyped-def]
     within = scopes.audit_condition(scope_of(user), user.id)
     rows = db().scalars(select(AuditLog).where(within)
                         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(300)).all()
-    personal = may(user, "personal_data")
-    zone = ZoneInfo(runtime().settings["timezone"])
-    changes = {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
-               for e in rows}
-    return render_template("admin/audit.html", entries=rows, changes=changes)
+    return render_template("admin/audit.html", entries=rows, changes=audit_changes(rows))
 
 
 SECRET_KEYS = ("secret_key", "password", "token")

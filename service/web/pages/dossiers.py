@@ -31,6 +31,7 @@ from service.users.scope import unit_condition
 from service.vocabulary import Channel, DeadlineClass, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
+    audit_changes,
     current_user,
     login_required,
     may,
@@ -206,7 +207,8 @@ def detail(code: str):  # type: ignore[no-untyped-def]
                            .order_by(AuditLog.at.desc()).limit(50)).all()
     return render_template(
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
-        history=history, sync=neighbours.sync_state(db(), row, rt.now()),
+        history=history, changes=audit_changes(history),
+        sync=neighbours.sync_state(db(), row, rt.now()),
         alerts=neighbours.alerts_of(db(), row), personal=may(current_user(), "personal_data"),
         notices=notices_of(db(), row),
         complaints=db().scalars(select(Complaint).where(Complaint.dossier_id == row.id)
