@@ -159,11 +159,15 @@ def _discard(row: QuarantinedRecord) -> Any:
 def _done(row: QuarantinedRecord, action: str, message: str,
           guard: scopes.StoreGuard | None = None, detail: str | None = None) -> Any:
     """Audit the action (for a record stored: the dossier and what changed in it), commit."""
+    item = f"quarantine #{row.id}"
     changes = guard.changes() if guard else None
     stored = guard.dossier_id if guard else None
-    target = guard.code if guard and stored else f"quarantine #{row.id}"
+    if stored is not None and guard is not None:
+        target, detail = guard.code, detail or item
+    else:
+        target = item
     audit(db(), current_user(), action, runtime().now(), target=target, dossier_id=stored,
-          detail=detail if detail or not stored else f"quarantine #{row.id}", changes=changes)
+          detail=detail, changes=changes)
     db().commit()
     flash(message, "ok")
     return redirect(url_for("admin.quarantined"))
