@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from connectors.base import RejectedRecord
 from service.dossiers.filters import EVERYTHING, Scope
 from service.dossiers.views import mask_name
-from service.ingest import quarantine
+from service.ingest import Ingestor, quarantine
 from service.ingest.imports import connector_for
 from service.models import Base, ConnectorRun, Dossier, QuarantinedRecord, Unit
 from service.runtime import Runtime
@@ -180,3 +180,18 @@ def test_changes_name_only_what_differs_and_show_instants_in_office_time() -> No
     shown = shown_changes(changes, True, mask_number, mask_name, ZoneInfo("Asia/Ho_Chi_Minh"))
     assert [(c["old"], c["new"]) for c in shown] == [("05/03/2026 17:00", "10/03/2026 17:00"),
                                                      ("không", "có")]
+
+
+def test_a_record_naming_another_unit_for_a_stored_code_is_set_aside(stored: Runtime) -> None:
+    code = f"{UNIT_B}-1"
+    with stored.sessions.begin() as session:
+        ingestor = Ingestor(session, "excel_a", stored.derive)
+        stats = ingestor.store([record(code, NOW, applicant_name="Kẻ Tấn Công",
+                                       source_modified_at=NOW + dt.timedelta(hours=1))], NOW)
+        assert stats.rejected == 1
+        assert ingestor.rejects[0][1] == (
+            f"mã hồ sơ {code} đã là mã của một hồ sơ thuộc đơn vị khác, không phải đơn vị "
+            f"{UNIT_CODE} của bản ghi; không ghi đè hồ sơ đó")
+    with stored.sessions() as session:
+        dossier = session.scalar(select(Dossier).where(Dossier.code == code))
+        assert (dossier.applicant_name, dossier.unit.code) == ("Nguyễn Văn Bình", UNIT_B)
