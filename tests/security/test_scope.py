@@ -5,6 +5,8 @@ that would overwrite unit B's dossier; what an allowed fix leaves in the audit l
 from __future__ import annotations
 
 import io
+import json
+import secrets
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -289,3 +291,43 @@ def test_the_api_takes_no_session_cookie_and_withholds_quarantined_payloads(
     assert listing.status == 200 and Q_B in listing.text
     for secret in (Q_B_PHONE, Q_B_ID_NO, Q_B_EMAIL, PUSH_B_PHONE):
         assert secret not in listing.text
+
+
+def multipart(fields: dict[str, str], name: str, data: bytes) -> tuple[bytes, str]:
+    """A form with one file, framed as a browser frames it; the body and its content type."""
+    boundary = secrets.token_hex(16)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+             .encode() for key, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                 f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'.encode() + data
+                 + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_upload_cannot_overwrite_another_units_dossier(
+        stand: Stand, signed: Callable[[str], Browser]) -> None:
+    clerk = signed("canbo_a")
+    rows = ("Mã hồ sơ;Mã thủ tục;Tên thủ tục;Lĩnh vực;Chủ hồ sơ;Số điện thoại;Ngày tiếp nhận;"
+            "Ngày hẹn trả;Trạng thái;Hình thức nộp\n"
+            f"{DOSSIER_B};1.004873;Cấp Giấy xác nhận tình trạng hôn nhân;Hộ tịch;Kẻ Tấn Công;"
+            "0900000000;27/11/2026 09:00;02/12/2026;Đã trả kết quả;Trực tiếp\n")
+    body, kind = multipart({"csrf_token": clerk.csrf("/nhap-tep")}, "chen.csv",
+                           rows.encode("utf-8"))
+    preview = clerk.post("/nhap-tep", body=body, headers={"Content-Type": kind})
+    assert preview.status in (302, 303), preview.text
+    token = preview.header("Location").rstrip("/").rsplit("/", 1)[-1]
+    confirmed = clerk.post(f"/nhap-tep/{token}/xac-nhan",
+                           {"csrf_token": clerk.csrf(f"/nhap-tep/{token}")})
+    assert confirmed.status in (302, 303)
+    # The import runs in the server's background; its progress answer says when it ended.
+    for _ in range(2000):
+        state = json.loads(clerk.get(f"/nhap-tep/{token}/tien-do").text)["state"]
+        if state not in ("ready", "running"):
+            break
+    assert state == "done"
+    dossier = stand.dossier(DOSSIER_B)
+    assert (dossier.applicant_name, dossier.applicant_phone, dossier.status.value) == \
+        ("Phạm Thị Dung", "0987654321", 4)
+    assert dossier.unit_id != stand.dossier(DOSSIER_A).unit_id
+    # The row waits in unit A's quarantine, saying why.
+    assert "thuộc đơn vị khác" in clerk.get("/quan-tri/cach-ly").text
