@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.base import RejectedRecord
@@ -16,12 +16,23 @@ from service.dossiers.filters import EVERYTHING, Scope
 from service.dossiers.views import mask_name
 from service.ingest import Ingestor, quarantine
 from service.ingest.imports import connector_for
-from service.models import Base, ConnectorRun, Dossier, QuarantinedRecord, Unit
+from service.models import (
+    Alert,
+    AuditLog,
+    Base,
+    ConnectorRun,
+    Dossier,
+    QuarantinedRecord,
+    Unit,
+)
+from service.models.alerts import AlertKind
 from service.runtime import Runtime
 from service.users.audit import DossierEdit, changes_between, shown_changes
 from service.users.scope import (
     Connectors,
     StoreGuard,
+    alert_condition,
+    audit_condition,
     quarantine_condition,
     quarantine_unit,
     run_condition,
@@ -195,3 +206,29 @@ def test_a_record_naming_another_unit_for_a_stored_code_is_set_aside(stored: Run
     with stored.sessions() as session:
         dossier = session.scalar(select(Dossier).where(Dossier.code == code))
         assert (dossier.applicant_name, dossier.unit.code) == ("Nguyễn Văn Bình", UNIT_B)
+
+
+def test_alerts_and_audit_entries_follow_their_dossiers_unit(pg_or_sqlite: Runtime) -> None:
+    ingest(pg_or_sqlite, NOW, record(f"{UNIT_CODE}-1", NOW),
+           record(f"{UNIT_B}-1", NOW, unit_code=UNIT_B, unit_name="B"))
+    with pg_or_sqlite.sessions.begin() as session:
+        ids = dict(session.execute(select(Dossier.code, Dossier.id)).all())
+        for code, dossier_id in ids.items():
+            session.add(Alert(dossier_id=dossier_id, kind=AlertKind.NEAR, level=1,
+                              recipient=f"email:{code}", recipient_name=code,
+                              recipient_role="clerk", due_at=NOW, created_at=NOW,
+                              send_after=NOW))
+            session.add(AuditLog(at=NOW, username="x", action="resync_requested",
+                                 dossier_id=dossier_id, target=code))
+        session.add(AuditLog(at=NOW, user_id=None, username="system", action="report_reminder",
+                             target="bieu-06"))
+        session.flush()
+        scope = Scope(unit_ids=_unit_ids(session, UNIT_CODE))
+        alerts = session.scalars(select(Alert.recipient_name).where(alert_condition(scope)))
+        assert list(alerts) == [f"{UNIT_CODE}-1"]
+        entries = session.scalars(select(AuditLog.target).where(audit_condition(scope, None)))
+        assert list(entries) == [f"{UNIT_CODE}-1"]
+        head = Scope(unit_ids=scope.unit_ids, handler="Công an xã")
+        assert session.scalars(select(Alert.id).where(alert_condition(head))).all() == []
+        assert session.scalar(select(func.count()).select_from(AuditLog).where(
+            audit_condition(EVERYTHING, None))) == 3
