@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -62,6 +63,10 @@ def test_clerk_issues_the_extension_and_gets_the_letter(client: Any, session: Se
         assert text in letter, text
     entry = session.scalar(select(AuditLog).where(AuditLog.dossier_id == dossier.id))
     assert (entry.username, entry.action) == ("lan", "extension_issued")
+    changes = {c["field"]: (c["old"], c["new"]) for c in entry.changes}
+    old, new = changes["extension_due_at"]
+    assert old is None and dt.datetime.fromisoformat(new) == local(2026, 3, 20, 17)
+    assert changes["extension_reason"] == (None, FORM["reason"])
 
 
 def test_a_second_extension_is_refused(client: Any, session: Session, dossier: Dossier) -> None:

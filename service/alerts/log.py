@@ -170,9 +170,12 @@ def _state_condition(state: str) -> ColumnElement[bool]:
 
 def alert_log(session: Session, wanted: LogFilter, now: dt.datetime, active: Collection[str],
               before: int | None = None, size: int = 50,
-              zone: str = DEFAULT_ZONE) -> LogPage:
-    """A page of the alerts log matching the filters, by id before `before` (keyset)."""
+              zone: str = DEFAULT_ZONE, within: ColumnElement[bool] | None = None) -> LogPage:
+    """A page of the alerts log matching the filters, by id before `before` (keyset), and
+    `within` a user's scope (service.users.scope.alert_condition)."""
     query = _with_code()
+    if within is not None:
+        query = query.where(within)
     if wanted.kind is not None:
         query = query.where(Alert.kind == wanted.kind)
     if wanted.state:
@@ -197,8 +200,10 @@ def alert_log(session: Session, wanted: LogFilter, now: dt.datetime, active: Col
     return LogPage(records[:size], records[size - 1].id if more else None)
 
 
-def alert_lines(session: Session, limit: int) -> Iterator[Row[Any]]:
-    """Every alert once per delivery (once if none yet), newest first, streamed in batches."""
+def alert_lines(session: Session, limit: int,
+                within: ColumnElement[bool] | None = None) -> Iterator[Row[Any]]:
+    """Every alert once per delivery (once if none yet), newest first, streamed in batches;
+    `within` a user's scope when given."""
     # Complaint alerts have no dossier: their code and unit come from the complaint.
     code = func.coalesce(Dossier.code, Complaint.code).label("code")
     query = (select(Alert.created_at, code, Unit.name.label("unit_name"), Alert.kind,
@@ -210,4 +215,6 @@ def alert_lines(session: Session, limit: int) -> Iterator[Row[Any]]:
              .outerjoin(Unit, Unit.id == func.coalesce(Dossier.unit_id, Complaint.unit_id))
              .outerjoin(AlertDelivery, AlertDelivery.alert_id == Alert.id)
              .order_by(Alert.id.desc(), AlertDelivery.channel).limit(limit))
+    if within is not None:
+        query = query.where(within)
     return iter(session.execute(query.execution_options(yield_per=2000)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from service.complaints.policy import class_condition
 from service.dossiers.filters import Scope
 from service.models import Complaint, ComplaintStatus
+from service.users.scope import complaint_condition
 from service.vocabulary import DeadlineClass
 
 PAGE_SIZE = 50
@@ -32,11 +33,7 @@ def complained_dossiers(at: dt.datetime | None = None) -> Select[tuple[int]]:
 
 def scoped(query: Select[Any], scope: Scope) -> Select[Any]:
     """Restrict a select over Complaint to the caller's units (and a head's handling body)."""
-    if scope.unit_ids is not None:
-        query = query.where(Complaint.unit_id.in_(sorted(scope.unit_ids)))
-    if scope.handler is not None:
-        query = query.where(Complaint.handler == scope.handler)
-    return query
+    return query.where(complaint_condition(scope))
 
 
 def visible(complaint: Complaint | None, scope: Scope) -> bool:

@@ -210,6 +210,13 @@ class Ingestor:
     def _values(self, record: DossierRecord, print_: str, now: dt.datetime, row: Any,
                 stored_rounds: Sequence[SupplementRecord]) -> dict[str, Any]:
         check_record(record)
+        # A stored dossier is seen and changed by its unit's staff only: a record naming
+        # another unit for its code would overwrite it from that unit's source and hand it,
+        # with the applicant's data, to that unit's staff. It waits in quarantine instead.
+        if row is not None and self.catalogue.units.get(record.unit_code) != row.unit_id:
+            raise RecordError(
+                f"mã hồ sơ {record.code} đã là mã của một hồ sơ thuộc đơn vị khác, không phải "
+                f"đơn vị {record.unit_code} của bản ghi; không ghi đè hồ sơ đó")
         procedure = self._procedure(record)
         values = {name: getattr(record, name) for name in DIRECT_FIELDS}
         if values["summary"] is not None:

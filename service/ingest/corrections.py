@@ -216,10 +216,12 @@ def _check_order(correction: Correction, parsed: dict[str, Any], context: Contex
 
 def correct(session: Session, item_id: int, form: Mapping[str, str], actor: str,
             now: dt.datetime, derive: Deriver,
-            connector_for: Callable[[str], Connector | None], context: Context) -> Correction:
+            connector_for: Callable[[str], Connector | None], context: Context,
+            store_check: quarantine.StoreCheck | None = None) -> Correction:
     """Check a clerk's form for an open item and, when all of it is valid, store the record.
 
-    `stored` says whether it went in; otherwise the caller rolls back (nothing stays).
+    `stored` says whether it went in; otherwise the caller rolls back (nothing stays). A
+    `store_check` refusing the record raises QuarantineError (see `quarantine.retry`).
     """
     item = quarantine.open_item(session, item_id)
     correction = form_for(item, connector_for(item.connector), context)
@@ -239,6 +241,6 @@ def correct(session: Session, item_id: int, form: Mapping[str, str], actor: str,
         correction.problem = str(exc)
         return correction
     quarantine.fix(session, item_id, payload, actor, now)
-    result = quarantine.retry(session, [item_id], derive, now, connector_for)[0]
+    result = quarantine.retry(session, [item_id], derive, now, connector_for, store_check)[0]
     correction.stored, correction.problem = result.resolved, result.reason
     return correction

@@ -12,9 +12,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from connectors.base import (
@@ -43,6 +43,16 @@ MIN_REASON = 5
 
 class QuarantineError(ValueError):
     """A quarantine action that cannot be done (unknown item, item not open)."""
+
+
+class StoreCheck(Protocol):
+    """Decides, for the person re-running an item, whether its record may be stored."""
+
+    def before(self, record: DossierRecord) -> str | None:
+        """Why the record may not be stored, or None (checked before it is written)."""
+
+    def after(self, code: str) -> str | None:
+        """Why the dossier stored under `code` may not stay, or None."""
 
 
 @dataclass(frozen=True)
@@ -164,11 +174,14 @@ def has_open(session: Session, connector: str) -> bool:
 
 
 def list_quarantined(session: Session, *, connector: str | None = None,
-                     state: str | None = OPEN, limit: int = 50, offset: int = 0
-                     ) -> list[QuarantinedRecord]:
-    """Quarantined items, most recently seen first, filtered by connector and state."""
+                     state: str | None = OPEN, limit: int = 50, offset: int = 0,
+                     within: ColumnElement[bool] | None = None) -> list[QuarantinedRecord]:
+    """Quarantined items, most recently seen first, filtered by connector and state, and
+    `within` a user's scope (service.users.scope.quarantine_condition)."""
     query = select(QuarantinedRecord).order_by(QuarantinedRecord.last_seen_at.desc(),
                                                QuarantinedRecord.id.desc())
+    if within is not None:
+        query = query.where(within)
     if connector:
         query = query.where(QuarantinedRecord.connector == connector)
     if state:
@@ -177,9 +190,12 @@ def list_quarantined(session: Session, *, connector: str | None = None,
 
 
 def count_quarantined(session: Session, *, connector: str | None = None,
-                      state: str | None = OPEN) -> int:
+                      state: str | None = OPEN, within: ColumnElement[bool] | None = None
+                      ) -> int:
     """How many items match the same filters as `list_quarantined`."""
     query = select(func.count()).select_from(QuarantinedRecord)
+    if within is not None:
+        query = query.where(within)
     if connector:
         query = query.where(QuarantinedRecord.connector == connector)
     if state:
@@ -213,8 +229,13 @@ def discard(session: Session, item_id: int, actor: str, now: dt.datetime,
 
 
 def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetime,
-          connector_for: Callable[[str], Connector | None]) -> list[RetryResult]:
-    """Re-run open items through the ingest path; those stored are resolved, others updated."""
+          connector_for: Callable[[str], Connector | None],
+          check: StoreCheck | None = None) -> list[RetryResult]:
+    """Re-run open items through the ingest path; those stored are resolved, others updated.
+
+    A `check` refusing a record, before or after it is written, raises QuarantineError: the
+    caller rolls back, so nothing of the attempt stays.
+    """
     results, catalogue = [], Catalogue()
     for item_id in ids:
         row = open_item(session, item_id)
@@ -225,6 +246,7 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
             row.reason = str(exc)
             results.append(RetryResult(row.id, row.code, False, row.reason))
             continue
+        _refuse(check.before(record) if check else None)
         # A pushed record retried by a clerk is still bound by its sender's limits.
         connector = connector_for(row.connector)
         scope = connector.write_scope() if connector is not None else None
@@ -234,10 +256,16 @@ def retry(session: Session, ids: Sequence[int], derive: Deriver, now: dt.datetim
             row.reason = ingestor.rejects[0][1]
             results.append(RetryResult(row.id, record.code, False, row.reason))
             continue
+        _refuse(check.after(record.code) if check else None)
         row.state, row.resolved_at, row.code = RESOLVED, now, record.code
         results.append(RetryResult(row.id, record.code, True))
     session.flush()
     return results
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise QuarantineError(reason)
 
 
 def rebuild(kind: str, connector_name: str, payload: dict[str, Any],

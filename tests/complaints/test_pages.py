@@ -174,6 +174,10 @@ def test_clerks_receive_pass_on_answer_and_close_with_an_audit_trail(
     assert [a for a, _, _ in actions] == ["complaint_received", "complaint_assigned",
                                           "complaint_answered", "complaint_closed"]
     assert {(t, d) for _, t, d in actions} == {("PAKN-260310-001", dossier.id)}
+    assigned = session.scalar(select(AuditLog.changes).where(
+        AuditLog.action == "complaint_assigned"))
+    assert {"field": "complaint_handler", "old": None,
+            "new": "Công chức Tư pháp - Hộ tịch"} in assigned
     page = client.get(f"/ho-so/{dossier.code}").get_data(as_text=True)
     assert "Trả lời phản ánh, kiến nghị" in page  # the dossier's audit trail
     assert '<a href="/phan-anh-kien-nghi/PAKN-260310-001">PAKN-260310-001</a> (đã kết thúc)' in page

@@ -213,12 +213,17 @@ def test_a_row_whose_date_is_not_a_date_is_fixed_under_the_files_header(
 def test_a_raw_source_item_offers_no_form_but_retry_and_discard(
         client: Any, session: Session) -> None:
     add_user(session, "lan", "clerk")
+    add_user(session, "root", "admin")
     quarantine.quarantine(session, "opencps", None, [RejectedRecord(
         {"dossierNo": "H26.1", "dossierStatus": "correcting"},
         "hồ sơ H26.1: trạng thái OpenCPS 'correcting' chưa được ánh xạ", "1")], NOW)
     session.commit()
     item = session.scalar(select(QuarantinedRecord))
+    # No unit can be told for an item of a connector not configured: admins only.
     login(client, "lan")
+    assert client.get(f"/quan-tri/cach-ly/{item.id}").status_code == 404
+    client.post("/dang-xuat", data={"csrf_token": csrf_token(client)})
+    login(client, "root")
     page = client.get(f"/quan-tri/cach-ly/{item.id}").get_data(as_text=True)
     assert 'name="received_at"' not in page and 'value="retry"' in page
     assert "hãy sửa ở hệ thống nguồn" in page and 'name="reason"' in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from service.models import Alert, AlertDelivery, Dossier
 from service.models.alerts import AlertKind
+from service.users.scope import alert_condition, token_scope
 from service.web.api.auth import token_required
 from service.web.api.schemas import (
     Labelled,
@@ -86,7 +88,8 @@ class Alerts(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List alerts with their deliveries, newest first."""
         limit, after = page_size(args["limit"]), int_cursor(args["after"])
-        query = select(Alert, Dossier.code).join(Dossier, Dossier.id == Alert.dossier_id)
+        query = (select(Alert, Dossier.code).join(Dossier, Dossier.id == Alert.dossier_id)
+                 .where(alert_condition(token_scope(g.api_token))))
         if args["dossier"]:
             query = query.where(Dossier.code == args["dossier"])
         if args["kind"]:

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from service.dossiers.derive import explain_dossier
-from service.dossiers.filters import MAX_LIMIT, DossierQuerySchema, Scope, dossier_page
+from service.dossiers.filters import MAX_LIMIT, DossierQuerySchema, dossier_page
 from service.models import Dossier
-from service.privacy import NOTHING, for_token
+from service.privacy import NOTHING
+from service.users.scope import token_scope
 from service.web.api.auth import token_required
 from service.web.api.schemas import Labelled, LabelOf, LocalDateTime, page_size
 from service.web.session import db, runtime
@@ -137,10 +138,10 @@ class DeadlineSchema(Schema):
 
 
 def find(code: str, *options: Any) -> Dossier:
-    """The dossier with this code, or a JSON 404."""
+    """The dossier with this code if the token's scope holds it, or a JSON 404."""
     row = db().scalar(select(Dossier).where(Dossier.code == code).options(
         selectinload(Dossier.unit), selectinload(Dossier.procedure), *options))
-    if row is None:
+    if row is None or not token_scope(g.api_token).allows(row):
         abort(404, message=f"Không có hồ sơ mã {code}.")
     return row
 
@@ -163,7 +164,7 @@ class Dossiers(MethodView):
         params = dataclasses.replace(params, limit=page_size(params.limit))
         # Answers never carry full names, phones or ID numbers, but finding dossiers by one
         # tells whose they are: service.privacy says which tokens may search by them.
-        scope = Scope(personal=for_token(g.api_token).search)
+        scope = token_scope(g.api_token)
         try:
             page = dossier_page(db(), params, runtime().now(), runtime().settings["timezone"],
                                 scope)

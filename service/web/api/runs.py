@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, select
 
 from service.models import ConnectorRun, QuarantinedRecord
+from service.users.scope import Connectors, quarantine_condition, run_condition, token_scope
 from service.web.api.auth import token_required
 from service.web.api.schemas import LocalDateTime, PageArgs, int_cursor, page_size
-from service.web.session import db
+from service.web.session import db, runtime
 
 blp = Blueprint("ingestion", __name__, url_prefix="/api/v1",
                 description="What each connector run fetched, and the records set aside.")
@@ -81,6 +83,10 @@ class QuarantinePageSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+def _connectors() -> Connectors:
+    return Connectors.from_settings(runtime().settings)
+
+
 def id_page(query: Select[Any], model: Any, args: dict[str, Any]) -> dict[str, Any]:
     """One page of rows in descending id order, after the cursor (an id)."""
     limit, after = page_size(args["limit"]), int_cursor(args["after"])
@@ -101,7 +107,7 @@ class Runs(MethodView):
     @blp.response(200, RunPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List connector runs, newest first."""
-        query = select(ConnectorRun)
+        query = select(ConnectorRun).where(run_condition(token_scope(g.api_token), _connectors()))
         if args["connector"]:
             query = query.where(ConnectorRun.connector == args["connector"])
         return id_page(query, ConnectorRun, args)
@@ -116,7 +122,9 @@ class Quarantine(MethodView):
     @blp.response(200, QuarantinePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List records ingestion set aside, newest first (admin tokens only)."""
-        query = select(QuarantinedRecord).where(QuarantinedRecord.state == args["state"])
+        query = select(QuarantinedRecord).where(
+            QuarantinedRecord.state == args["state"],
+            quarantine_condition(token_scope(g.api_token), _connectors()))
         if args["connector"]:
             query = query.where(QuarantinedRecord.connector == args["connector"])
         return id_page(query, QuarantinedRecord, args)

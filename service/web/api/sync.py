@@ -19,6 +19,7 @@ from service.portal import (
     sync_state_for,
 )
 from service.privacy import for_token
+from service.users.scope import token_scope
 from service.web.api.auth import token_required
 from service.web.session import db, runtime
 
@@ -135,6 +136,8 @@ class DossierSync(MethodView):
         try:
             dossier = find_dossier(session, code)
         except UnknownDossier:
+            dossier = None
+        if dossier is None or not token_scope(g.api_token).allows(dossier):
             abort(404, message=f"Không tìm thấy hồ sơ {code}.")
         view = sync_state_for(session, dossier, PortalOptions.from_settings(runtime().settings))
         return for_token(g.api_token).sync(view, dossier)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -12,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from service.dossiers.filters import EVERYTHING, Scope
-from service.models import QuarantinedRecord, Role, User
-from service.privacy import for_user, searching_roles
+from service.dossiers.filters import Scope
+from service.models import AuditLog, QuarantinedRecord, Role, User
+from service.privacy import for_user, mask_name, mask_number, searching_roles
+from service.users import scope as scopes
 from service.users.accounts import end_sessions
-from service.web.session import db
+from service.users.audit import shown_changes
+from service.web.session import db, runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,19 +100,28 @@ def may(user: User | None, action: str) -> bool:
 
 
 def visible_quarantine(user: User | None, row: QuarantinedRecord) -> bool:
-    """Whether the user may see and act on this quarantined item (the pages ask only here)."""
-    return may(user, "quarantine")
+    """Whether the user may see and act on this quarantined item: a role that handles the
+    quarantine, and the item's unit one of theirs (service.users.scope decides)."""
+    return may(user, "quarantine") and scopes.quarantined_visible(
+        db(), scope_of(user), connectors(), row)
 
 
 def scope_of(user: User | None) -> Scope:
-    """The dossiers this user may see: their units, and a head only their handling body's."""
-    if user is None:
-        return Scope(unit_ids=frozenset(), personal=False)
-    if user.role is Role.ADMIN:
-        return EVERYTHING
-    handler = user.handler if user.role is Role.HEAD else None
-    return Scope(unit_ids=frozenset(u.id for u in user.units), handler=handler,
-                 personal=may(user, "personal_data"))
+    """What this user may see (service.users.scope): their units, a head their body's."""
+    return scopes.user_scope(user, may(user, "personal_data"))
+
+
+def audit_changes(entries: Iterable[AuditLog]) -> dict[int, list[dict[str, Any]]]:
+    """What each audit entry changed, as the current user may read it: personal data masked
+    unless their role sees it (the entries are already within their scope)."""
+    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().settings["timezone"])
+    return {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
+            for e in entries}
+
+
+def connectors() -> scopes.Connectors:
+    """The unit each configured connector belongs to, for scoping its runs and quarantine."""
+    return scopes.Connectors.from_settings(runtime().settings)
 
 
 def login_required(*roles: Role | str) -> Callable[[F], F]:

@@ -19,14 +19,18 @@ from service.ingest.imports import connector_for
 from service.models import AuditLog, ConnectorRun, QuarantinedRecord, Role, User
 from service.models.alerts import AlertKind
 from service.reports.exports import alert_rows, alerts_sheet
+from service.users import scope as scopes
 from service.users.accounts import audit
 from service.vocabulary import Channel, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
+    audit_changes,
+    connectors,
     current_user,
     login_required,
     page_blueprint,
     require,
+    scope_of,
     visible_quarantine,
 )
 from service.web.pages.downloads import xlsx_download
@@ -44,8 +48,9 @@ def quarantined():  # type: ignore[no-untyped-def]
     """List records the ingest path refused (payloads may hold personal data: clerks only)."""
     state = request.args.get("state", quarantine.OPEN)
     state = state if state in STATES else quarantine.OPEN
-    items = quarantine.list_quarantined(db(), state=state, limit=200)
-    total = quarantine.count_quarantined(db(), state=state)
+    within = scopes.quarantine_condition(scope_of(current_user()), connectors())
+    items = quarantine.list_quarantined(db(), state=state, limit=200, within=within)
+    total = quarantine.count_quarantined(db(), state=state, within=within)
     return render_template("admin/quarantine.html", items=items, total=total, state=state,
                            states=STATES)
 
@@ -93,15 +98,21 @@ def quarantine_action(item_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("admin.quarantined"))
 
 
+def _guard() -> scopes.StoreGuard:
+    """Checks that what a fix or retry stores stays within the user's units, before and after
+    it is written, and keeps what it changed for the audit log."""
+    return scopes.StoreGuard(db(), scope_of(current_user()))
+
+
 def _fix(row: QuarantinedRecord) -> Any:
-    rt, user = runtime(), current_user()
+    rt, user, guard = runtime(), current_user(), _guard()
     correction = corrections.correct(
         db(), row.id, request.form, user.username, rt.now(), rt.derive,
-        connector_for(rt.settings), corrections.Context.load(db(), rt.settings))
+        connector_for(rt.settings), corrections.Context.load(db(), rt.settings), guard)
     if not correction.stored:
         db().rollback()  # nothing of a record that is not valid as a whole stays
         return _item_page(row, correction, 422)
-    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {row.code} vào cơ sở dữ liệu.")
+    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {row.code} vào cơ sở dữ liệu.", guard)
 
 
 def _fix_json(row: QuarantinedRecord) -> Any:
@@ -114,23 +125,25 @@ def _fix_json(row: QuarantinedRecord) -> Any:
                                          f"{exc.colno}") from None
     if not isinstance(payload, dict):
         raise quarantine.QuarantineError("dữ liệu JSON phải là một đối tượng {…}")
-    rt = runtime()
+    rt, guard = runtime(), _guard()
     quarantine.fix(db(), row.id, payload, current_user().username, rt.now())
-    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings))[0]
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings),
+                              guard)[0]
     if not result.resolved:
         raise quarantine.QuarantineError(f"bản ghi vẫn chưa nhập được: {result.reason}")
-    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {result.code} vào cơ sở dữ liệu.")
+    return _done(row, "quarantine_fix", f"Đã lưu hồ sơ {result.code} vào cơ sở dữ liệu.", guard)
 
 
 def _retry(row: QuarantinedRecord) -> Any:
-    rt = runtime()
-    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings))[0]
+    rt, guard = runtime(), _guard()
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings),
+                              guard)[0]
     if not result.resolved:
         audit(db(), current_user(), "quarantine_retry", rt.now(), target=f"quarantine #{row.id}")
         db().commit()
         flash(f"Bản ghi vẫn chưa nhập được: {result.reason}", "error")
         return redirect(url_for("admin.quarantine_item", item_id=row.id))
-    return _done(row, "quarantine_retry", "Đã nhập lại hồ sơ thành công.")
+    return _done(row, "quarantine_retry", "Đã nhập lại hồ sơ thành công.", guard)
 
 
 def _discard(row: QuarantinedRecord) -> Any:
@@ -143,9 +156,18 @@ def _discard(row: QuarantinedRecord) -> Any:
     return _done(row, "quarantine_discard", "Đã bỏ qua bản ghi.", detail=row.discard_reason)
 
 
-def _done(row: QuarantinedRecord, action: str, message: str, detail: str | None = None) -> Any:
-    audit(db(), current_user(), action, runtime().now(), target=f"quarantine #{row.id}",
-          detail=detail)
+def _done(row: QuarantinedRecord, action: str, message: str,
+          guard: scopes.StoreGuard | None = None, detail: str | None = None) -> Any:
+    """Audit the action (for a record stored: the dossier and what changed in it), commit."""
+    item = f"quarantine #{row.id}"
+    changes = guard.changes() if guard else None
+    stored = guard.dossier_id if guard else None
+    if stored is not None and guard is not None:
+        target, detail = guard.code, detail or item
+    else:
+        target = item
+    audit(db(), current_user(), action, runtime().now(), target=target, dossier_id=stored,
+          detail=detail, changes=changes)
     db().commit()
     flash(message, "ok")
     return redirect(url_for("admin.quarantined"))
@@ -155,17 +177,20 @@ ACTIONS = {"fix": _fix, "json": _fix_json, "retry": _retry, "discard": _discard}
 
 
 @bp.get("/lan-chay")
-@login_required(Role.ADMIN)
+@login_required(Role.CLERK)
 def runs():  # type: ignore[no-untyped-def]
-    """List the latest connector runs with their counts and errors."""
-    rows = db().scalars(select(ConnectorRun).order_by(ConnectorRun.id.desc()).limit(100)).all()
+    """List the latest runs of the user's units' connectors with their counts and errors."""
+    within = scopes.run_condition(scope_of(current_user()), connectors())
+    rows = db().scalars(select(ConnectorRun).where(within).order_by(ConnectorRun.id.desc())
+                        .limit(100)).all()
     return render_template("admin/runs.html", runs=rows)
 
 
 @bp.get("/canh-bao")
-@login_required(Role.ADMIN)
+@login_required()
 def alerts():  # type: ignore[no-untyped-def]
-    """List alerts, newest first, filtered and a page at a time, with why unsent ones wait."""
+    """List alerts of the user's units, newest first, filtered and a page at a time, with why
+    unsent ones wait."""
     args = request.args
     try:
         wanted = LogFilter(
@@ -180,20 +205,22 @@ def alerts():  # type: ignore[no-untyped-def]
         wanted, before = LogFilter(), None
     if wanted.state not in (None, *LOG_STATES):
         abort(400)
-    page = neighbours.log_page(db(), wanted, before)
+    page = neighbours.log_page(db(), wanted, before,
+                               scopes.alert_condition(scope_of(current_user())))
     kept = {k: v for k, v in args.items() if k != "before" and v}
     return render_template("admin/alerts.html", page=page, args=args, kept=kept,
                            kinds=list(AlertKind), states=LOG_STATES, no_channel=NO_CHANNEL)
 
 
 @bp.get("/canh-bao/xuat.xlsx")
-@login_required(Role.ADMIN)
+@login_required()
 def alerts_export():  # type: ignore[no-untyped-def]
-    """Download the alerts log, one line per alert and channel, newest first."""
+    """Download the alerts log of the user's units, one line per alert and channel."""
     rt = runtime()
     sheet = alerts_sheet(rt.now(), rt.calendar)
+    within = scopes.alert_condition(scope_of(current_user()))
     return xlsx_download("nhat-ky-canh-bao", sheet,
-                         alert_rows(alert_lines(db(), EXPORT_LIMIT), rt.calendar))
+                         alert_rows(alert_lines(db(), EXPORT_LIMIT, within), rt.calendar))
 
 
 @bp.get("/nguoi-dung")
@@ -206,12 +233,15 @@ def users():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/nhat-ky")
-@login_required(Role.ADMIN)
+@login_required()
 def audit_log():  # type: ignore[no-untyped-def]
-    """List the latest actions users took."""
-    rows = db().scalars(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                        .limit(300)).all()
-    return render_template("admin/audit.html", entries=rows)
+    """List the latest actions on the user's units' dossiers (and their own), with what each
+    edit changed; personal data masked for roles that may not see it."""
+    user = current_user()
+    within = scopes.audit_condition(scope_of(user), user.id)
+    rows = db().scalars(select(AuditLog).where(within)
+                        .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(300)).all()
+    return render_template("admin/audit.html", entries=rows, changes=audit_changes(rows))
 
 
 SECRET_KEYS = ("secret_key", "password", "token")

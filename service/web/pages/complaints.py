@@ -22,6 +22,7 @@ from service.complaints import (
 from service.models import AuditLog, Complaint, ComplaintStatus, Procedure
 from service.notices import complaint_notices
 from service.users.accounts import audit
+from service.users.audit import changes_between, complaint_values
 from service.vocabulary import DeadlineClass
 from service.web.pages import neighbours
 from service.web.pages.access import (
@@ -94,7 +95,7 @@ def detail(code: str):  # type: ignore[no-untyped-def]
 def _act(code: str, action: str, step: Any, done: str) -> Any:
     """Run one step on a visible complaint, audit it and commit; flash what happened."""
     complaint = load_visible(code)
-    session, now = db(), runtime().now()
+    session, now, before = db(), runtime().now(), complaint_values(complaint)
     try:
         detail = step(session, complaint, now)
     except ComplaintError as exc:
@@ -102,7 +103,8 @@ def _act(code: str, action: str, step: Any, done: str) -> Any:
         flash(f"Không thực hiện được: {exc}", "error")
         return redirect(url_for("complaint.detail", code=code))
     audit(session, current_user(), action, now, dossier=complaint.dossier,
-          target=complaint.code, detail=detail)
+          target=complaint.code, detail=detail,
+          changes=changes_between(before, complaint_values(complaint)))
     session.commit()
     flash(done, "ok")
     return redirect(url_for("complaint.detail", code=code))

@@ -28,9 +28,11 @@ from service.notices import notices_of, opt_out
 from service.privacy import for_user
 from service.reports.exports import LIST_FIELDS, dossier_list_rows, dossier_list_sheet
 from service.users.accounts import audit
+from service.users.scope import unit_condition
 from service.vocabulary import Channel, DeadlineClass, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
+    audit_changes,
     current_user,
     login_required,
     page_blueprint,
@@ -49,14 +51,14 @@ def _choices() -> dict[str, Any]:
     session = db()
     procedures = session.execute(select(Procedure.code, Procedure.name, Procedure.domain_name,
                                         Procedure.handler).order_by(Procedure.code)).all()
-    scope = scope_of(current_user())
-    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+    within = unit_condition(scope_of(current_user()))
+    units = session.scalars(select(Unit).where(within).order_by(Unit.code)).all()
     return {
         "statuses": list(Status), "classes": list(DeadlineClass), "channels": list(Channel),
         "domains": sorted({p.domain_name for p in procedures if p.domain_name}),
         "procedures": procedures, "sync_states": SYNC_STATES,
         "handlers": sorted({p.handler for p in procedures if p.handler}),
-        "units": [u for u in units if scope.unit_ids is None or u.id in scope.unit_ids],
+        "units": units,
         "sorts": SORT_CHOICES,
     }
 
@@ -151,11 +153,9 @@ def export():  # type: ignore[no-untyped-def]
 
 def _title(scope: Scope, params: DossierQuery) -> str:
     """The export's title: the list and the units it covers, by name."""
-    query = select(Unit.name).order_by(Unit.code)
+    query = select(Unit.name).where(unit_condition(scope)).order_by(Unit.code)
     if params.unit:
         query = query.where(Unit.code == params.unit)
-    elif scope.unit_ids is not None:
-        query = query.where(Unit.id.in_(sorted(scope.unit_ids)))
     names = db().scalars(query).all()
     return f"DANH SÁCH HỒ SƠ – {', '.join(names) or 'không có đơn vị'}"
 
@@ -210,8 +210,9 @@ def detail(code: str):  # type: ignore[no-untyped-def]
                            .order_by(AuditLog.at.desc()).limit(50)).all()
     return render_template(
         "dossiers/detail.html", d=row, result=result, lines=lines, now=rt.now(),
-        history=history, alerts=neighbours.alerts_of(db(), row), notices=notices_of(db(), row),
+        history=history, changes=audit_changes(history),
         sync=for_user(current_user()).sync(neighbours.sync_state(db(), row, rt.now()), row),
+        alerts=neighbours.alerts_of(db(), row), notices=notices_of(db(), row),
         complaints=db().scalars(select(Complaint).where(Complaint.dossier_id == row.id)
                                 .order_by(Complaint.submitted_at)).all())
 
@@ -239,7 +240,8 @@ def notice_opt_out(code: str):  # type: ignore[no-untyped-def]
     rt = runtime()
     row = load_visible(code)
     if opt_out(db(), row.id, current_user().username, rt.now()):
-        audit(db(), current_user(), "notice_opt_out", rt.now(), dossier=row)
+        audit(db(), current_user(), "notice_opt_out", rt.now(), dossier=row,
+              changes=[{"field": "notice_opt_out", "old": False, "new": True}])
     db().commit()
     flash("Đã ghi nhận: công dân sẽ không nhận thêm thông báo qua SMS, Zalo về hồ sơ này.", "ok")
     return redirect(url_for("dossier.detail", code=row.code, _anchor="thong-bao"))

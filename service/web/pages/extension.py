@@ -19,6 +19,7 @@ from service.dossiers.extension import (
 from service.formats import official_date, read_day
 from service.models import Dossier
 from service.users.accounts import audit
+from service.users.audit import DossierEdit
 from service.web.pages.access import current_user, login_required, page_blueprint, require
 from service.web.pages.dossiers import load_visible
 from service.web.session import db, runtime
@@ -83,7 +84,7 @@ def issue(code: str):  # type: ignore[no-untyped-def]
     if errors or new_due is None:
         return render_template("extension/form.html", d=row, form=form, errors=errors,
                                warning=warning), 400
-    rt = runtime()
+    rt, edit = runtime(), DossierEdit(db(), dossier_id=row.id)
     try:
         issue_extension(db(), rt.policy, row, new_due, form["reason"], form["signer"], rt.now())
     except ExtensionError as exc:
@@ -93,7 +94,7 @@ def issue(code: str):  # type: ignore[no-untyped-def]
                                warning=warning), 409
     late = " (late apology)" if row.extension_late else ""
     audit(db(), current_user(), "extension_issued", rt.now(), dossier=row,
-          detail=f"new due {new_due.isoformat()}{late}")
+          detail=f"new due {new_due.isoformat()}{late}", changes=edit.changes())
     db().commit()
     if row.extension_late:
         flash("Đã lập phiếu xin lỗi muộn và ngày hẹn mới cho công dân; hồ sơ vẫn tính quá "

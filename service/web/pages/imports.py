@@ -24,7 +24,14 @@ from service.ingest import uploads
 from service.ingest.imports import DEFAULT_NAME, ImportSummary, spreadsheet_names
 from service.models import Role, SpreadsheetUpload, User
 from service.users.accounts import audit
-from service.web.pages.access import current_user, login_required, page_blueprint
+from service.users.scope import connector_allowed
+from service.web.pages.access import (
+    connectors,
+    current_user,
+    login_required,
+    page_blueprint,
+    scope_of,
+)
 from service.web.session import db, runtime
 
 # Multipart framing, the form token and the connector's name around the file itself.
@@ -47,15 +54,14 @@ def _folder() -> Path:
 
 def connector_choices(user: User) -> dict[str, str]:
     """Spreadsheet connectors this user may import with (their units'), name -> label."""
-    settings = runtime().settings
-    mine = {unit.code for unit in user.units}
+    settings, scope, known = runtime().settings, scope_of(user), connectors()
     configured = {name: settings["connectors"][name] for name in spreadsheet_names(settings)}
     if not configured and settings["units"]:
         unit = settings["units"][0]
         configured = {DEFAULT_NAME: {"unit_code": unit["code"], "unit_name": unit["name"]}}
     return {name: f"{options.get('unit_name') or options['unit_code']} ({name})"
             for name, options in configured.items()
-            if user.role is Role.ADMIN or options["unit_code"] in mine}
+            if connector_allowed(db(), scope, known, name)}
 
 
 def _form(error: str | None = None, status: int = 200) -> tuple[str, int]:

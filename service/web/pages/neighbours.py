@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from service.alerts import (
@@ -58,11 +58,12 @@ def complaint_alerts(session: Session, complaint_id: int) -> list[Any]:
                                      active_channels(rt.settings["alerts"])))
 
 
-def log_page(session: Session, wanted: LogFilter, before: int | None) -> LogPage:
-    """One page of the alerts log, with why unsent deliveries wait."""
+def log_page(session: Session, wanted: LogFilter, before: int | None,
+             within: ColumnElement[bool] | None = None) -> LogPage:
+    """One page of the alerts log (`within` a user's scope), with why unsent deliveries wait."""
     rt = runtime()
     return alert_log(session, wanted, rt.now(), active_channels(rt.settings["alerts"]),
-                     before, zone=rt.settings["timezone"])
+                     before, zone=rt.settings["timezone"], within=within)
 
 
 def payload_json(view: Any) -> str:

@@ -20,6 +20,7 @@ from service.reports.form06 import form06, header_rows
 from service.reports.handling import handling_report, late_by_body
 from service.reports.periods import Period, PeriodError, current_quarter, parse_period, period_code
 from service.reports.xlsx import form06_workbook
+from service.users.scope import unit_condition
 from service.web.pages.access import current_user, login_required, page_blueprint, scope_of
 from service.web.pages.downloads import XLSX, xlsx_download
 from service.web.pages.period_picker import (
@@ -37,9 +38,8 @@ bp = page_blueprint("report", __name__)
 
 def _units() -> list[Unit]:
     """Units the user may report on."""
-    scope = scope_of(current_user())
-    units = db().scalars(select(Unit).order_by(Unit.code)).all()
-    return [u for u in units if scope.unit_ids is None or u.id in scope.unit_ids]
+    within = unit_condition(scope_of(current_user()))
+    return list(db().scalars(select(Unit).where(within).order_by(Unit.code)))
 
 
 @dataclass(frozen=True)
