@@ -93,6 +93,6 @@ def lookup_dossier(code: str) -> Any:
     found = guarded_lookup(code, request.args["factor"])
     if found is None:
         abort(404, message=NOT_FOUND)
-    # as_json gives LookupSchema's shape already (tests/test_lookup.py checks it against the
-    # published schema), so the answer skips a marshmallow dump per request.
+    # as_json gives LookupSchema's shape already (tests/dossiers/test_lookup.py checks it against
+    # the published schema), so the answer skips a marshmallow dump per request.
     return current_app.json.response(as_json(found))

@@ -33,7 +33,7 @@ from tests.alerts_support import webhook_server
 from tests.conftest import UNIT_CODE, make_settings
 from tests.scheduler_support import add_dossiers, config_file, went_live
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 TTL = dt.timedelta(seconds=60)
 

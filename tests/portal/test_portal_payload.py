@@ -20,7 +20,7 @@ from service.privacy import READERS
 from service.vocabulary import Channel, Status
 from tests.conftest import local
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dvcqg"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "dvcqg"
 SAMPLE = json.loads((FIXTURES / "DongBoHoSoMC_request.json").read_text(encoding="utf-8"))
 LINE_SAMPLE = json.loads(
     (FIXTURES / "CapNhatTienDoHoSoMC_request.json").read_text(encoding="utf-8"))

@@ -37,7 +37,7 @@ UNITS = ("tthc-monitor-web.service", "tthc-monitor-scheduler.service")
 def readme_lines() -> list[str]:
     """The command lines of the section, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = text.split("<!-- rehearsed by tests/test_deploy.py", 1)[1].split("\n\n", 2)[1]
+    block = text.split("<!-- rehearsed by tests/deploy/test_deploy.py", 1)[1].split("\n\n", 2)[1]
     return [line[4:] for line in block.splitlines() if line.startswith("    ")]
 
 

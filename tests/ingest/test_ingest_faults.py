@@ -42,7 +42,7 @@ from tests.conftest import make_settings
 from tests.fixtures.opencps.server import OpenCPSServer, OpenCPSState, make_item
 
 NOW = dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC)
-SPREADSHEET = Path(__file__).parent / "fixtures" / "spreadsheet" / "export_mixed.csv"
+SPREADSHEET = Path(__file__).parents[1] / "fixtures" / "spreadsheet" / "export_mixed.csv"
 
 
 def simulated(count: int = 6) -> list[DossierRecord]:

@@ -25,7 +25,7 @@ from service.runtime import Runtime
 from service.vocabulary import Channel, Status
 from tests.conftest import local, shipped_config
 
-FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheet"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "spreadsheet"
 MIXED = FIXTURES / "export_mixed.csv"
 UNIT = "000.32.26.H26"
 EXPECTED_REJECTS = {
