@@ -41,7 +41,7 @@ KINDS = ("text", "number", "instant", "day")
 PLAIN, INSTANT, HEADER, QUOTED, DAY, TITLE = range(6)
 # Distinct texts remembered per column of a streamed sheet: enough for the repeated ones (units,
 # procedures, handlers, statuses), few enough that memory stays flat over any number of rows.
-REMEMBERED = 20_000
+REMEMBERED = 4_096
 
 
 def sheet_text(value: object) -> tuple[str, bool]:

@@ -9,8 +9,11 @@ from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from sqlalchemy import func
+
 from service.alerts.log import ROLE_LABELS, alert_label
 from service.calendar import WorkCalendar
+from service.db import UTCDateTime
 from service.dossiers.classes import badge, is_overdue
 from service.dossiers.views import mask_name
 from service.models import Dossier, Procedure, Unit
@@ -24,8 +27,10 @@ LIST_FIELDS = (
     Dossier.applicant_phone, Dossier.channel, Dossier.handler, Dossier.received_by,
     Dossier.received_at, Dossier.due_at, Dossier.near_at, Dossier.extension_due_at,
     Dossier.extension_late,
-    Dossier.status, Dossier.is_open, Dossier.outcome, Dossier.finished_at, Dossier.returned_at,
-    Dossier.stopped_at,
+    Dossier.status, Dossier.is_open, Dossier.outcome,
+    # When the dossier ended, whichever way (one instant to read instead of three).
+    func.coalesce(Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at,
+                  type_=UTCDateTime()).label("finish"),
 )
 PHONE = Column("Điện thoại", 14)
 ListLine = namedtuple("ListLine", [field.key for field in LIST_FIELDS])  # type: ignore[misc]
@@ -62,8 +67,7 @@ def dossier_list_rows(rows: Iterable[Any], now: dt.datetime, calendar: WorkCalen
     # A database row answers each attribute through a slow fallback, a named tuple at C speed.
     for d in map(ListLine._make, rows):
         late, left = working_days(d, now, today, calendar, days)
-        finish = d.finished_at or d.returned_at or d.stopped_at
-        due = d.due_at
+        finish, due = d.finish, d.due_at
         yield [
             d.code, d.unit_name, d.procedure_code, d.procedure_name, d.domain_name,
             d.applicant_name if personal else mask_name(d.applicant_name),
