@@ -28,7 +28,6 @@ from urllib.parse import quote
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.orm import joinedload
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,10 +36,14 @@ from bench.reportdata import NOW, TZ, UNITS, load, loaded_size  # noqa: E402
 from bench.schemas import schema_url, scratch_schema  # noqa: E402
 from bench.webtiming import Figure, Goal, Timing, getter, report, signed_in, timed  # noqa: E402
 from service.cli.context import load_settings  # noqa: E402
-from service.dossiers.filters import EVERYTHING, dossier_query, load_query  # noqa: E402
+from service.dossiers.filters import EVERYTHING, load_query, matching_rows  # noqa: E402
 from service.models import Dossier, Unit  # noqa: E402
 from service.privacy import NOTHING  # noqa: E402
-from service.reports.exports import dossier_list_rows, dossier_list_sheet  # noqa: E402
+from service.reports.exports import (  # noqa: E402
+    LIST_FIELDS,
+    dossier_list_rows,
+    dossier_list_sheet,
+)
 from service.reports.sheets import xlsx_chunks  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.web import create_app  # noqa: E402
@@ -148,13 +151,11 @@ def export_figures(runtime: Runtime, client: FlaskClient, size: int) -> list[Fig
     rows = min(size, EXPORT_ROWS)
 
     def export() -> None:
-        query = dossier_query(load_query({}), NOW, runtime.settings["timezone"], EVERYTHING)
-        query = query.options(joinedload(Dossier.procedure), joinedload(Dossier.unit))
         with runtime.sessions() as session:
-            found = session.scalars(query.limit(rows).execution_options(yield_per=2000))
+            found = matching_rows(session, load_query({}), NOW, runtime.settings["timezone"],
+                                  EVERYTHING, rows, LIST_FIELDS)
             sheet = dossier_list_sheet("Danh sách hồ sơ", "", NOW, runtime.calendar, NOTHING)
-            lines = dossier_list_rows(found, NOW, runtime.calendar, NOTHING)
-            for _ in xlsx_chunks(sheet, lines):
+            for _ in xlsx_chunks(sheet, dossier_list_rows(found, NOW, runtime.calendar, NOTHING)):
                 pass  # the bytes a browser would receive, streamed and dropped
     capped = " (the page's cap)" if size > EXPORT_LIMIT else ""
     page = Figure(f"list export page, {min(size, EXPORT_LIMIT):,} rows{capped} [admin]",

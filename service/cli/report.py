@@ -10,6 +10,7 @@ import click
 from service.cli.context import AppContext, pass_app
 from service.reports.asof import AsOfError, judged_at, parse_as_of
 from service.reports.assessment import assessment
+from service.reports.cells import workbook_bytes
 from service.reports.form06 import COLUMNS, Form06, form06
 from service.reports.periods import PERIOD_FORMS, Period, PeriodError, parse_period
 from service.reports.scope import ReportError
@@ -82,7 +83,8 @@ def form06_command(app: AppContext, unit_code: str, period_text: str, windows: s
         raise ReportInputError(str(exc)) from None
     click.echo(_table(report))
     if out is not None:
-        form06_workbook(report, rt.settings["reports"]["recipient"]).save(out)
+        book = form06_workbook(report, rt.settings["reports"]["recipient"])
+        out.write_bytes(workbook_bytes(book))
         click.echo(f"Written {out}", err=True)
 
 

@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from service.complaints.report import BodyCounts, ComplaintReport
+from service.reports.cells import put
 
 TITLE = "TÌNH HÌNH TIẾP NHẬN, XỬ LÝ PHẢN ÁNH, KIẾN NGHỊ THEO CƠ QUAN GIẢI QUYẾT"
 HEADER = ("STT", "Cơ quan giải quyết", "Số phản ánh, kiến nghị tiếp nhận",
@@ -32,11 +34,11 @@ def complaints_workbook(report: ComplaintReport, timezone: str) -> Workbook:
              f"{report.limit_days} ngày làm việc")
     for row, text in enumerate(lines, 1):
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(HEADER))
-        cell = sheet.cell(row, 1, text)
+        cell = put(sheet.cell(row, 1), text)
         cell.font = Font(bold=row == 1)
         cell.alignment = Alignment(horizontal="center")
     for column, (text, width) in enumerate(zip(HEADER, WIDTHS, strict=True), 1):
-        cell = sheet.cell(HEADER_ROW, column, text)
+        cell = put(sheet.cell(HEADER_ROW, column), text)
         cell.font, cell.border = Font(bold=True), BOX
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -49,10 +51,12 @@ def complaints_workbook(report: ComplaintReport, timezone: str) -> Workbook:
     return book
 
 
-def _line(sheet: object, row: int, number: int | None, counts: BodyCounts, bold: bool) -> None:
+def _line(sheet: Worksheet, row: int, number: int | None, counts: BodyCounts,
+          bold: bool) -> None:
     values = (number, counts.handler, counts.received, counts.on_time, counts.late,
               counts.open_within, counts.open_overdue, counts.on_time_rate)
     for column, value in enumerate(values, 1):
-        cell = sheet.cell(row, column, value)  # type: ignore[attr-defined]
+        # The handling body's name comes from the complaint as received: text, never a formula.
+        cell = put(sheet.cell(row, column), value, "text" if column == 2 else "number")
         cell.font, cell.border = Font(bold=bold), BOX
-    sheet.cell(row, len(values)).number_format = "0.0%"  # type: ignore[attr-defined]
+    sheet.cell(row, len(values)).number_format = "0.0%"

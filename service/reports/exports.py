@@ -5,11 +5,15 @@ by handling body. Each has a title line naming what was chosen and the instant o
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from sqlalchemy import func
+
 from service.alerts.log import ROLE_LABELS, alert_label
 from service.calendar import WorkCalendar
+from service.db import UTCDateTime
 from service.dossiers.classes import badge, is_overdue
 from service.models import Dossier, Procedure, Unit
 from service.privacy import Disclosure, Field
@@ -23,10 +27,13 @@ LIST_FIELDS = (
     Dossier.applicant_phone, Dossier.channel, Dossier.handler, Dossier.received_by,
     Dossier.received_at, Dossier.due_at, Dossier.near_at, Dossier.extension_due_at,
     Dossier.extension_late,
-    Dossier.status, Dossier.is_open, Dossier.outcome, Dossier.finished_at, Dossier.returned_at,
-    Dossier.stopped_at,
+    Dossier.status, Dossier.is_open, Dossier.outcome,
+    # When the dossier ended, whichever way (one instant to read instead of three).
+    func.coalesce(Dossier.finished_at, Dossier.returned_at, Dossier.stopped_at,
+                  type_=UTCDateTime()).label("finish"),
 )
 PHONE = Column("Điện thoại", 14)
+ListLine = namedtuple("ListLine", [field.key for field in LIST_FIELDS])  # type: ignore[misc]
 
 
 def as_of(now: dt.datetime, calendar: WorkCalendar) -> str:
@@ -58,19 +65,22 @@ def dossier_list_sheet(title: str, filters: str, now: dt.datetime, calendar: Wor
 def dossier_list_rows(rows: Iterable[Any], now: dt.datetime, calendar: WorkCalendar,
                       disclose: Disclosure) -> Iterator[list[Any]]:
     """One line per dossier row of LIST_FIELDS: class and working days judged at `now`."""
-    local = calendar.local
+    zone = calendar.tz  # the database hands back aware instants; each is shown in local time
     personal = disclose.shows(Field.PHONE)
-    today = local(now).date()
-    for d in rows:
-        late, left = working_days(d, now, today, calendar)
+    today = calendar.local(now).date()
+    days: dict[tuple[dt.date, bool], tuple[int | None, int | None]] = {}
+    # A database row answers each attribute through a slow fallback, a named tuple at C speed.
+    for d in map(ListLine._make, rows):
+        late, left = working_days(d, now, today, calendar, days)
+        finish, due = d.finish, d.due_at
         yield [
             d.code, d.unit_name, d.procedure_code, d.procedure_name, d.domain_name,
             disclose.name(d.applicant_name),
             *([d.applicant_phone] if personal else []), d.channel.label, d.handler,
-            d.received_by, local(d.received_at), d.due_at and local(d.due_at),
-            d.extension_due_at and local(d.extension_due_at), apology_word(d),
+            d.received_by, d.received_at.astimezone(zone), due and due.astimezone(zone),
+            d.extension_due_at and d.extension_due_at.astimezone(zone), apology_word(d),
             d.status.label, badge(d, now)[1],
-            late, left, _finish(d, local),
+            late, left, finish and finish.astimezone(zone),
         ]
 
 
@@ -81,23 +91,27 @@ def apology_word(row: Any) -> str:
     return "Xin lỗi muộn" if row.extension_late else "Đúng thời hạn"
 
 
-def working_days(row: Any, now: dt.datetime, today: dt.date,
-                 calendar: WorkCalendar) -> tuple[int | None, int | None]:
+def working_days(row: Any, now: dt.datetime, today: dt.date, calendar: WorkCalendar,
+                 known: dict[tuple[dt.date, bool], tuple[int | None, int | None]] | None = None,
+                 ) -> tuple[int | None, int | None]:
     """Working days past the due date, or left before it, of a running dossier; else None.
 
-    A dossier waiting for the applicant has its clock stopped, so neither is told.
+    A dossier waiting for the applicant has its clock stopped, so neither is told. `known`
+    keeps the answers per due day over one export, where many dossiers share a due day.
     """
     if not row.is_open or row.status.is_paused or row.due_at is None:
         return None, None
-    due_day = calendar.local(row.due_at).date()
-    if is_overdue(row.due_at, now):
-        return calendar.working_days_between(due_day, today), None
-    return None, calendar.working_days_between(today, due_day)
-
-
-def _finish(row: Any, local: Any) -> dt.datetime | None:
-    finish = row.finished_at or row.returned_at or row.stopped_at
-    return local(finish) if finish else None
+    key = (calendar.local(row.due_at).date(), is_overdue(row.due_at, now))
+    if known is not None and key in known:
+        return known[key]
+    due_day, overdue = key
+    if overdue:
+        found = calendar.working_days_between(due_day, today), None
+    else:
+        found = None, calendar.working_days_between(today, due_day)
+    if known is not None:
+        known[key] = found
+    return found
 
 
 def alerts_sheet(now: dt.datetime, calendar: WorkCalendar) -> Sheet:

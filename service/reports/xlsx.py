@@ -9,8 +9,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.reports.cells import put
 from service.reports.form06 import COLUMNS, HEADER, Form06, Form06Row
-from service.reports.sheets import put_text
 
 FORM_CODE = "Biểu số 06/VPCP/KSTT"
 FORM_TITLE = ("TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH TẠI CƠ QUAN, ĐƠN VỊ "
@@ -26,8 +26,8 @@ def _put(sheet: Worksheet, first: str, last: str, text: str, *, bold: bool = Fal
          align: Alignment = CENTER) -> None:
     if first != last:
         sheet.merge_cells(f"{first}:{last}")
-    cell = sheet[first]
-    cell.value, cell.font, cell.alignment = text, Font(bold=bold), align
+    cell = put(sheet[first], text)
+    cell.font, cell.alignment = Font(bold=bold), align
 
 
 def form06_workbook(report: Form06, recipient: str) -> Workbook:
@@ -48,7 +48,7 @@ def form06_workbook(report: Form06, recipient: str) -> Workbook:
     for first, last, text in HEADER:
         _put(sheet, first, last, text, bold=True)
     for column in range(1, 14):
-        sheet.cell(10, column, f"({column})").alignment = CENTER
+        put(sheet.cell(10, column), f"({column})").alignment = CENTER
     row_number = FIRST_DATA_ROW
     for line in [*report.rows, report.total]:
         _write_line(sheet, row_number, line, bold=line is report.total)
@@ -62,11 +62,10 @@ def form06_workbook(report: Form06, recipient: str) -> Workbook:
 
 
 def _write_line(sheet: Worksheet, row: int, line: Form06Row, bold: bool) -> None:
-    sheet.cell(row, 1, line.number).alignment = CENTER
-    put_text(sheet.cell(row, 2), line.domain)  # a lĩnh vực's name comes from the sources
-    sheet.cell(row, 2).font = Font(bold=bold)
+    put(sheet.cell(row, 1), line.number, "number").alignment = CENTER
+    put(sheet.cell(row, 2), line.domain).font = Font(bold=bold)  # lĩnh vực: from the sources
     for column in COLUMNS:
-        cell = sheet.cell(row, column, line.cells[column])
+        cell = put(sheet.cell(row, column), line.cells[column], "number")
         cell.font, cell.alignment = Font(bold=bold), Alignment(horizontal="right")
 
 

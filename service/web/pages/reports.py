@@ -15,6 +15,7 @@ from service.complaints.workbook import complaints_workbook
 from service.models import Unit
 from service.reports.asof import AsOfError, judged_at, parse_as_of
 from service.reports.assessment import ROUNDING_NOTE, assessment
+from service.reports.cells import workbook_bytes
 from service.reports.exports import late_bodies_rows, late_bodies_sheet
 from service.reports.form06 import form06, header_rows
 from service.reports.handling import handling_report, late_by_body
@@ -118,9 +119,8 @@ def form06_xlsx():  # type: ignore[no-untyped-def]
     if choice.unit is None or choice.period is None or choice.error:
         abort(400)
     report = _form06(choice.unit, choice.period, choice.as_of)
-    buffer = io.BytesIO()
-    form06_workbook(report, runtime().settings["reports"]["recipient"]).save(buffer)
-    buffer.seek(0)
+    buffer = io.BytesIO(workbook_bytes(
+        form06_workbook(report, runtime().settings["reports"]["recipient"])))
     period = choice.period
     name = f"bieu-06-{choice.unit.code}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
@@ -207,9 +207,7 @@ def complaints_xlsx():  # type: ignore[no-untyped-def]
         abort(400)
     book = complaints_workbook(_complaints(choice.unit, choice.period),
                                runtime().settings["timezone"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
+    buffer = io.BytesIO(workbook_bytes(book))
     period = choice.period
     name = (f"phan-anh-kien-nghi-{choice.unit.code}-{period.first:%Y%m%d}-"
             f"{period.last:%Y%m%d}.xlsx")
