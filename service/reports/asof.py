@@ -8,6 +8,7 @@ the instant (`--as-of`, `?as_of=`): the report then says what it said at that mo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,14 +27,27 @@ class AsOfError(ReportError):
         self.vietnamese = vietnamese
 
 
+# The report page's field, typed as the office writes: 14/03/2026 17:00 (a time is needed: a
+# day alone would not say whether that day is counted).
+TYPED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})")
+
+
 def parse_as_of(text: str, timezone: str) -> dt.datetime:
-    """Read an ISO 8601 instant; one without an offset is local office time."""
+    """Read dd/mm/yyyy hh:mm (the report page's field) or an ISO 8601 instant (links, the API,
+    `--as-of`); one without an offset is local office time."""
+    typed = TYPED.fullmatch(text.strip())
     try:
-        instant = dt.datetime.fromisoformat(text.strip())
+        if typed:
+            day, month, year, hour, minute = (int(part) for part in typed.groups())
+            instant = dt.datetime(year, month, day, hour, minute)
+        else:
+            instant = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise AsOfError(
-            f"as-of: expected an ISO 8601 instant such as 2026-03-14T17:00, got {text!r}",
-            f"Thời điểm tính số liệu “{text}” không hợp lệ; viết dạng 2026-03-14T17:00."
+            f"as-of: expected dd/mm/yyyy hh:mm or an ISO 8601 instant such as 2026-03-14T17:00,"
+            f" got {text!r}",
+            f"Thời điểm tính số liệu «{text}» không hợp lệ; viết ngày và giờ dạng dd/mm/yyyy "
+            "hh:mm, vd. 14/03/2026 17:00."
         ) from None
     zone = ZoneInfo(timezone)
     return instant.replace(tzinfo=zone) if instant.tzinfo is None else instant.astimezone(zone)

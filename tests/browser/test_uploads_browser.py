@@ -170,9 +170,10 @@ def test_a_clerk_fixes_a_quarantined_record_through_the_form(page: Any, server: 
     assert "9.999999 chưa có trong danh mục" in page.locator("#reason").inner_text()
     page.get_by_label("Mã thủ tục").select_option("1.004873")
     page.get_by_label("Chủ hồ sơ").fill("")
-    page.get_by_role("button", name="Chọn ngày: Ngày hẹn trả").click()
+    due_field = page.locator(".datefield").filter(has=page.get_by_label("Ngày hẹn trả", exact=True))
+    due_field.get_by_role("button", name="Chọn ngày trên lịch").click()
     # The calendar opens on the receipt month (03/2026), though today is another month.
-    expect(page.locator(".dtpicker-head span").first).to_have_text("Tháng 3/2026")
+    expect(page.locator(".datepicker-title").first).to_have_text("Tháng 3/2026")
     page.screenshot(path=str(ARTIFACTS / "quarantine-datepicker.png"))
     page.get_by_role("button", name="05/03/2026").click()
     assert page.get_by_label("Ngày hẹn trả", exact=True).input_value() == "05/03/2026"

@@ -66,7 +66,7 @@ def test_the_form_shows_the_records_fields_with_dates_as_the_office_writes_them(
     login(client, "lan")
     page = client.get(f"/quan-tri/cach-ly/{unknown_procedure.id}").get_data(as_text=True)
     assert 'name="received_at" type="text" value="02/03/2026 09:00"' in page
-    assert 'placeholder="dd/mm/yyyy hh:mm" data-dtpicker' in page
+    assert 'placeholder="dd/mm/yyyy hh:mm" data-datepicker="datetime"' in page
     assert '<option value="9.999999" selected>9.999999 (chưa có trong danh mục)</option>' in page
     assert '<option value="1.004873">1.004873 — Cấp Giấy xác nhận tình trạng hôn nhân' in page
     assert '<option value="4" selected>4. Đang xử lý</option>' in page

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from service.models import Dossier, StatusEvent
-from service.reports.asof import AsOfError
+from service.reports.asof import AsOfError, parse_as_of
 from service.reports.form06 import form06
 from service.reports.periods import parse_period
 from service.vocabulary import Status
@@ -154,3 +154,21 @@ def test_page_xlsx_cli_and_api_state_the_instant(runtime: Any, session: Session,
     assert answer.json["as_of_text"] == "Số liệu tính đến 08:00 ngày 26/11/2026"
     # On 26/11 08:00 only the dossier due 25/11 was overdue; the one waiting since 28/11 ran.
     assert [answer.json["total"]["columns"][c] for c in ("11", "12", "13")] == [4, 3, 1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("26/11/2026 08:00", local(2026, 11, 26, 8)),  # the report page's field
+    ("6/1/2026 8:05", local(2026, 1, 6, 8, 5)),
+    ("2026-11-26T08:00", local(2026, 11, 26, 8)),  # links, the API, --as-of
+])
+def test_as_of_is_read_as_typed_on_the_page_or_iso(text: str, expected: dt.datetime) -> None:
+    assert parse_as_of(text, ZONE) == expected
+
+
+@pytest.mark.parametrize("text", ["26/11/2026", "31/02/2026 08:00", "26/11/2026 25:00",
+                                  "11/26/2026 08:00 AM"])
+def test_an_as_of_without_a_time_or_not_a_real_instant_is_refused(text: str) -> None:
+    with pytest.raises(AsOfError) as refused:
+        parse_as_of(text, ZONE)
+    assert refused.value.vietnamese == (f"Thời điểm tính số liệu «{text}» không hợp lệ; viết ngày "
+                                        "và giờ dạng dd/mm/yyyy hh:mm, vd. 14/03/2026 17:00.")
