@@ -70,8 +70,7 @@ def index():  # type: ignore[no-untyped-def]
         params = load_filters(request.args)
         scope, zone = scope_of(current_user()), rt.settings["timezone"]
         page = dossier_page(db(), params, rt.now(), zone, scope)
-        # A single page needs no count; otherwise count up to a cap (exact counts of a
-        # million rows cost more than the page itself).
+        # A single page needs no count; otherwise count up to a cap.
         total, more = (len(page.rows), False) if not (page.next_cursor or params.after) \
             else count_matching(db(), params, rt.now(), zone, scope)
     except ValidationError as exc:

@@ -1,0 +1,44 @@
+"""search: covering indexes for the name search (scope, name and list order in each)
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-02 10:30:00.000000
+"""
+from alembic import op
+
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+# (old name, old columns) -> (new name, new columns); see service/models/dossiers.py.
+CHANGES = (
+    (('ix_dossier_name_key', ['name_key']),
+     ('ix_dossier_name_key_cover', ['name_key', 'unit_id', 'handler', 'received_at', 'id'])),
+    (('ix_dossier_received_at', ['received_at']),
+     ('ix_dossier_received_cover', ['received_at', 'id', 'unit_id', 'handler', 'name_key'])),
+    (('ix_dossier_unit_received', ['unit_id', 'received_at']),
+     ('ix_dossier_unit_received_cover',
+      ['unit_id', 'received_at', 'id', 'handler', 'name_key'])),
+    (('ix_dossier_handler_received', ['handler', 'received_at']),
+     ('ix_dossier_handler_received_cover',
+      ['handler', 'received_at', 'id', 'unit_id', 'name_key'])),
+)
+ID_COVER = ('ix_dossier_id_cover', ['id', 'unit_id', 'handler', 'name_key', 'received_at'])
+
+
+def upgrade() -> None:
+    for _, (name, columns) in CHANGES:
+        op.create_index(name, 'dossier', columns, unique=False)
+    op.create_index(ID_COVER[0], 'dossier', ID_COVER[1], unique=False)
+    for (name, _), _ in CHANGES:
+        op.drop_index(name, table_name='dossier')
+
+
+def downgrade() -> None:
+    for (name, columns), _ in CHANGES:
+        op.create_index(name, 'dossier', columns, unique=False)
+    op.drop_index(ID_COVER[0], table_name='dossier')
+    for _, (name, _) in CHANGES:
+        op.drop_index(name, table_name='dossier')
