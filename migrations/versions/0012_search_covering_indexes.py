@@ -17,13 +17,14 @@ CHANGES = (
     (('ix_dossier_name_key', ['name_key']),
      ('ix_dossier_name_key_cover', ['name_key', 'unit_id', 'handler', 'received_at', 'id'])),
     (('ix_dossier_received_at', ['received_at']),
-     ('ix_dossier_received_cover', ['received_at', 'id', 'unit_id', 'handler', 'name_key'])),
+     ('ix_dossier_received_cover',
+      ['received_at', 'id', 'unit_id', 'handler', 'name_key', 'code'])),
     (('ix_dossier_unit_received', ['unit_id', 'received_at']),
      ('ix_dossier_unit_received_cover',
-      ['unit_id', 'received_at', 'id', 'handler', 'name_key'])),
+      ['unit_id', 'received_at', 'id', 'handler', 'name_key', 'code'])),
     (('ix_dossier_handler_received', ['handler', 'received_at']),
      ('ix_dossier_handler_received_cover',
-      ['handler', 'received_at', 'id', 'unit_id', 'name_key'])),
+      ['handler', 'received_at', 'id', 'unit_id', 'name_key', 'code'])),
 )
 ID_COVER = ('ix_dossier_id_cover', ['id', 'unit_id', 'handler', 'name_key', 'received_at'])
 
