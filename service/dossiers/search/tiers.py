@@ -46,8 +46,15 @@ class Tier:
     entries: Select[Any] | None = None
 
     def choose(self, session: Session) -> ColumnElement[bool]:
-        """The seek form when the matching index entries are few, else the walk form."""
+        """The seek form when the matching index entries are few, else the walk form.
+
+        PostgreSQL chooses by itself: its statistics on names and name words tell it how
+        common a match is, where it guesses a LIKE '% word%' matches a few dozen rows and then
+        reads the whole table for a common word (0.4-1 s at 1 000 000 dossiers).
+        """
         if self.walk is None or self.entries is None:
+            return self.seek
+        if session.get_bind().dialect.name == "postgresql":
             return self.seek
         inner = self.entries.limit(SEEK_LIMIT + 1).subquery()
         common = (session.scalar(select(func.count()).select_from(inner)) or 0) > SEEK_LIMIT
