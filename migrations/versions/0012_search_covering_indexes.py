@@ -29,15 +29,26 @@ CHANGES = (
 ID_COVER = ('ix_dossier_id_cover', ['id', 'unit_id', 'handler', 'name_key', 'received_at'])
 
 
+# PostgreSQL's default 100-bucket histogram of name words (several per dossier) guessed a
+# range such as 'thu huong' (4 135 rows at 1 000 000 dossiers) at 1 row and looked each match
+# up by id (0.3-0.8 s cold) instead of walking the list with the words beside it (0.1-0.2 s).
+WORD_STATISTICS = 1000
+
+
 def upgrade() -> None:
     for _, (name, columns) in CHANGES:
         op.create_index(name, 'dossier', columns, unique=False)
     op.create_index(ID_COVER[0], 'dossier', ID_COVER[1], unique=False)
     for (name, _), _ in CHANGES:
         op.drop_index(name, table_name='dossier')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE dossier_name_word ALTER COLUMN word '
+                   f'SET STATISTICS {WORD_STATISTICS}')
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE dossier_name_word ALTER COLUMN word SET STATISTICS -1')
     for (name, columns), _ in CHANGES:
         op.create_index(name, 'dossier', columns, unique=False)
     op.drop_index(ID_COVER[0], table_name='dossier')
