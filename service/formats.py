@@ -14,6 +14,9 @@ from fractions import Fraction
 
 DASH = "–"
 DAY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+# The days any page, the API or a report accepts. Nothing the office handles lies outside, and
+# bounds far from Python's year 1 and year 9999 leave room for time zones and a day's arithmetic.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
 
 def vn_number(value: float | int | Fraction | None, digits: int = 0, unit: str = "") -> str:
@@ -35,17 +38,32 @@ def vn_number(value: float | int | Fraction | None, digits: int = 0, unit: str =
 def read_day(text: str) -> dt.date:
     """A day typed as dd/mm/yyyy (d/m/yyyy too) or given as ISO yyyy-mm-dd by a link.
 
-    Raises ValueError saying which form is expected.
+    Raises ValueError saying which form is expected, or that the day lies outside
+    FIRST_DAY..LAST_DAY.
     """
     match = DAY_RE.match(text)
     try:
         if match:
             day, month, year = (int(part) for part in match.groups())
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(text.strip())
+            return within_days(dt.date(year, month, day))
+        return within_days(dt.date.fromisoformat(text.strip()))
+    except OutOfRange:
+        raise
     except ValueError:
         pass
     raise ValueError(f"«{text}» không phải ngày hợp lệ (dd/mm/yyyy)")
+
+
+class OutOfRange(ValueError):
+    """A day outside FIRST_DAY..LAST_DAY; the message is Vietnamese."""
+
+
+def within_days(day: dt.date) -> dt.date:
+    """The day itself if it lies within FIRST_DAY..LAST_DAY; else OutOfRange."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise OutOfRange(f"ngày {day.day:02d}/{day.month:02d}/{day.year:04d} nằm ngoài khoảng "
+                         f"{FIRST_DAY:%d/%m/%Y} – {LAST_DAY:%d/%m/%Y}")
+    return day
 
 
 def official_date(day: dt.date) -> str:

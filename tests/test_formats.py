@@ -40,3 +40,9 @@ def test_days_shown_and_official_dates() -> None:
     assert official_date(dt.date(2026, 3, 5)) == "ngày 05 tháng 3 năm 2026"
     assert official_date(dt.date(2026, 2, 13)) == "ngày 13 tháng 02 năm 2026"
     assert official_date(dt.date(2026, 11, 24)) == "ngày 24 tháng 11 năm 2026"
+
+
+@pytest.mark.parametrize("text", ["01/01/0001", "31/12/1899", "2101-01-01", "9999-12-31"])
+def test_a_day_outside_1900_to_2100_is_refused_with_the_bounds(text: str) -> None:
+    with pytest.raises(ValueError, match="01/01/1900 – 31/12/2100"):
+        read_day(text)

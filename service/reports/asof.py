@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
 
+from service.formats import FIRST_DAY, LAST_DAY
 from service.models import Dossier, StatusEvent
 from service.reports.periods import Period
 from service.reports.scope import PAUSED, ReportError
@@ -49,6 +50,12 @@ def parse_as_of(text: str, timezone: str) -> dt.datetime:
             f"Thời điểm tính số liệu «{text}» không hợp lệ; viết ngày và giờ dạng dd/mm/yyyy "
             "hh:mm, vd. 14/03/2026 17:00."
         ) from None
+    if not FIRST_DAY <= instant.date() <= LAST_DAY:
+        # Checked before converting: an instant near year 1 or 9999 cannot change zone.
+        raise AsOfError(
+            f"as-of: {text!r} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}",
+            f"Thời điểm tính số liệu “{text}” phải trong khoảng từ {FIRST_DAY:%d/%m/%Y} đến "
+            f"{LAST_DAY:%d/%m/%Y}.")
     zone = ZoneInfo(timezone)
     return instant.replace(tzinfo=zone) if instant.tzinfo is None else instant.astimezone(zone)
 

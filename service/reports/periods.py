@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from service.formats import FIRST_DAY, LAST_DAY
+
 Windows = Literal["decree09", "calendar"]
 ROMAN = ("I", "II", "III", "IV")
 PERIOD_FORMS = "2026-Q3, 2026-H1, 2026-9M, 2026, 2026-03 or 2026-01-01..2026-06-30"
@@ -79,9 +81,13 @@ def parse_period(text: str, windows: Windows = "decree09") -> Period:
         match = pattern.match(text)
         if match:
             try:
-                return replace(_build(kind, match.groups(), windows), code=text.upper())
+                period = _build(kind, match.groups(), windows)
             except ValueError as exc:
                 raise PeriodError(f"period {text!r}: {exc}") from None
+            if period.first < FIRST_DAY or period.last > LAST_DAY:
+                raise PeriodError(f"period {text!r}: its days must lie within "
+                                  f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}")
+            return replace(period, code=text.upper())
     raise PeriodError(f"period {text!r} not understood: expected {PERIOD_FORMS}")
 
 

@@ -110,5 +110,7 @@ def test_filters_by_kind_recipient_code_and_day(admin: Any, session: Session,
     assert rows(by_code) == ["Tư pháp", "Công an xã"]
     days = admin.get("/quan-tri/canh-bao?tu=06/03/2026&den=09/03/2026").get_data(as_text=True)
     assert rows(days) == ["Phó Chủ tịch", "Tư pháp"]
-    wrong = admin.get("/quan-tri/canh-bao?tu=32/03/2026").get_data(as_text=True)
-    assert "Bộ lọc không hợp lệ: «32/03/2026» không phải ngày hợp lệ" in wrong
+    wrong = admin.get("/quan-tri/canh-bao?tu=32/03/2026")
+    assert wrong.status_code == 400
+    assert ("Bộ lọc không hợp lệ: Tạo từ ngày: «32/03/2026» không phải ngày hợp lệ"
+            in wrong.get_data(as_text=True))

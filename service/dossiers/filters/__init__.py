@@ -13,6 +13,7 @@ from service.dossiers.filters.keyset import (
 )
 from service.dossiers.filters.params import (
     EVERYTHING,
+    MAX_ID,
     MAX_LIMIT,
     SORT_CHOICES,
     SORTS,
@@ -27,7 +28,7 @@ from service.dossiers.filters.params import (
 from service.dossiers.filters.query import class_condition, dossier_query, ranked_queries
 
 __all__ = [
-    "EVERYTHING", "MAX_LIMIT", "SORTS", "SORT_CHOICES", "SYNC_STATES", "DossierPage",
+    "EVERYTHING", "MAX_ID", "MAX_LIMIT", "SORTS", "SORT_CHOICES", "SYNC_STATES", "DossierPage",
     "DossierQuery", "DossierQuerySchema", "Scope", "class_condition", "count_capped",
     "count_matching", "decode_cursor", "dossier_page", "dossier_query", "encode_cursor",
     "load_query", "matching_rows", "ranked_queries",

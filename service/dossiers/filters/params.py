@@ -15,7 +15,7 @@ from sqlalchemy import (
     Select,
 )
 
-from service.formats import read_day
+from service.formats import FIRST_DAY, LAST_DAY, OutOfRange, read_day
 from service.models import Dossier
 from service.vocabulary import Channel, DeadlineClass, Outcome, Status
 
@@ -25,6 +25,10 @@ SORTS = {"received": Dossier.received_at, "due": Dossier.due_at, "code": Dossier
 SORT_CHOICES = [*SORTS, *(f"-{name}" for name in SORTS)]
 MAX_LIMIT = 500
 SYNC_STATES = ("pending", "synced", "failed", "not_required")
+# Row ids are 64-bit signed integers on both databases; a larger one cannot even be bound.
+MAX_ID = 2**63 - 1
+# A search has at most a handful of ranks (service.dossiers.search.tiers).
+MAX_RANK = 16
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class _Day(fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
         try:
             return read_day(str(value))
+        except OutOfRange as exc:
+            raise ValidationError(str(exc)) from None
         except ValueError:
             raise ValidationError("cần ngày dạng dd/mm/yyyy (hoặc yyyy-mm-dd)") from None
 
@@ -173,17 +179,36 @@ def encode_cursor(sort: str, row: Dossier, rank: int = 0) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, Any, int, int]:
-    """Read a cursor back (sort, value, id, rank); raise ValidationError if not one of ours."""
+    """Read a cursor back (sort, value, id, rank); raise ValidationError if not one of ours.
+
+    Everything is checked before any query: a forged cursor could otherwise carry an id no
+    database integer holds, or a naive or out-of-range instant that fails only when bound.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         sort, value, row_id, rank = json.loads(base64.urlsafe_b64decode(padded))
         if sort not in SORT_CHOICES or not isinstance(row_id, int) or not isinstance(rank, int):
             raise ValueError(sort)
-        if value is not None and sort.lstrip("-") != "code":
-            value = dt.datetime.fromisoformat(value)
+        if not (0 < row_id <= MAX_ID and 0 <= rank < MAX_RANK):
+            raise ValueError(row_id)
+        value = _cursor_value(sort, value)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ValidationError({"after": ["not a cursor of this list"]}) from None
     return sort, value, row_id, rank
+
+
+def _cursor_value(sort: str, value: Any) -> Any:
+    """The sort value of a cursor: a code, or an aware instant within the accepted days."""
+    if value is None:
+        return None
+    if sort.lstrip("-") == "code":
+        if not isinstance(value, str) or len(value) > 64:
+            raise ValueError(value)
+        return value
+    instant = dt.datetime.fromisoformat(value)
+    if instant.utcoffset() is None or not FIRST_DAY <= instant.date() <= LAST_DAY:
+        raise ValueError(value)
+    return instant
 
 
 def sort_column(sort: str) -> tuple[Any, bool]:

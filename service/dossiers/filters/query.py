@@ -60,9 +60,13 @@ def dossier_query(params: DossierQuery, now: dt.datetime, timezone: str,
         query = query.where(match)
     if params.sync_state is not None:
         query = _sync_filter(query, params.sync_state)
-    column, descending = sort_column(params.sort)
-    order = (column.desc(), Dossier.id.desc()) if descending else (column.asc(), Dossier.id.asc())
-    return query.order_by(*order)
+    return query.order_by(*list_order(params.sort))
+
+
+def list_order(sort: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The ORDER BY of a list sorted by `sort`: its column, then the id to break ties."""
+    column, descending = sort_column(sort)
+    return (column.desc(), Dossier.id.desc()) if descending else (column.asc(), Dossier.id.asc())
 
 
 def _conditions(params: DossierQuery, now: dt.datetime,

@@ -21,7 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from service.dossiers.search.keys import SearchText, read_search
 from service.models import Dossier, NameWord
@@ -44,8 +46,15 @@ class Tier:
     entries: Select[Any] | None = None
 
     def choose(self, session: Session) -> ColumnElement[bool]:
-        """The seek form when the matching index entries are few, else the walk form."""
+        """The seek form when the matching index entries are few, else the walk form.
+
+        PostgreSQL chooses by itself: its statistics on names and name words tell it how
+        common a match is, where it guesses a LIKE '% word%' matches a few dozen rows and then
+        reads the whole table for a common word (0.4-1 s at 1 000 000 dossiers).
+        """
         if self.walk is None or self.entries is None:
+            return self.seek
+        if session.get_bind().dialect.name == "postgresql":
             return self.seek
         inner = self.entries.limit(SEEK_LIMIT + 1).subquery()
         common = (session.scalar(select(func.count()).select_from(inner)) or 0) > SEEK_LIMIT
@@ -113,6 +122,29 @@ def midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=zone)
 
 
+class few(FunctionElement[bool]):  # noqa: N801 - named as SQL functions are
+    """A condition to be taken as matching few rows: SQLite's likelihood(), elsewhere as is.
+
+    SQLite plans a statement before it sees the values bound to it, so it cannot tell that a
+    name prefix matches few rows: it then walks the whole list in order instead of reading
+    the prefix's range of the name index (0.5 s instead of 6 ms cold at 1 000 000 dossiers).
+    PostgreSQL plans with the values and its statistics.
+    """
+
+    inherit_cache = True
+
+
+@compiles(few)
+def _as_is(element: few, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(few, "sqlite")
+def _likelihood(element: few, compiler: Any, **kw: Any) -> str:
+    # Per term: SQLite uses an index only for a likelihood() around one comparison.
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.001)"
+
+
 def _name_tiers(name: str) -> list[Tier]:
     """Names starting with the folded text, then names with a later word starting with it.
 
@@ -120,7 +152,7 @@ def _name_tiers(name: str) -> list[Tier]:
     serves from an index (its LIKE ignores case), so it walks the list's order as intended.
     """
     upper = name[:-1] + chr(ord(name[-1]) + 1)
-    starts = and_(Dossier.name_key >= name, Dossier.name_key < upper)
+    starts = and_(few(Dossier.name_key >= name), few(Dossier.name_key < upper))
     not_starts = or_(Dossier.name_key < name, Dossier.name_key >= upper)
     words = select(NameWord.dossier_id).where(NameWord.word >= name, NameWord.word < upper)
     return [

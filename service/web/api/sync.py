@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.dossiers.views import local_iso
+from service.formats import FIRST_DAY, LAST_DAY
 from service.portal import (
     PortalOptions,
     UnknownDossier,
@@ -39,8 +40,10 @@ class StatusQuerySchema(Schema):
     """Which unit and receipt period the counts and the ratio cover."""
 
     unit = fields.String(metadata={"description": "Agency code, e.g. 000.32.26.H26"})
-    start = fields.Date(metadata={"description": "First receipt date (local), inclusive"})
-    end = fields.Date(metadata={"description": "Last receipt date (local), inclusive"})
+    start = fields.Date(validate=validate.Range(FIRST_DAY, LAST_DAY),
+                        metadata={"description": "First receipt date (local), inclusive"})
+    end = fields.Date(validate=validate.Range(FIRST_DAY, LAST_DAY),
+                      metadata={"description": "Last receipt date (local), inclusive"})
 
     @validates_schema
     def start_before_end(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from service.alerts import LOG_STATES, LogFilter
 from service.alerts.log import alert_lines
 from service.alerts.pending import NO_CHANNEL
+from service.dossiers.filters import MAX_ID
 from service.formats import read_day
 from service.ingest import corrections, quarantine
 from service.ingest.imports import connector_for
@@ -57,7 +59,7 @@ def quarantined():  # type: ignore[no-untyped-def]
 
 def _item(item_id: int) -> QuarantinedRecord:
     """The quarantined item named in the address, if this user may see it; else 404."""
-    row = db().get(QuarantinedRecord, item_id)
+    row = db().get(QuarantinedRecord, item_id) if item_id <= MAX_ID else None
     if row is None or not visible_quarantine(current_user(), row):
         abort(404)
     return row
@@ -191,25 +193,42 @@ def runs():  # type: ignore[no-untyped-def]
 def alerts():  # type: ignore[no-untyped-def]
     """List alerts of the user's units, newest first, filtered and a page at a time, with why
     unsent ones wait."""
-    args = request.args
+    args, status = request.args, 200
     try:
         wanted = LogFilter(
             kind=AlertKind(args["kind"]) if args.get("kind") else None,
             state=args.get("state") or None, recipient=args.get("recipient") or None,
-            code=args.get("q") or None,
-            first=read_day(args["tu"]) if args.get("tu") else None,
-            last=read_day(args["den"]) if args.get("den") else None)
-        before = int(args["before"]) if args.get("before") else None
+            code=args.get("q") or None, first=_log_day(args, "tu", "Tạo từ ngày"),
+            last=_log_day(args, "den", "đến ngày"))
+        before = _log_position(args.get("before"))
     except ValueError as exc:
         flash(f"Bộ lọc không hợp lệ: {exc}", "error")
-        wanted, before = LogFilter(), None
+        wanted, before, status = LogFilter(), None, 400
     if wanted.state not in (None, *LOG_STATES):
         abort(400)
     page = neighbours.log_page(db(), wanted, before,
                                scopes.alert_condition(scope_of(current_user())))
     kept = {k: v for k, v in args.items() if k != "before" and v}
     return render_template("admin/alerts.html", page=page, args=args, kept=kept,
-                           kinds=list(AlertKind), states=LOG_STATES, no_channel=NO_CHANNEL)
+                           kinds=list(AlertKind), states=LOG_STATES,
+                           no_channel=NO_CHANNEL), status
+
+
+def _log_day(args: Any, key: str, label: str) -> dt.date | None:
+    """A day filter of the alerts log, or ValueError naming the field."""
+    try:
+        return read_day(args[key]) if args.get(key) else None
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+
+
+def _log_position(text: str | None) -> int | None:
+    """The log's page position (an alert id), or ValueError naming it."""
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"Trang: «{text[:20]}» không phải vị trí trong nhật ký")
+    return int(text)
 
 
 @bp.get("/canh-bao/xuat.xlsx")

@@ -38,6 +38,8 @@ bp = page_blueprint("complaint", __name__, url_prefix="/phan-anh-kien-nghi")
 STATES = {"open": "Đang chờ trả lời", "all": "Tất cả",
           **{status.value: status.label for status in ComplaintStatus}}
 CLASSES = (DeadlineClass.WITHIN, DeadlineClass.NEAR, DeadlineClass.OVERDUE)
+# Far past any commune's complaints, and its OFFSET stays a 64-bit integer on every database.
+LAST_PAGE = 1_000_000
 
 
 def _filter() -> ComplaintFilter:
@@ -61,6 +63,10 @@ def _handlers() -> list[str]:
 def index():  # type: ignore[no-untyped-def]
     """List the complaints the user may see, open ones first by due date."""
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    if page > LAST_PAGE:
+        text = (f"Trang “{request.args['page'][:20]}” không hợp lệ: số trang phải từ 1 đến "
+                f"{LAST_PAGE:,}.".replace(",", "."))
+        return render_template("error.html", code=400, text=text), 400
     rows, more = complaint_page(db(), scope_of(current_user()), _filter(), runtime().now(), page)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("complaints/list.html", rows=rows, more=more, page=page, args=args,

@@ -72,16 +72,20 @@ def index():  # type: ignore[no-untyped-def]
         params = load_filters(request.args)
         scope, zone = scope_of(current_user()), rt.settings["timezone"]
         page = dossier_page(db(), params, rt.now(), zone, scope)
-        # A single page needs no count; otherwise count up to a cap (exact counts of a
-        # million rows cost more than the page itself).
+        # A single page needs no count; otherwise count up to a cap.
         total, more = (len(page.rows), False) if not (page.next_cursor or params.after) \
             else count_matching(db(), params, rt.now(), zone, scope)
     except ValidationError as exc:
-        return render_template("dossiers/list.html", errors=_explain(exc.messages), page=None,
-                               args=request.args, links=_links(None), **_choices()), 400
+        return _refused(exc)
     return render_template("dossiers/list.html", errors=None, page=page, total=total, more=more,
                            args=request.args, now=rt.now(), links=_links(page.next_cursor),
                            refused=_refused_search(params.q, scope), **_choices())
+
+
+def _refused(exc: ValidationError) -> tuple[str, int]:
+    """The list page naming each refused filter, with no rows."""
+    return render_template("dossiers/list.html", errors=_explain(exc.messages), page=None,
+                           args=request.args, links=_links(None), **_choices()), 400
 
 
 def _refused_search(text: str | None, scope: Scope) -> str | None:
@@ -140,8 +144,8 @@ def export():  # type: ignore[no-untyped-def]
     rt, user = runtime(), current_user()
     try:
         params = load_filters(request.args)
-    except ValidationError:
-        abort(400)
+    except ValidationError as exc:
+        return _refused(exc)
     now, scope, disclose = rt.now(), scope_of(user), for_user(user)
     rows = matching_rows(db(), params, now, rt.settings["timezone"], scope, EXPORT_LIMIT,
                          LIST_FIELDS)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from service.complaints import complaint_report
 from service.complaints.workbook import complaints_workbook
+from service.formats import FIRST_DAY, LAST_DAY
 from service.models import Unit
 from service.reports.asof import AsOfError, judged_at, parse_as_of
 from service.reports.assessment import ROUNDING_NOTE, assessment
@@ -78,7 +79,8 @@ def _choice() -> Choice:
     except PickError as exc:
         error = str(exc)
     except PeriodError:
-        error = f"Kỳ báo cáo “{code}” không hợp lệ. Hãy chọn kỳ hoặc khoảng ngày."
+        error = (f"Kỳ báo cáo “{code}” không hợp lệ. Hãy chọn kỳ hoặc khoảng ngày "
+                 f"từ {FIRST_DAY:%d/%m/%Y} đến {LAST_DAY:%d/%m/%Y}.")
     except AsOfError as exc:
         error = exc.vietnamese
     query = {"unit": unit_code, "period": period.code or period_code(period),
@@ -95,7 +97,13 @@ def _choice() -> Choice:
 def index():  # type: ignore[no-untyped-def]
     """List the reports with the unit and period chooser."""
     choice = _choice()
-    return render_template("reports/index.html", form=choice.form, error=choice.error)
+    return _refused(choice) if choice.error else render_template(
+        "reports/index.html", form=choice.form, error=None)
+
+
+def _refused(choice: Choice) -> tuple[str, int]:
+    """The chooser with what was wrong, for a download or the index asked with a bad choice."""
+    return render_template("reports/index.html", form=choice.form, error=choice.error), 400
 
 
 @bp.get("/bao-cao/bieu-06")
@@ -116,7 +124,9 @@ def form06_page():  # type: ignore[no-untyped-def]
 def form06_xlsx():  # type: ignore[no-untyped-def]
     """Download Biểu 06 as an XLSX laid out like the official form."""
     choice = _choice()
-    if choice.unit is None or choice.period is None or choice.error:
+    if choice.error:
+        return _refused(choice)
+    if choice.unit is None or choice.period is None:
         abort(400)
     report = _form06(choice.unit, choice.period, choice.as_of)
     buffer = io.BytesIO(workbook_bytes(
@@ -169,7 +179,9 @@ def handling_page():  # type: ignore[no-untyped-def]
 def late_xlsx():  # type: ignore[no-untyped-def]
     """Download late dossiers by handling body for a unit and period."""
     choice = _choice()
-    if choice.unit is None or choice.period is None or choice.error:
+    if choice.error:
+        return _refused(choice)
+    if choice.unit is None or choice.period is None:
         abort(400)
     rt = runtime()
     at = judged_at(choice.period, rt.settings["timezone"], rt.now(), choice.as_of)
@@ -203,7 +215,9 @@ def complaints_page():  # type: ignore[no-untyped-def]
 def complaints_xlsx():  # type: ignore[no-untyped-def]
     """Download the complaints report by handling body as XLSX."""
     choice = _choice()
-    if choice.unit is None or choice.period is None or choice.error:
+    if choice.error:
+        return _refused(choice)
+    if choice.unit is None or choice.period is None:
         abort(400)
     book = complaints_workbook(_complaints(choice.unit, choice.period),
                                runtime().settings["timezone"])
