@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -142,6 +143,34 @@ def refresh_statistics(connection: Any, tables: Sequence[str]) -> None:
     if connection.dialect.name == "postgresql":
         for table in tables:
             connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+def insert_rows(session: Session, table: str, columns: Sequence[str],
+                rows: Sequence[tuple[Any, ...]]) -> None:
+    """Add rows of driver-ready values (already converted by their columns' types) in bulk.
+
+    On PostgreSQL by COPY: an executemany there runs one statement per row, and a batch's
+    thousands of history lines and name words then cost more than its dossiers; COPY of the
+    same rows took a fifth of the time. Elsewhere one executemany of driver SQL. A refused
+    row raises SQLAlchemy's DBAPIError subclass (IntegrityError, DataError) either way, so a
+    caller's record-by-record replay still works.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    names = ", ".join(columns)
+    if dialect.name == "postgresql":
+        statement = f"COPY {table} ({names}) FROM STDIN"
+        driver = connection.connection.dbapi_connection
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        except dialect.dbapi.Error as exc:
+            raise DBAPIError.instance(statement, None, exc, dialect.dbapi.Error) from exc
+        return
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({names}) VALUES ({', '.join([marker] * len(columns))})", rows)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from service.calendar.days import WorkingDays
+from service.calendar.closings import ClosingIndex
+from service.calendar.days import SLACK_DAYS, WorkingDays
 from service.calendar.settings import CalendarSettings
 
 MICRO = 1_000_000
@@ -29,6 +30,7 @@ class WorkCalendar(WorkingDays):
         self.tz = ZoneInfo(self.settings.timezone)
         self._hours = [(_micro(a), _micro(b)) for a, b in self.settings.office_hours]
         self._day_length = sum(b - a for a, b in self._hours)
+        self._closings: ClosingIndex | None = None
 
     @property
     def office_day(self) -> dt.timedelta:
@@ -52,6 +54,35 @@ class WorkCalendar(WorkingDays):
     def closing(self, day: dt.date) -> dt.datetime:
         """Return the instant office hours end on day (the close of the day)."""
         return self.at(day, self.settings.office_hours[-1][1])
+
+    def closing_after(self, start: dt.datetime, count: int) -> dt.datetime:
+        """Return the closing of the count-th working day after start's first working day.
+
+        Equal to `closing(add_working_days(local(start).date(), count))`, the working_days
+        due instant; for an instant in the office's zone or at a fixed UTC offset inside the
+        precomputed years it is one addition and three list look-ups.
+        """
+        index = self._closings
+        if index is not None and count >= 0:
+            shift = index.shifts.get(start.tzinfo)
+            if shift is not None:
+                ordinal = (start + shift).toordinal()
+                if index.lo <= ordinal and ordinal + 2 * count + SLACK_DAYS <= index.hi:
+                    position = index.cum[ordinal - index.lo_ordinal] + count
+                    if position < len(index.closings):
+                        return index.closings[position]
+        return self._closing_after_general(start, count)
+
+    def _closing_after_general(self, start: dt.datetime, count: int) -> dt.datetime:
+        """closing_after the general way; then index the table it used for the next call."""
+        due = self.closing(self.add_working_days(self.local(start).date(), count))
+        table, index = self._table, self._closings
+        if table is not None and (index is None or index.table is not table):
+            index = ClosingIndex(table, self.tz, self.settings.office_hours[-1][1])
+            self._closings = index  # one assignment: readers see the old index or the new
+        if index is not None and start.tzinfo not in index.shifts:
+            index.learn(start.tzinfo)
+        return due
 
     def is_office_time(self, instant: dt.datetime) -> bool:
         """Tell whether instant falls inside office hours of a working day."""

@@ -51,6 +51,9 @@ def due_at(
     working_hours H: only office hours count (lunch, nights, days off excluded), from start
     or from the next opening when start is outside office hours; the cut-off does not apply.
     """
+    if unit is LimitUnit.WORKING_DAYS and type(limit) is int and limit >= 1:
+        # The call every consumer makes, checked and answered without the general dispatch.
+        return cal.closing_after(start, limit)
     unit = as_unit(unit)
     check_limit(limit, unit)
     local = cal.local(start)
@@ -58,7 +61,7 @@ def due_at(
         return cal.add_working_time(local, dt.timedelta(hours=limit))
     if unit is LimitUnit.SAME_DAY:
         return cal.closing(same_day_due_date(cal, local))
-    return cal.closing(cal.add_working_days(local.date(), limit))
+    return cal.closing_after(local, limit)
 
 
 def same_day_due_date(cal: WorkCalendar, start: dt.datetime) -> dt.date:

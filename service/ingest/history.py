@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.base import DossierRecord
+from service.db import insert_rows
 from service.models import Dossier, StatusEvent, SupplementRound
 
 DOSSIER = Dossier.__table__
@@ -78,31 +79,13 @@ def insert_events(session: Session, events: list[tuple]) -> None:
     History is most of what an ingest writes, four or five lines a dossier, and Core's
     per-row parameter handling made this insert a fifth of the ingest time; so the rows go
     straight to the driver, their instants and statuses converted by the columns' own types:
-    the stored values are those Core would write. On PostgreSQL they go by COPY, a fifth of
-    the time of an executemany there. A refused row raises SQLAlchemy's IntegrityError either
-    way, so the caller's record-by-record replay still works.
+    the stored values are those Core would write (`insert_rows`: COPY on PostgreSQL).
     """
-    connection = session.connection()
-    dialect = connection.dialect
+    dialect = session.connection().dialect
     instant = EVENTS.c.at.type.process_bind_param
     rows = [(dossier_id, instant(at, dialect), status._value_, actor, department, note)
             for dossier_id, at, status, actor, department, note in events]
-    columns = ", ".join(EVENT_COLUMNS)
-    if dialect.name == "postgresql":
-        statement = f"COPY {EVENTS.name} ({columns}) FROM STDIN"
-        driver = connection.connection.dbapi_connection
-        try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(row)
-        except dialect.dbapi.Error as exc:
-            raise DBAPIError.instance(statement, None, exc, dialect.dbapi.Error) from exc
-        return
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        f"INSERT INTO {EVENTS.name} ({columns}) "
-        f"VALUES ({', '.join([marker] * len(EVENT_COLUMNS))})",
-        rows)
+    insert_rows(session, EVENTS.name, EVENT_COLUMNS, rows)
 
 
 def db_reason(exc: IntegrityError | DataError) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from service.db import insert_rows
 from service.dossiers.search.keys import name_words
 from service.models import NameWord
 
@@ -22,7 +23,6 @@ def replace_words(session: Session, names: Mapping[int, str | None],
     stale = [dossier_id for dossier_id in names if dossier_id not in fresh]
     if stale:
         session.execute(delete(WORDS).where(WORDS.c.dossier_id.in_(stale)))
-    rows = [{"word": word, "dossier_id": dossier_id}
-            for dossier_id, key in names.items() for word in name_words(key)]
-    if rows:
-        session.execute(insert(WORDS), rows)
+    rows = [(word, dossier_id) for dossier_id, key in names.items() for word in name_words(key)]
+    if rows:  # plain strings and ids: driver-ready, so straight to COPY on PostgreSQL
+        insert_rows(session, WORDS.name, ("word", "dossier_id"), rows)
