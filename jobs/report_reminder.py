@@ -26,7 +26,7 @@ def run(runtime: Runtime, now: dt.datetime, channels: Mapping[str, Any] | None =
     today = runtime.calendar.local(now).date()
     done = 0
     with runtime.sessions.begin() as session:
-        for reminder in pending(session, runtime.settings, today):
+        for reminder in pending(session, runtime.config, today):
             delivered, failed = _deliver(runtime.settings, reminder, channels)
             if failed and not delivered:
                 log.warning("report reminder %s: every delivery failed; retrying next run",

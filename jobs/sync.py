@@ -37,7 +37,7 @@ def gateway_for(runtime: Runtime, now: dt.datetime, job: str = "sync") -> Gatewa
     Keeping the client keeps its login session between runs; one per job because the sync
     and reconcile jobs may run at once in the scheduler's threads.
     """
-    if runtime.settings["portal"]["mode"] == "record":
+    if runtime.config.portal.mode == "record":
         return lambda session: OutboxGateway(session, now)
     key = f"{CLIENT_KEY}:{job}"
     client = runtime.extras.get(key)

@@ -46,7 +46,7 @@ class Check:
 
 def run_checks(runtime: Runtime, environ: Mapping[str, str], now: dt.datetime) -> list[Check]:
     """Every check, in the order an operator fixes things; a crash in one is its failure."""
-    checks: list[Check] = [Check("ok", "configuration", runtime.settings["source_file"])]
+    checks: list[Check] = [Check("ok", "configuration", runtime.config.source_file)]
     steps: list[tuple[str, Callable[[], Iterator[Check]]]] = [
         ("database", lambda: check_database(runtime)),
         ("secret_key", lambda: check_secret(runtime.settings, environ)),
@@ -126,7 +126,7 @@ def check_smtp(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Itera
 
 def check_connectors(runtime: Runtime, now: dt.datetime) -> Iterator[Check]:
     """Each connector's credentials: a pulled one reads one page; the others their setup."""
-    for name, options in sorted(runtime.settings["connectors"].items()):
+    for name, options in sorted(runtime.config.connectors.items()):
         label = f"connector {name}"
         try:
             yield Check("ok", label, _connector_detail(runtime, name, options, now))
@@ -142,7 +142,7 @@ def _connector_detail(runtime: Runtime, name: str, options: Mapping[str, Any],
             raise ValueError("no token_sha256 and no HMAC secret: nobody can push")
         scope = runtime.connector(name).write_scope()
         units = scope.units if scope is not None else frozenset()
-        declared = {unit["code"] for unit in runtime.settings["units"]}
+        declared = {unit.code for unit in runtime.config.units}
         if units - declared:
             raise ValueError(f"units {', '.join(sorted(units - declared))} are not in [[units]]: "
                              "their pushed records are refused")

@@ -28,7 +28,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1",
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(runtime().settings["timezone"])
+    return ZoneInfo(runtime().config.timezone)
 
 
 def _local(name: str) -> fields.Function:

@@ -114,7 +114,7 @@ def scope_of(user: User | None) -> Scope:
 def audit_changes(entries: Iterable[AuditLog]) -> dict[int, list[dict[str, Any]]]:
     """What each audit entry changed, as the current user may read it: personal data masked
     unless their role sees it (the entries are already within their scope)."""
-    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().settings["timezone"])
+    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().config.timezone)
     return {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
             for e in entries}
 

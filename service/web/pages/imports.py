@@ -41,7 +41,7 @@ THREAD_PREFIX = "tthc-upload-"
 
 
 def _max_bytes() -> int:
-    return runtime().settings["web"]["upload_max_mb"] << 20
+    return runtime().config.web.upload_max_mb << 20
 
 
 bp = page_blueprint("imports", __name__, url_prefix="/nhap-tep",
@@ -49,7 +49,7 @@ bp = page_blueprint("imports", __name__, url_prefix="/nhap-tep",
 
 
 def _folder() -> Path:
-    return Path(runtime().settings["web"]["upload_folder"])
+    return Path(runtime().config.web.upload_folder)
 
 
 def connector_choices(user: User) -> dict[str, str]:
@@ -122,7 +122,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 
 def _keep() -> dt.timedelta:
-    return dt.timedelta(hours=runtime().settings["web"]["upload_keep_hours"])
+    return dt.timedelta(hours=runtime().config.web.upload_keep_hours)
 
 
 def _own(token: str, *, acting: bool = False) -> SpreadsheetUpload:
