@@ -32,7 +32,7 @@ def run(runtime: Runtime, now: dt.datetime,
         channels: Mapping[str, Channel] | None = None) -> DeliveryReport | None:
     """One dispatch run; None when alerts are off."""
     settings = runtime.settings
-    if not settings["alerts"]["enabled"]:
+    if not runtime.config.alerts.enabled:
         return None
     if channels is None:
         channels = build_channels(settings["alerts"], os.environ, texting(runtime), now)

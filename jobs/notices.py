@@ -28,7 +28,7 @@ def run(runtime: Runtime, now: dt.datetime,
         senders: Mapping[str, Sender] | None = None) -> NoticesOutcome | None:
     """One run: collect events (committed), then dispatch; None when notices are off."""
     settings = runtime.settings
-    if not settings["notices"]["enabled"]:
+    if not runtime.config.notices.enabled:
         return None
     policy = NoticePolicy.from_settings(settings, runtime.calendar)
     with runtime.sessions.begin() as session:

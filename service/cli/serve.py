@@ -38,12 +38,12 @@ def bind(app: AppContext, host: str | None, port: int | None, secret: str) -> Ba
     from service.web import create_app
 
     server = app.config.server
-    host, port = host or server["host"], port or server["port"]
+    host, port = host or server.host, port or server.port
     web_app = create_app({**app.settings, "secret_key": secret})
     try:
         # The app alone decides which proxy's X-Forwarded-* to believe (service/web/proxy.py),
         # the same under gunicorn: waitress passes them through instead of dropping them.
-        bound = create_server(web_app, host=host, port=port, threads=server["threads"],
+        bound = create_server(web_app, host=host, port=port, threads=server.threads,
                               clear_untrusted_proxy_headers=False)
     except OSError as exc:
         raise click.ClickException(

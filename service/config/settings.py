@@ -25,9 +25,9 @@ T = TypeVar("T")
 def build(cls: type[T], data: Mapping[str, Any]) -> T:
     """An instance of the dataclass `cls` from a validated table, converting nested types."""
     hints = typing.get_type_hints(cls)
-    values = {item.name: convert(hints[item.name], data[item.name])
-              for item in dataclasses.fields(cls)  # type: ignore[arg-type]
-              if item.init}
+    values = {item.name: data[item.name] if item.metadata.get("raw")
+              else convert(hints[item.name], data[item.name])
+              for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
     return cls(**values)
 
 
@@ -335,14 +335,13 @@ class Settings:
     lookup: LookupSettings
     retention: RetentionSettings
     complaints: ComplaintsSettings
-    raw: Mapping[str, Any] = dataclasses.field(repr=False, compare=False, init=False)
+    raw: Mapping[str, Any] = dataclasses.field(repr=False, compare=False,
+                                               metadata={"raw": True})
 
     @classmethod
     def from_dict(cls, validated: Mapping[str, Any]) -> Self:
         """The typed settings of a dict load_config validated (schema defaults filled in)."""
-        settings = build(cls, validated)
-        object.__setattr__(settings, "raw", validated)
-        return settings
+        return build(cls, {**validated, "raw": validated})
 
     @property
     def source_file(self) -> str | None:
