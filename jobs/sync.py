@@ -49,7 +49,7 @@ def gateway_for(runtime: Runtime, now: dt.datetime, job: str = "sync") -> Gatewa
 def run(runtime: Runtime, now: dt.datetime, codes: Sequence[str] | None = None,
         rng: random.Random | None = None) -> SyncReport | None:
     """One sync run; a fault is logged and the next run starts afresh."""
-    options = PortalOptions.from_settings(runtime.settings)
+    options = PortalOptions.from_settings(runtime.config)
     try:
         report = run_sync(runtime.sessions, gateway_for(runtime, now), now, options,
                           rng or random.Random(), codes=codes)

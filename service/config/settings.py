@@ -106,10 +106,6 @@ class AlertsSettings:
     webhook: Mapping[str, Any]
     recipients: tuple[Mapping[str, Any], ...]
 
-    def section(self) -> dict[str, Any]:
-        """The table as the channel builders take it (service/alerts/channels.py)."""
-        return _table(self)
-
 
 @dataclasses.dataclass(frozen=True)
 class NoticeRetry:
@@ -137,10 +133,6 @@ class NoticesSettings:
     # The sender tables as validated: senders read their credentials by reference.
     sms: Mapping[str, Any]
     zalo_zns: Mapping[str, Any]
-
-    def section(self) -> dict[str, Any]:
-        """The table as the sender builders take it (service/notices/senders)."""
-        return _table(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,17 +340,3 @@ class Settings:
         """The file the configuration was read from (None when built in memory)."""
         return self.raw.get("source_file")
 
-
-def _table(area: Any) -> dict[str, Any]:
-    """An area back as a plain nested dict, the shape its schema produced."""
-    return {item.name: _plain(getattr(area, item.name)) for item in dataclasses.fields(area)}
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return _table(value)
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
