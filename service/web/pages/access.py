@@ -121,7 +121,8 @@ def audit_changes(entries: Iterable[AuditLog]) -> dict[int, list[dict[str, Any]]
 
 def connectors() -> scopes.Connectors:
     """The unit each configured connector belongs to, for scoping its runs and quarantine."""
-    return scopes.Connectors.from_settings(runtime().settings)
+    config = runtime().config
+    return scopes.Connectors.configured(config.connectors, [u.code for u in config.units])
 
 
 def login_required(*roles: Role | str) -> Callable[[F], F]:

@@ -54,11 +54,11 @@ def _folder() -> Path:
 
 def connector_choices(user: User) -> dict[str, str]:
     """Spreadsheet connectors this user may import with (their units'), name -> label."""
-    settings, scope, known = runtime().settings, scope_of(user), connectors()
-    configured = {name: settings["connectors"][name] for name in spreadsheet_names(settings)}
-    if not configured and settings["units"]:
-        unit = settings["units"][0]
-        configured = {DEFAULT_NAME: {"unit_code": unit["code"], "unit_name": unit["name"]}}
+    settings, scope, known = runtime().config, scope_of(user), connectors()
+    configured = {name: settings.connectors[name] for name in spreadsheet_names(settings)}
+    if not configured and settings.units:
+        unit = settings.units[0]
+        configured = {DEFAULT_NAME: {"unit_code": unit.code, "unit_name": unit.name}}
     return {name: f"{options.get('unit_name') or options['unit_code']} ({name})"
             for name, options in configured.items()
             if connector_allowed(db(), scope, known, name)}
@@ -108,7 +108,7 @@ def upload():  # type: ignore[no-untyped-def]
     except uploads.UploadError as exc:
         return _form(str(exc), 400)
     try:
-        reading = uploads.preview(item, folder, rt.settings)
+        reading = uploads.preview(item, folder, rt.config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         db().rollback()
         uploads.remove_file(folder, item)
@@ -147,7 +147,7 @@ def show(token: str):  # type: ignore[no-untyped-def]
         return render_template("imports/status.html", item=item, summary=summary,
                                progress=uploads.progress(item, now))
     try:
-        reading = uploads.preview(item, _folder(), runtime().settings)
+        reading = uploads.preview(item, _folder(), runtime().config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         return render_template("imports/status.html", item=item, summary=None,
                                progress=uploads.progress(item, now), error=str(exc)), 422
@@ -166,7 +166,7 @@ def choose_sheet(token: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("imports.show", token=token))
     previous, item.sheet = item.sheet, request.form.get("sheet") or None
     try:
-        reading = uploads.preview(item, _folder(), runtime().settings)
+        reading = uploads.preview(item, _folder(), runtime().config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         item.sheet = previous
         flash(str(exc), "error")
