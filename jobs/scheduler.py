@@ -37,14 +37,14 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
 
     With a lease, a job whose turn comes after the lease lapsed is skipped.
     """
-    settings, config = runtime.settings, runtime.config
+    config = runtime.config
     grace = config.scheduler.misfire_grace_seconds
     scheduler = BlockingScheduler(
         timezone=config.timezone,
         executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1),
                    PORTAL: ThreadPoolExecutor(1)})
     app = _flask_app(runtime)
-    for job, timing in planned(settings):
+    for job, timing in planned(config):
         scheduler.add_job(_call, _trigger(timing, config.timezone), id=job.name,
                           name=job.name, executor=job.executor, coalesce=True, max_instances=1,
                           misfire_grace_time=grace,
