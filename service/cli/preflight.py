@@ -182,7 +182,7 @@ def check_portal(settings: Settings, environ: Mapping[str, str]) -> Iterator[Che
 def check_clock(runtime: Runtime, now: dt.datetime) -> Iterator[Check]:
     """Show the office time; on PostgreSQL compare this machine's clock with the server's."""
     local = runtime.calendar.local(now)
-    detail = f"{local:%Y-%m-%d %H:%M:%S %z} ({runtime.settings['timezone']})"
+    detail = f"{local:%Y-%m-%d %H:%M:%S %z} ({runtime.config.timezone})"
     if runtime.engine.dialect.name != "postgresql":
         yield Check("ok", "clock", detail)
         return
