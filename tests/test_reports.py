@@ -44,7 +44,7 @@ def settings(database_url: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def calendar() -> WorkCalendar:
     """The default working calendar (Vietnamese holidays, 2026 decisions not needed here)."""
-    return WorkCalendar(CalendarSettings.from_config({}, TZ_NAME))
+    return WorkCalendar(CalendarSettings(timezone=TZ_NAME))
 
 
 @pytest.mark.parametrize(("text", "windows", "first", "last"), [

@@ -19,6 +19,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
+from service.calendar.settings import DayOverride
+
 T = TypeVar("T")
 
 
@@ -136,19 +138,11 @@ class NoticesSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class DayOff:
-    """One [[calendar.extra_days_off]] or [[calendar.extra_working_days]] entry."""
-
-    date: Any
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True)
 class CalendarSection:
     """[calendar]: overrides of the working calendar, office hours and the cut-off."""
 
-    extra_days_off: tuple[DayOff, ...]
-    extra_working_days: tuple[DayOff, ...]
+    extra_days_off: tuple[DayOverride, ...]
+    extra_working_days: tuple[DayOverride, ...]
     saturday_is_working: bool
     office_hours: tuple[str, ...]
     cutoff: str

@@ -39,7 +39,7 @@ class DeadlinePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> DeadlinePolicy:
         """Build the policy from the typed configuration ([calendar] and [deadlines])."""
-        calendar = WorkCalendar(CalendarSettings.from_config(settings.raw["calendar"],
+        calendar = WorkCalendar(CalendarSettings.from_config(settings.calendar,
                                                              settings.timezone))
         section = settings.deadlines
         return cls(calendar=calendar, near_fraction=section.near_fraction,
