@@ -88,7 +88,10 @@ class PortalOptions:
     @property
     def rules_key(self) -> str:
         """A digest of the not-required rules: when it changes every dossier is re-examined."""
-        text = json.dumps(list(self.not_required), sort_keys=True, default=str)
+        # Plain dicts: the typed settings hold read-only mappings, which json would write
+        # through default=str and so change the digest of unchanged rules.
+        text = json.dumps([dict(rule) for rule in self.not_required], sort_keys=True,
+                          default=str)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

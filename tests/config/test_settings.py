@@ -65,3 +65,13 @@ def test_a_key_missing_from_the_dict_fails_when_built_not_when_used(tmp_path: An
     del loaded["lookup"]["public_url"]
     with pytest.raises(KeyError, match="public_url"):
         Runtime.from_settings(loaded)
+
+
+def test_the_not_required_rules_digest_is_the_one_of_the_plain_tables() -> None:
+    from service.portal import PortalOptions
+
+    loaded = load_settings("config.toml", environ={}, overrides={"portal": {"not_required": [
+        {"reason": "Cũ", "procedures": ["1.001193"], "channels": [1]}]}})
+    typed = PortalOptions.from_settings(Settings.from_dict(loaded))
+    plain = PortalOptions(not_required=tuple(loaded["portal"]["not_required"]))
+    assert typed.rules_key == plain.rules_key
