@@ -31,11 +31,11 @@ def release_others_claims(runtime: Runtime, holder: str) -> None:
 def run(runtime: Runtime, now: dt.datetime,
         channels: Mapping[str, Channel] | None = None) -> DeliveryReport | None:
     """One dispatch run; None when alerts are off."""
-    settings = runtime.settings
-    if not settings["alerts"]["enabled"]:
+    settings = runtime.config
+    if not settings.alerts.enabled:
         return None
     if channels is None:
-        channels = build_channels(settings["alerts"], os.environ, texting(runtime), now)
+        channels = build_channels(settings.alerts, os.environ, texting(runtime), now)
     report = deliver(runtime.sessions, channels,
                      AlertPolicy.from_settings(settings, runtime.calendar),
                      Directory.from_settings(settings), now, holder=process_name())
@@ -50,10 +50,9 @@ def run(runtime: Runtime, now: dt.datetime,
 def texting(runtime: Runtime) -> dict[str, Sender]:
     """The SMS and Zalo senders of [notices], for recipients who take alerts by phone; none
     when a credential is missing (e-mail and the webhook still go)."""
-    settings = runtime.settings
+    settings = runtime.config
     try:
-        return build_senders(settings["notices"], os.environ, runtime.sessions,
-                             settings["timezone"])
+        return build_senders(settings.notices, os.environ, runtime.sessions, settings.timezone)
     except SetupError as exc:
         log.error("alerts: no SMS or Zalo: %s", exc)
         return {}

@@ -27,16 +27,16 @@ class NoticesOutcome:
 def run(runtime: Runtime, now: dt.datetime,
         senders: Mapping[str, Sender] | None = None) -> NoticesOutcome | None:
     """One run: collect events (committed), then dispatch; None when notices are off."""
-    settings = runtime.settings
-    if not settings["notices"]["enabled"]:
+    settings = runtime.config
+    if not settings.notices.enabled:
         return None
     policy = NoticePolicy.from_settings(settings, runtime.calendar)
     with runtime.sessions.begin() as session:
         added = collect(session, policy, now)
     own = senders is None
     try:
-        senders = build_senders(settings["notices"], os.environ, runtime.sessions,
-                                settings["timezone"]) if own else senders
+        senders = build_senders(settings.notices, os.environ, runtime.sessions,
+                                settings.timezone) if own else senders
     except SetupError as exc:
         # Events are still collected: they wait, visible on the dossier page, until fixed.
         log.error("notices: cannot send: %s", exc)

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def run(runtime: Runtime, now: dt.datetime) -> ReconcileReport | None:
     """One reconcile run; a fault is logged and the next run starts afresh."""
-    options = PortalOptions.from_settings(runtime.settings)
+    options = PortalOptions.from_settings(runtime.config)
     try:
         report = run_reconcile(runtime.sessions, gateway_for(runtime, now, "reconcile"), now,
                                options)

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from service import alerts
+from service.config.settings import Settings
 from service.models.alerts import MessageKind
 from service.reports.reminders import Reminder, pending, record
 from service.runtime import Runtime
@@ -26,8 +27,8 @@ def run(runtime: Runtime, now: dt.datetime, channels: Mapping[str, Any] | None =
     today = runtime.calendar.local(now).date()
     done = 0
     with runtime.sessions.begin() as session:
-        for reminder in pending(session, runtime.settings, today):
-            delivered, failed = _deliver(runtime.settings, reminder, channels)
+        for reminder in pending(session, runtime.config, today):
+            delivered, failed = _deliver(runtime.config, reminder, channels)
             if failed and not delivered:
                 log.warning("report reminder %s: every delivery failed; retrying next run",
                             reminder.report.key)
@@ -39,13 +40,13 @@ def run(runtime: Runtime, now: dt.datetime, channels: Mapping[str, Any] | None =
     return done
 
 
-def _deliver(settings: dict[str, Any], reminder: Reminder,
+def _deliver(settings: Settings, reminder: Reminder,
              channels: Mapping[str, Any] | None) -> tuple[int, int]:
     """Send to the configured recipients of the reminder roles; (delivered, failed)."""
-    roles = set(settings["reports"]["remind_roles"])
+    roles = set(settings.reports.remind_roles)
     recipients = [r for r in alerts.Directory.from_settings(settings) if r.roles & roles]
     own = channels is None
-    channels = alerts.build_channels(settings["alerts"], os.environ) if own else channels
+    channels = alerts.build_channels(settings.alerts, os.environ) if own else channels
     delivered = failed = 0
     try:
         for recipient in recipients:

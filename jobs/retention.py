@@ -14,6 +14,6 @@ log = logging.getLogger(__name__)
 def run(runtime: Runtime, now: dt.datetime) -> RetentionReport:
     """One retention pass, committed as one unit."""
     with runtime.sessions.begin() as session:
-        report = apply_retention(session, now, RetentionOptions.from_settings(runtime.settings))
+        report = apply_retention(session, now, RetentionOptions.from_settings(runtime.config))
     log.info("retention: %s", report.describe())
     return report

@@ -41,17 +41,17 @@ class ScanOutcome:
 
 def scan_and_raise(session: Session, runtime: Runtime, now: dt.datetime) -> ScanOutcome:
     """Scan and raise alerts in the caller's transaction."""
-    settings = runtime.settings
-    recheck = dt.timedelta(minutes=settings["scheduler"]["scan_recheck_minutes"])
+    settings = runtime.config
+    recheck = dt.timedelta(minutes=runtime.config.scheduler.scan_recheck_minutes)
     result = scan(session, now, recheck)
     # The dossier scan's watermark serves the complaints too: both run under its row lock.
     moves = scan_complaints(session, result.previous, now, recheck)
     report = None
-    if settings["alerts"]["enabled"]:
+    if runtime.config.alerts.enabled:
         policy = AlertPolicy.from_settings(settings, runtime.calendar)
-        baseline = is_baseline(result, settings["alerts"]["baseline_threshold"])
+        baseline = is_baseline(result, runtime.config.alerts.baseline_threshold)
         directory, channels = Directory.from_settings(settings), active_channels(
-            settings["alerts"], settings["notices"])
+            settings.alerts, settings.notices)
         report = raise_alerts(session, result, policy, directory, channels, baseline=baseline)
         raise_complaint_alerts(session, moves, policy, directory, channels, now, report)
         if baseline and report.total:

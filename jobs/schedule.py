@@ -24,6 +24,7 @@ from jobs import (
     sync,
     watch_folder,
 )
+from service.config.settings import Settings
 
 # Jobs that read and write the deadline state run one at a time in their own executor, so a
 # scan, a dispatch and the digest never interleave inside one scheduler.
@@ -80,9 +81,10 @@ NOT_PULLED = frozenset({"webhook", "spreadsheet"})
 JOB_NAMES = frozenset(job.name for job in JOBS)
 
 
-def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
+def timing(job: ScheduledJob, settings: Settings) -> Timing:
     """The job's timing: [scheduler.jobs.NAME], else its setting, else its default."""
-    override = settings["scheduler"]["jobs"].get(job.name, {})
+    # A job's table holds only the keys given, so which timing it names is a key test.
+    override = settings.scheduler.jobs.get(job.name, {})
     if "every_seconds" in override:
         return Timing(every=dt.timedelta(seconds=override["every_seconds"]))
     if "every_minutes" in override:
@@ -91,7 +93,7 @@ def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
         return Timing(at=dt.time.fromisoformat(override["at"]))
     if job.setting is not None:
         section, key = job.setting
-        value = settings.get(section, {}).get(key)
+        value = getattr(getattr(settings, section), key)
         if isinstance(value, int):
             return Timing(every=dt.timedelta(minutes=value))
         if isinstance(value, str):
@@ -99,13 +101,14 @@ def timing(job: ScheduledJob, settings: Mapping[str, Any]) -> Timing:
     return Timing(every=job.every, at=dt.time.fromisoformat(job.at) if job.at else None)
 
 
-def planned(settings: Mapping[str, Any]) -> list[tuple[ScheduledJob, Timing]]:
+def planned(settings: Settings) -> list[tuple[ScheduledJob, Timing]]:
     """Every enabled job of this configuration with its timing, ingest jobs first."""
     plan = [(ScheduledJob(f"ingest:{name}", ingest.run, kwargs={"connector": name}),
              Timing(every=dt.timedelta(minutes=options.get("interval_minutes", 5))))
-            for name, options in sorted(settings["connectors"].items())
-            if options.get("type") not in NOT_PULLED]
+            for name, options in sorted(settings.connectors.items())
+            if options["type"] not in NOT_PULLED]
     for job in JOBS:
-        if settings["scheduler"]["jobs"].get(job.name, {}).get("enabled", True):
+        # A job without a table of its own runs; JobTimingSchema fills enabled in one given.
+        if settings.scheduler.jobs.get(job.name, {"enabled": True})["enabled"]:
             plan.append((job, timing(job, settings)))
     return plan

@@ -37,15 +37,15 @@ def build_scheduler(runtime: Runtime, lease: LeaseKeeper | None = None) -> Block
 
     With a lease, a job whose turn comes after the lease lapsed is skipped.
     """
-    settings = runtime.settings
-    grace = settings["scheduler"]["misfire_grace_seconds"]
+    config = runtime.config
+    grace = config.scheduler.misfire_grace_seconds
     scheduler = BlockingScheduler(
-        timezone=settings["timezone"],
+        timezone=config.timezone,
         executors={"default": ThreadPoolExecutor(4), SERIAL: ThreadPoolExecutor(1),
                    PORTAL: ThreadPoolExecutor(1)})
     app = _flask_app(runtime)
-    for job, timing in planned(settings):
-        scheduler.add_job(_call, _trigger(timing, settings["timezone"]), id=job.name,
+    for job, timing in planned(config):
+        scheduler.add_job(_call, _trigger(timing, config.timezone), id=job.name,
                           name=job.name, executor=job.executor, coalesce=True, max_instances=1,
                           misfire_grace_time=grace,
                           args=[runtime, app, lease, job.name, job.run],
@@ -85,14 +85,14 @@ def run_scheduler(runtime: Runtime, stop: threading.Event | None = None) -> None
     setup_logging(settings)
     # Every run of every job would log twice ("Running job", "executed successfully").
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
-    if not settings["scheduler"]["enabled"]:
+    if not runtime.config.scheduler.enabled:
         log.warning("scheduler not started: [scheduler] enabled = false")
         return
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     keeper = LeaseKeeper(runtime.sessions,
-                         dt.timedelta(seconds=settings["scheduler"]["lease_seconds"]))
+                         dt.timedelta(seconds=runtime.config.scheduler.lease_seconds))
     try:
         while keeper.wait(stop):
             release_others_claims(runtime, keeper.holder)

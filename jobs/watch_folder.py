@@ -29,7 +29,7 @@ MAX_SET_ASIDE = 20
 
 def watched_connectors(runtime: Runtime) -> list[str]:
     """Names of the spreadsheet connectors that have a drop folder."""
-    return sorted(name for name, options in runtime.settings["connectors"].items()
+    return sorted(name for name, options in runtime.config.connectors.items()
                   if options.get("type") == "spreadsheet" and options.get("folder"))
 
 

@@ -15,13 +15,13 @@ The update leaves `updated_at` alone so the portal mirror does not resend the ma
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, false, func, select, update
 from sqlalchemy.orm import Session
 
+from service.config.settings import Settings
 from service.dossiers.views import mask_name
 from service.models import (
     Alert,
@@ -51,11 +51,11 @@ class RetentionOptions:
     personal_data_years: int
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> RetentionOptions:
+    def from_settings(cls, settings: Settings) -> RetentionOptions:
         """Read [retention]."""
-        section = settings["retention"]
-        return cls(section["outbox_days"], section["runs_days"], section["alerts_days"],
-                   section["personal_data_years"])
+        section = settings.retention
+        return cls(section.outbox_days, section.runs_days, section.alerts_days,
+                   section.personal_data_years)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from connectors.base import Connector
 from connectors.registry import build_connector
 from service.calendar import WorkCalendar
 from service.complaints import ComplaintPolicy
+from service.config.settings import Settings
 from service.db import make_engine, make_sessionmaker
 from service.dossiers.derive import DeadlinePolicy, make_deriver
 from service.ingest import Deriver
@@ -20,9 +21,14 @@ from service.ingest import Deriver
 
 @dataclass
 class Runtime:
-    """The engine, session factory and domain settings of one configuration."""
+    """The engine, session factory and domain settings of one configuration.
+
+    `config` is the typed configuration, built once; `settings` the validated dict it came
+    from, for callers that hand a whole table on (service/config/settings.py says which).
+    """
 
     settings: dict[str, Any]
+    config: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     derive: Deriver
@@ -35,10 +41,12 @@ class Runtime:
 
         The web app passes its [web] sqlite_mmap_mb; other processes read without a memory map.
         """
-        engine = make_engine(settings["database_url"], sqlite_mmap_mb)
-        policy = DeadlinePolicy.from_settings(settings)
-        return cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                   derive=make_deriver(settings, policy), policy=policy)
+        config = Settings.from_dict(settings)
+        engine = make_engine(config.database_url, sqlite_mmap_mb)
+        policy = DeadlinePolicy.from_settings(config)
+        return cls(settings=settings, config=config, engine=engine,
+                   sessions=make_sessionmaker(engine), derive=make_deriver(config, policy),
+                   policy=policy)
 
     @property
     def calendar(self) -> WorkCalendar:
@@ -48,11 +56,11 @@ class Runtime:
     @property
     def complaint_policy(self) -> ComplaintPolicy:
         """The [complaints] time limit on this configuration's calendar."""
-        return ComplaintPolicy.from_settings(self.settings, self.calendar)
+        return ComplaintPolicy.from_settings(self.config.complaints, self.calendar)
 
     def connector(self, name: str) -> Connector:
         """Build the connector configured as [connectors.NAME]."""
-        return build_connector(name, self.settings["connectors"][name], self.calendar)
+        return build_connector(name, dict(self.config.connectors[name]), self.calendar)
 
     def now(self) -> dt.datetime:
         """The wall clock; the only place entry points read it before passing it down."""

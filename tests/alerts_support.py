@@ -175,7 +175,7 @@ ENVIRON = {"TTHC_SMTP_PASSWORD": "mat-khau-smtp", "TTHC_ALERT_WEBHOOK_TOKEN": "b
 
 def dispatch(runtime: Runtime, now: dt.datetime) -> DeliveryReport:
     report = alerts_job.run(runtime, now,
-                            channels=build_channels(runtime.settings["alerts"], ENVIRON))
+                            channels=build_channels(runtime.config.alerts, ENVIRON))
     assert report is not None
     return report
 

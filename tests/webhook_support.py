@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from service.config.settings import Settings
 from service.models import Unit
 from service.runtime import Runtime
 
@@ -18,6 +19,12 @@ SECRET = "hmac-secret-from-the-environment"
 
 
 URL = "/api/v1/ingest/push"
+
+
+def reconfigure(runtime: Runtime) -> Runtime:
+    """Rebuild the runtime's typed settings after a test changed its validated dict."""
+    runtime.config = Settings.from_dict(runtime.settings)
+    return runtime
 
 
 def add_units(runtime: Runtime) -> None:

@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -18,6 +18,7 @@ from service.alerts.messages import Rendered
 from service.alerts.recipients import Recipient
 from service.config.credentials import read_secret
 from service.config.notices import configured_channels
+from service.config.settings import AlertsSettings, NoticesSettings
 from service.notices.phones import mobile_number
 from service.notices.senders import Outgoing, QuotaError, RecipientError, Sender, SendError
 
@@ -156,7 +157,7 @@ class TextChannel:
         self.sender.close()
 
 
-def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
+def build_channels(section: AlertsSettings, environ: Mapping[str, str],
                    senders: Mapping[str, Sender] | None = None,
                    now: dt.datetime | None = None) -> dict[str, Channel]:
     """The channels [alerts] turns on; secrets come from the files or variables it names.
@@ -167,13 +168,13 @@ def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
     channels: dict[str, Channel] = {
         name: TextChannel(sender, now) for name, sender in (senders or {}).items()
         if now is not None and sender.supports("alert")}
-    email = section["email"]
+    email = section.email
     if email["host"]:
         channels["email"] = EmailChannel(
             email["host"], email["port"], email["sender"], starttls=email["starttls"],
             username=email["username"], password=read_secret(email, "password", environ),
             timeout=email["timeout_s"])
-    webhook = section["webhook"]
+    webhook = section.webhook
     if webhook["url"]:
         channels["webhook"] = WebhookChannel(
             webhook["url"], token=read_secret(webhook, "token", environ),
@@ -181,13 +182,13 @@ def build_channels(section: Mapping[str, Any], environ: Mapping[str, str],
     return channels
 
 
-def active_channels(section: Mapping[str, Any],
-                    notices: Mapping[str, Any] | None = None) -> frozenset[str]:
+def active_channels(section: AlertsSettings,
+                    notices: NoticesSettings | None = None) -> frozenset[str]:
     """The names of the channels [alerts] (and [notices] for SMS, Zalo) turn on."""
     texting = set()
     if notices is not None:
         texting = {name for name in configured_channels(notices)
-                   if name != "zalo_zns" or "alert" in notices["zalo_zns"]["templates"]}
-    return frozenset(texting | {name for name, on in (("email", section["email"]["host"]),
-                                                      ("webhook", section["webhook"]["url"]))
+                   if name != "zalo_zns" or "alert" in notices.zalo_zns["templates"]}
+    return frozenset(texting | {name for name, on in (("email", section.email["host"]),
+                                                      ("webhook", section.webhook["url"]))
                                 if on})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from service.calendar import WorkCalendar
+from service.config.settings import Settings
 from service.models.alerts import AlertKind
 
 ESCALATION = "escalation"
@@ -21,33 +22,34 @@ class AlertPolicy:
 
     calendar: WorkCalendar
     rules: Mapping[str, tuple[str, ...]]
-    escalation_days: int = 2
-    office_hours_only: bool = True
-    escalation_any_time: bool = True
-    digest_threshold: int = 5
-    digest_at: dt.time = dt.time(7, 30)
-    base_url: str = ""
-    retry_attempts: int = 8
-    backoff: dt.timedelta = dt.timedelta(minutes=1)
-    max_backoff: dt.timedelta = dt.timedelta(hours=1)
+    escalation_days: int
+    office_hours_only: bool
+    escalation_any_time: bool
+    digest_threshold: int
+    digest_at: dt.time
+    base_url: str
+    retry_attempts: int
+    backoff: dt.timedelta
+    max_backoff: dt.timedelta
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], calendar: WorkCalendar) -> AlertPolicy:
-        """Build the policy from the validated [alerts] section."""
-        section = settings["alerts"]
-        retry = section["retry"]
+    def from_settings(cls, settings: Settings, calendar: WorkCalendar) -> AlertPolicy:
+        """Build the policy from the [alerts] settings."""
+        section = settings.alerts
+        retry = section.retry
         return cls(
             calendar=calendar,
-            rules={kind: tuple(roles) for kind, roles in section["rules"].items()},
-            escalation_days=section["escalation_working_days"],
-            office_hours_only=section["office_hours_only"],
-            escalation_any_time=section["escalation_any_time"],
-            digest_threshold=section["digest_threshold"],
-            digest_at=dt.time.fromisoformat(section["digest_at"]),
-            base_url=section["base_url"].rstrip("/"),
-            retry_attempts=retry["attempts"],
-            backoff=dt.timedelta(seconds=retry["backoff_seconds"]),
-            max_backoff=dt.timedelta(seconds=retry["max_backoff_seconds"]))
+            rules={item.name: getattr(section.rules, item.name)
+                   for item in dataclasses.fields(section.rules)},
+            escalation_days=section.escalation_working_days,
+            office_hours_only=section.office_hours_only,
+            escalation_any_time=section.escalation_any_time,
+            digest_threshold=section.digest_threshold,
+            digest_at=dt.time.fromisoformat(section.digest_at),
+            base_url=section.base_url.rstrip("/"),
+            retry_attempts=retry.attempts,
+            backoff=dt.timedelta(seconds=retry.backoff_seconds),
+            max_backoff=dt.timedelta(seconds=retry.max_backoff_seconds))
 
     def roles(self, kind: AlertKind, level: int) -> tuple[str, ...]:
         """The recipient roles of an alert kind and level."""

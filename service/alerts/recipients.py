@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from service.config.alerts import recipient_key
+from service.config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,9 @@ class Directory:
                 self.by_key.setdefault(recipient.key, recipient)
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Directory:
+    def from_settings(cls, settings: Settings) -> Directory:
         """The directory of the configured recipients."""
-        return cls(ConfigRecipients(settings["alerts"]["recipients"]))
+        return cls(ConfigRecipients(settings.alerts.recipients))
 
     def get(self, key: str) -> Recipient | None:
         """The recipient with this key, if it is still known."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from service.config.settings import CalendarSection
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_OFFICE_HOURS = (
@@ -45,22 +47,16 @@ class CalendarSettings:
             raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], timezone: str) -> CalendarSettings:
-        """Build settings from the validated `[calendar]` section of config.toml."""
-        hours = sorted(_parse_range(text) for text in section.get("office_hours", ()))
+    def from_config(cls, section: CalendarSection, timezone: str) -> CalendarSettings:
+        """Build settings from the typed `[calendar]` section of config.toml."""
         return cls(
-            extra_days_off=_overrides(section.get("extra_days_off", ())),
-            extra_working_days=_overrides(section.get("extra_working_days", ())),
-            saturday_is_working=bool(section.get("saturday_is_working", False)),
-            office_hours=tuple(hours) or DEFAULT_OFFICE_HOURS,
-            cutoff=_parse_time(section.get("cutoff", "15:00"), "cutoff"),
+            extra_days_off=section.extra_days_off,
+            extra_working_days=section.extra_working_days,
+            saturday_is_working=section.saturday_is_working,
+            office_hours=tuple(sorted(_parse_range(text) for text in section.office_hours)),
+            cutoff=_parse_time(section.cutoff, "cutoff"),
             timezone=timezone,
         )
-
-
-def _overrides(items: Iterable[Mapping[str, Any]]) -> tuple[DayOverride, ...]:
-    """Turn config tables {date, reason} into DayOverride values."""
-    return tuple(DayOverride(item["date"], item["reason"]) for item in items)
 
 
 def _parse_time(text: str, key: str) -> dt.time:

@@ -18,7 +18,7 @@ from service.health import scheduler_state
 def backup(app: AppContext, file: Path) -> None:
     """Copy the whole database to FILE while the services keep running."""
     try:
-        click.echo(backups.backup(app.settings["database_url"], file))
+        click.echo(backups.backup(app.config.database_url, file))
     except (backups.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -31,7 +31,7 @@ def backup(app: AppContext, file: Path) -> None:
 def restore(app: AppContext, file: Path, yes: bool, force: bool) -> None:
     """Replace the whole database with FILE (made by `backup`); stop the services first."""
     runtime = app.runtime
-    lease = dt.timedelta(seconds=app.settings["scheduler"]["lease_seconds"])
+    lease = dt.timedelta(seconds=app.config.scheduler.lease_seconds)
     with runtime.sessions() as session:
         try:
             running = scheduler_state(session, runtime.now(), lease).state == "ok"
@@ -44,6 +44,6 @@ def restore(app: AppContext, file: Path, yes: bool, force: bool) -> None:
         click.confirm(f"Replace everything in the database with {file}?", abort=True)
     runtime.engine.dispose()
     try:
-        click.echo(backups.restore(app.settings["database_url"], file))
+        click.echo(backups.restore(app.config.database_url, file))
     except (backups.BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

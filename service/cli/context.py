@@ -11,6 +11,7 @@ import click
 from connectors.registry import connector_types
 from jobs.schedule import JOB_NAMES
 from service.config import Catalogue, load_config
+from service.config.settings import Settings
 from service.logs import setup_logging
 from service.runtime import Runtime
 
@@ -32,7 +33,13 @@ class AppContext:
 
     @property
     def settings(self) -> dict[str, Any]:
+        """The validated dict, for commands that hand it to create_app."""
         return self.runtime.settings
+
+    @property
+    def config(self) -> Settings:
+        """The typed configuration."""
+        return self.runtime.config
 
     @property
     def runtime(self) -> Runtime:

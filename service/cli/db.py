@@ -46,13 +46,13 @@ def seed_reference_data(runtime: Runtime) -> tuple[int, int]:
     """Insert configured units and catalogue procedures that are missing; return counts."""
     with runtime.sessions.begin() as session:
         known = set(session.scalars(select(Unit.code)))
-        for unit in runtime.settings["units"]:
-            if unit["code"] not in known:
-                session.add(Unit(code=unit["code"], name=unit["name"]))
+        for unit in runtime.config.units:
+            if unit.code not in known:
+                session.add(Unit(code=unit.code, name=unit.name))
         session.flush()
-        for unit in runtime.settings["units"]:
-            if unit.get("parent"):
-                row = session.scalar(select(Unit).where(Unit.code == unit["code"]))
-                row.parent_id = session.scalar(select(Unit.id).where(Unit.code == unit["parent"]))
+        for unit in runtime.config.units:
+            if unit.parent:
+                row = session.scalar(select(Unit).where(Unit.code == unit.code))
+                row.parent_id = session.scalar(select(Unit.id).where(Unit.code == unit.parent))
         created, _ = upsert_catalogue(session, builtin_catalogue())
-    return len(runtime.settings["units"]), created
+    return len(runtime.config.units), created

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 
 from service.calendar import CalendarSettings, WorkCalendar
 from service.cli.context import load_settings
 from service.config import ConfigError
+from service.config.settings import Settings
 from service.deadlines import due_at, explain_due
 from service.vocabulary import LimitUnit
 
@@ -39,8 +39,8 @@ def _one_line(text: str) -> str:
 def build_calendar(config_file: str | None) -> WorkCalendar:
     """Load the configuration (default file when None) and build its working calendar."""
     try:
-        config: dict[str, Any] = load_settings(config_file)
-        settings = CalendarSettings.from_config(config["calendar"], config["timezone"])
+        config = Settings.from_dict(load_settings(config_file))
+        settings = CalendarSettings.from_config(config.calendar, config.timezone)
     except (ConfigError, ValueError) as exc:
         raise InputError(f"configuration: {_one_line(str(exc))}") from None
     return WorkCalendar(settings)

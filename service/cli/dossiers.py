@@ -52,7 +52,7 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
             selectinload(Dossier.unit)))
         if row is None:
             raise click.ClickException(f"no dossier with code {code}")
-        summary = dossier_summary(row, app.settings["timezone"], app.runtime.now())
+        summary = dossier_summary(row, app.config.timezone, app.runtime.now())
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return

@@ -85,7 +85,7 @@ def _import_one(runtime: Runtime, path: Path, name: str | None, sheet: str | Non
 
 def _connector(runtime: Runtime, name: str | None, sheet: str | None) -> SpreadsheetConnector:
     try:
-        return spreadsheet_connector(runtime.settings, name, sheet)
+        return spreadsheet_connector(runtime.config, name, sheet)
     except ImportRefused as exc:
         raise ClerkError(str(exc)) from None
 
@@ -131,7 +131,7 @@ def retry_items(app: AppContext, ids: tuple[int, ...], every: bool,
             raise click.UsageError("hãy cho số của các mục, hoặc --all")
         try:
             results = quarantined.retry(session, chosen, runtime.derive, runtime.now(),
-                                        connector_for(runtime.settings))
+                                        connector_for(runtime.config))
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     for result in results:
@@ -159,7 +159,7 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
             quarantined.fix(session, item_id, payload, f"cli:{getpass.getuser()}",
                             runtime.now())
             result = quarantined.retry(session, [item_id], runtime.derive, runtime.now(),
-                                       connector_for(runtime.settings))[0]
+                                       connector_for(runtime.config))[0]
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: {_outcome(result)}")

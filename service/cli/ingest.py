@@ -15,7 +15,7 @@ from service.ingest.runs import describe_run, run_connector
 @pass_app
 def ingest(app: AppContext, connector: str | None) -> None:
     """Run one ingest cycle for CONNECTOR (default: every configured connector)."""
-    configured = app.settings["connectors"]
+    configured = app.config.connectors
     names = [connector] if connector else sorted(configured)
     if connector and connector not in configured:
         raise click.ClickException(

@@ -24,6 +24,7 @@ from migrations import alembic_config
 from service.alerts.channels import EmailChannel
 from service.config.credentials import read_secret, secret_source
 from service.config.secret_key import MAKE_ONE, MIN_LENGTH, configured_key, source, weakness
+from service.config.settings import Settings
 from service.db import error_line
 from service.health import database_state
 from service.runtime import Runtime
@@ -46,14 +47,14 @@ class Check:
 
 def run_checks(runtime: Runtime, environ: Mapping[str, str], now: dt.datetime) -> list[Check]:
     """Every check, in the order an operator fixes things; a crash in one is its failure."""
-    checks: list[Check] = [Check("ok", "configuration", runtime.settings["source_file"])]
+    checks: list[Check] = [Check("ok", "configuration", runtime.config.source_file)]
     steps: list[tuple[str, Callable[[], Iterator[Check]]]] = [
         ("database", lambda: check_database(runtime)),
         ("secret_key", lambda: check_secret(runtime.settings, environ)),
-        ("public_url", lambda: check_public_url(runtime.settings)),
-        ("e-mail", lambda: check_smtp(runtime.settings, environ)),
+        ("public_url", lambda: check_public_url(runtime.config)),
+        ("e-mail", lambda: check_smtp(runtime.config, environ)),
         ("connectors", lambda: check_connectors(runtime, now)),
-        ("portal", lambda: check_portal(runtime.settings, environ)),
+        ("portal", lambda: check_portal(runtime.config, environ)),
         ("clock", lambda: check_clock(runtime, now)),
     ]
     for name, step in steps:
@@ -92,9 +93,9 @@ def check_secret(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Ite
         yield Check("ok", "secret_key", f"{len(key)} characters")
 
 
-def check_public_url(settings: Mapping[str, Any]) -> Iterator[Check]:
+def check_public_url(settings: Settings) -> Iterator[Check]:
     """Receipt QR codes carry [lookup] public_url: citizens on the Internet need https."""
-    url = settings["lookup"]["public_url"]
+    url = settings.lookup.public_url
     if not url:
         yield Check("warn", "public_url", "[lookup] public_url is empty: receipts are printed "
                     "without a QR code or a link to the lookup")
@@ -105,9 +106,9 @@ def check_public_url(settings: Mapping[str, Any]) -> Iterator[Check]:
         yield Check("ok", "public_url", url)
 
 
-def check_smtp(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Iterator[Check]:
+def check_smtp(settings: Settings, environ: Mapping[str, str]) -> Iterator[Check]:
     """Log in to the SMTP server (STARTTLS first when configured) and leave; no mail sent."""
-    email = settings["alerts"]["email"]
+    email = settings.alerts.email
     if not email["host"]:
         yield Check("skip", "e-mail", "[alerts.email] host is empty: e-mail alerts are off")
         return
@@ -126,7 +127,7 @@ def check_smtp(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Itera
 
 def check_connectors(runtime: Runtime, now: dt.datetime) -> Iterator[Check]:
     """Each connector's credentials: a pulled one reads one page; the others their setup."""
-    for name, options in sorted(runtime.settings["connectors"].items()):
+    for name, options in sorted(runtime.config.connectors.items()):
         label = f"connector {name}"
         try:
             yield Check("ok", label, _connector_detail(runtime, name, options, now))
@@ -142,7 +143,7 @@ def _connector_detail(runtime: Runtime, name: str, options: Mapping[str, Any],
             raise ValueError("no token_sha256 and no HMAC secret: nobody can push")
         scope = runtime.connector(name).write_scope()
         units = scope.units if scope is not None else frozenset()
-        declared = {unit["code"] for unit in runtime.settings["units"]}
+        declared = {unit.code for unit in runtime.config.units}
         if units - declared:
             raise ValueError(f"units {', '.join(sorted(units - declared))} are not in [[units]]: "
                              "their pushed records are refused")
@@ -164,24 +165,24 @@ def _connector_detail(runtime: Runtime, name: str, options: Mapping[str, Any],
     return f"read one page ({len(batch.records) if batch else 0} record(s))"
 
 
-def check_portal(settings: Mapping[str, Any], environ: Mapping[str, str]) -> Iterator[Check]:
+def check_portal(settings: Settings, environ: Mapping[str, str]) -> Iterator[Check]:
     """In live mode, log in to the province's gateway."""
-    portal = settings["portal"]
-    if portal["mode"] != "live":
-        yield Check("skip", "portal", f"mode {portal['mode']!r}: nothing leaves this machine")
+    portal = settings.portal
+    if portal.mode != "live":
+        yield Check("skip", "portal", f"mode {portal.mode!r}: nothing leaves this machine")
         return
     client = live_client(settings, environ)
     try:
         client.login()
     finally:
         client.close()
-    yield Check("ok", "portal", f"logged in to {portal['gateway_url']} as {portal['username']}")
+    yield Check("ok", "portal", f"logged in to {portal.gateway_url} as {portal.username}")
 
 
 def check_clock(runtime: Runtime, now: dt.datetime) -> Iterator[Check]:
     """Show the office time; on PostgreSQL compare this machine's clock with the server's."""
     local = runtime.calendar.local(now)
-    detail = f"{local:%Y-%m-%d %H:%M:%S %z} ({runtime.settings['timezone']})"
+    detail = f"{local:%Y-%m-%d %H:%M:%S %z} ({runtime.config.timezone})"
     if runtime.engine.dialect.name != "postgresql":
         yield Check("ok", "clock", detail)
         return

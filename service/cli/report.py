@@ -25,7 +25,7 @@ class ReportInputError(click.ClickException):
 
 def _period(app: AppContext, text: str, windows: str | None) -> Period:
     try:
-        return parse_period(text, windows or app.settings["reports"]["windows"])  # type: ignore[arg-type]
+        return parse_period(text, windows or app.config.reports.windows)  # type: ignore[arg-type]
     except PeriodError as exc:
         raise ReportInputError(str(exc)) from None
 
@@ -51,7 +51,7 @@ def _as_of(app: AppContext, text: str | None, period: Period) -> dt.datetime | N
     """The --as-of instant, checked against the period and now; exit 2 with why if not."""
     if text is None:
         return None
-    zone = app.settings["timezone"]
+    zone = app.config.timezone
     try:
         as_of = parse_as_of(text, zone)
         judged_at(period, zone, app.runtime.now(), as_of)
@@ -76,14 +76,14 @@ def form06_command(app: AppContext, unit_code: str, period_text: str, windows: s
     as_of = _as_of(app, as_of_text, period)
     try:
         with rt.sessions() as session:
-            report = form06(session, unit_code, period, rt.settings["timezone"], rt.now(),
+            report = form06(session, unit_code, period, rt.config.timezone, rt.now(),
                             as_of=as_of, extension_counts_late=rt.policy.extension_counts_late,
                             report_due=rt.policy.report_due)
     except ReportError as exc:
         raise ReportInputError(str(exc)) from None
     click.echo(_table(report))
     if out is not None:
-        book = form06_workbook(report, rt.settings["reports"]["recipient"])
+        book = form06_workbook(report, rt.config.reports.recipient)
         out.write_bytes(workbook_bytes(book))
         click.echo(f"Written {out}", err=True)
 
@@ -113,7 +113,7 @@ def assessment_command(app: AppContext, unit_code: str, period_text: str,
     as_of = _as_of(app, as_of_text, period)
     try:
         with rt.sessions() as session:
-            result = assessment(session, unit_code, period, rt.settings["timezone"], rt.now(),
+            result = assessment(session, unit_code, period, rt.config.timezone, rt.now(),
                                 as_of=as_of)
     except ReportError as exc:
         raise ReportInputError(str(exc)) from None

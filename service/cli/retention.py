@@ -16,7 +16,7 @@ def prune(app: AppContext, dry_run: bool) -> None:
     runtime = app.runtime
     with runtime.sessions() as session:
         report = apply_retention(session, runtime.now(),
-                                 RetentionOptions.from_settings(app.settings))
+                                 RetentionOptions.from_settings(app.config))
         if dry_run:
             session.rollback()
         else:

@@ -37,13 +37,13 @@ def bind(app: AppContext, host: str | None, port: int | None, secret: str) -> Ba
     """Build the app signing with `secret` and bind its socket, or stop naming --port."""
     from service.web import create_app
 
-    server = app.settings["server"]
-    host, port = host or server["host"], port or server["port"]
+    server = app.config.server
+    host, port = host or server.host, port or server.port
     web_app = create_app({**app.settings, "secret_key": secret})
     try:
         # The app alone decides which proxy's X-Forwarded-* to believe (service/web/proxy.py),
         # the same under gunicorn: waitress passes them through instead of dropping them.
-        bound = create_server(web_app, host=host, port=port, threads=server["threads"],
+        bound = create_server(web_app, host=host, port=port, threads=server.threads,
                               clear_untrusted_proxy_headers=False)
     except OSError as exc:
         raise click.ClickException(
@@ -106,14 +106,14 @@ def demo(app: AppContext, host: str | None, port: int | None) -> None:
     upgrade(runtime.engine)
     seed_reference_data(runtime)
     backfill_columns(runtime)
-    for name in sorted(app.settings["connectors"]):
+    for name in sorted(app.config.connectors):
         run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
                             runtime.now())
         click.echo(f"{name}: {run.created} dossier(s) created, {run.updated} updated")
     _first_scan(runtime)
     _demo_account(runtime)
     worker = None
-    if app.settings["scheduler"]["enabled"]:
+    if app.config.scheduler.enabled:
         argv = [sys.executable, "-m", "service.cli.run"]
         if app.path:
             argv += ["--config", app.path]
@@ -167,9 +167,9 @@ def _demo_account(runtime: Runtime) -> None:
         if session.scalar(select(func.count()).select_from(User)):
             return
         password = secrets.token_urlsafe(9)
-        codes = [unit["code"] for unit in runtime.settings["units"]]
+        codes = [unit.code for unit in runtime.config.units]
         user = create_user(session, "admin", password, "admin", codes, runtime.now(),
-                           full_name="Quản trị (demo)", hasher=hasher_for(runtime.settings))
+                           full_name="Quản trị (demo)", hasher=hasher_for(runtime.config.web))
         # Printed on a terminal (and kept in its scroll-back): usable once, to choose another.
         user.must_change_password = True
     click.echo(f"Demo account created: user 'admin', one-time password '{password}'; "

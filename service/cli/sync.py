@@ -36,7 +36,7 @@ def sync(app: AppContext, codes: tuple[str, ...], dry_run: bool, requeue_: bool,
          reconcile: bool) -> None:
     """Mirror dossiers on the National Public Service Portal (mode from [portal] mode)."""
     runtime = app.runtime
-    options = PortalOptions.from_settings(app.settings)
+    options = PortalOptions.from_settings(app.config)
     chosen = list(codes) or None
     now = runtime.now()
     with runtime.sessions() as session:

@@ -46,7 +46,7 @@ def add(app: AppContext, name: str, role: str, units: tuple[str, ...], handler: 
         with app.runtime.sessions.begin() as session:
             user = create_user(session, name, password, role, list(units), app.runtime.now(),
                                full_name=full_name, handler=handler,
-                               hasher=hasher_for(app.settings))
+                               hasher=hasher_for(app.config.web))
             summary = f"User {user.username!r} ({user.role.value}) created"
     except UserError as exc:
         hint = " (run `tthc-monitor db upgrade` to load the configured units)" \
@@ -92,7 +92,7 @@ def password(app: AppContext, name: str) -> None:
     new = _password()
     try:
         with app.runtime.sessions.begin() as session:
-            set_password(_find(session, name), new, hasher_for(app.settings))
+            set_password(_find(session, name), new, hasher_for(app.config.web))
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Password of {name!r} changed.")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, true
 
 from service.calendar import WorkCalendar
+from service.config.settings import ComplaintsSettings
 from service.deadlines import due_at
 from service.dossiers.classes import is_near, is_overdue, overdue_sql
 from service.models import Complaint
@@ -21,15 +20,14 @@ class ComplaintPolicy:
     """The [complaints] limit in working days and the near window, on the office's calendar."""
 
     calendar: WorkCalendar
-    limit_days: int = 15
-    near_days: int = 3
+    limit_days: int
+    near_days: int
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], calendar: WorkCalendar
+    def from_settings(cls, section: ComplaintsSettings, calendar: WorkCalendar
                       ) -> ComplaintPolicy:
-        """Build the policy from the validated [complaints] section."""
-        section = settings["complaints"]
-        return cls(calendar, section["limit_working_days"], section["near_working_days"])
+        """Build the policy from the [complaints] settings."""
+        return cls(calendar, section.limit_working_days, section.near_working_days)
 
     def due_at(self, submitted: dt.datetime) -> dt.datetime:
         """The close of office hours of the limit's last working day.

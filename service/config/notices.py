@@ -212,8 +212,8 @@ class NoticesSchema(Schema):
                     "'zalo_zns' is listed but [notices.zalo_zns] has no app_id"]})
 
 
-def configured_channels(section: dict[str, Any]) -> tuple[str, ...]:
-    """The notice channels this configuration sets up, whether or not notices are on."""
+def configured_channels(section: Any) -> tuple[str, ...]:
+    """The notice channels typed [notices] settings set up, whether or not notices are on."""
     return tuple(name for name in CHANNELS
-                 if (name == "sms" and section["sms"]["url"])
-                 or (name == "zalo_zns" and section["zalo_zns"]["app_id"]))
+                 if (name == "sms" and section.sms["url"])
+                 or (name == "zalo_zns" and section.zalo_zns["app_id"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -153,7 +153,7 @@ class RootSchema(Schema):
         A date without a time in an import means the close of office hours for a due date and
         the opening for the others, so those follow `office_hours` unless set on the connector.
         """
-        inherited = office_times(data)
+        inherited = office_times(data["timezone"], data["calendar"]["office_hours"])
         for options in data["connectors"].values():
             for key, value in inherited.items():
                 if key in options and options[key] is None:
@@ -161,10 +161,10 @@ class RootSchema(Schema):
         return data
 
 
-def office_times(settings: dict[str, Any]) -> dict[str, str]:
-    """The zone, and the opening and close of office hours, of validated settings."""
-    hours = sorted(settings["calendar"]["office_hours"])
-    return {"timezone": settings["timezone"], "due_time": hours[-1].split("-")[1],
+def office_times(timezone: str, office_hours: Sequence[str]) -> dict[str, str]:
+    """The zone, and the opening and close of [calendar] office_hours ("HH:MM-HH:MM")."""
+    hours = sorted(office_hours)
+    return {"timezone": timezone, "due_time": hours[-1].split("-")[1],
             "received_time": hours[0].split("-")[0]}
 
 def root_schema(job_names: frozenset[str], connector_types: Mapping[str, Any]) -> RootSchema:

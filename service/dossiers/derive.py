@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.calendar import CalendarSettings, WorkCalendar
+from service.config.settings import Settings
 from service.deadlines import (
     DeadlineInput,
     DeadlineResult,
@@ -31,19 +32,19 @@ class DeadlinePolicy:
     """The calendar and the [deadlines] switches every evaluation uses."""
 
     calendar: WorkCalendar
-    near_fraction: float = 0.2
-    extension_counts_late: bool = True
-    report_due: str = "source"
+    near_fraction: float
+    extension_counts_late: bool
+    report_due: str
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> DeadlinePolicy:
-        """Build the policy from validated configuration."""
-        calendar = WorkCalendar(CalendarSettings.from_config(settings["calendar"],
-                                                             settings["timezone"]))
-        section = settings["deadlines"]
-        return cls(calendar=calendar, near_fraction=section["near_fraction"],
-                   extension_counts_late=section["extension_counts_late"],
-                   report_due=section["report_due"])
+    def from_settings(cls, settings: Settings) -> DeadlinePolicy:
+        """Build the policy from the typed configuration ([calendar] and [deadlines])."""
+        calendar = WorkCalendar(CalendarSettings.from_config(settings.calendar,
+                                                             settings.timezone))
+        section = settings.deadlines
+        return cls(calendar=calendar, near_fraction=section.near_fraction,
+                   extension_counts_late=section.extension_counts_late,
+                   report_due=section.report_due)
 
     def evaluate(self, inp: DeadlineInput, now: dt.datetime) -> DeadlineResult:
         """Evaluate one dossier at `now` under this policy."""
@@ -118,7 +119,7 @@ def no_limit_columns(values: dict[str, Any]) -> dict[str, Any]:
             "outcome": outcome, "portal_outcome": outcome}
 
 
-def make_deriver(settings: dict[str, Any], policy: DeadlinePolicy | None = None) -> Any:
+def make_deriver(settings: Settings, policy: DeadlinePolicy | None = None) -> Any:
     """Return the function that fills a dossier's deadline columns during ingestion."""
     policy = policy or DeadlinePolicy.from_settings(settings)
 

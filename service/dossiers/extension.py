@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from service.calendar import WorkCalendar
+from service.config.settings import Unit
 from service.deadlines import (
     Extension,
     ExtensionError,
@@ -34,7 +33,7 @@ UNIT_PREFIX = re.compile(r"^(ubnd|ủy ban nhân dân|uỷ ban nhân dân)\s+(x�
                          r"đặc khu)\s+", re.IGNORECASE)
 
 
-def letter_issuer(unit: Mapping[str, Any] | None, unit_name: str, handler: str | None
+def letter_issuer(unit: Unit | None, unit_name: str, handler: str | None
                   ) -> tuple[str, str]:
     """The agency that signs the apology letter and the place it is dated in.
 
@@ -43,9 +42,8 @@ def letter_issuer(unit: Mapping[str, Any] | None, unit_name: str, handler: str |
     commune police), any other (a post such as "Công chức Tư pháp - Hộ tịch") writes in the
     name of the unit.
     """
-    options = unit or {}
-    agency = options.get("agencies", {}).get(handler or "") or unit_name
-    place = options.get("place") or UNIT_PREFIX.sub("", unit_name).strip()
+    agency = (unit.agencies.get(handler or "") if unit else None) or unit_name
+    place = (unit.place if unit else "") or UNIT_PREFIX.sub("", unit_name).strip()
     return agency, place
 
 LATE_APOLOGY = ("Xin lỗi muộn: phiếu được lập sau thời hạn “chậm nhất 01 ngày trước hạn” "

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from connectors.base import FIELD_LABELS, Connector
 from connectors.spreadsheet.headers import LABELS
 from service.config.schema import office_times
+from service.config.settings import Settings
 from service.ingest import Deriver, quarantine
 from service.ingest.records import MAX_LENGTHS
 from service.ingest.shapes import Moment, Shape, shape_of
@@ -113,9 +114,9 @@ class Context:
     other_time: dt.time
 
     @classmethod
-    def load(cls, session: Session, settings: Mapping[str, Any]) -> Context:
+    def load(cls, session: Session, settings: Settings) -> Context:
         """The catalogue from the database; zone and office hours from the settings."""
-        times = office_times(dict(settings))
+        times = office_times(settings.timezone, settings.calendar.office_hours)
         procedures = {code: name for code, name in session.execute(
             select(Procedure.code, Procedure.name).order_by(Procedure.code))}
         return cls(procedures, ZoneInfo(times["timezone"]),

@@ -16,6 +16,7 @@ from connectors.base import Batch, Connector, ConnectorError, RejectedRecord
 from connectors.registry import build_connector
 from connectors.spreadsheet import SpreadsheetConnector, SpreadsheetError
 from service.config.schema import office_times
+from service.config.settings import Settings
 from service.ingest.records import IngestStats
 from service.ingest.runs import COUNTS, BatchResult
 
@@ -28,16 +29,16 @@ class ImportRefused(ValueError):
     """An import that cannot start as asked; the message, in Vietnamese, is for the clerk."""
 
 
-def spreadsheet_names(settings: Mapping[str, Any]) -> list[str]:
+def spreadsheet_names(settings: Settings) -> list[str]:
     """The configured spreadsheet connectors, by name."""
-    return sorted(name for name, options in settings["connectors"].items()
-                  if options.get("type") == "spreadsheet")
+    return sorted(name for name, options in settings.connectors.items()
+                  if options["type"] == "spreadsheet")
 
 
-def spreadsheet_connector(settings: Mapping[str, Any], name: str | None,
+def spreadsheet_connector(settings: Settings, name: str | None,
                           sheet: str | None = None) -> SpreadsheetConnector:
     """The named spreadsheet connector, else the first configured, else defaults for unit 1."""
-    configured = settings["connectors"]
+    configured = settings.connectors
     if name is not None and name != DEFAULT_NAME and name not in spreadsheet_names(settings):
         raise ImportRefused(f"không có kết nối bảng tính {name!r} trong cấu hình")
     if name in (None, DEFAULT_NAME):
@@ -45,23 +46,24 @@ def spreadsheet_connector(settings: Mapping[str, Any], name: str | None,
     if name is not None:
         options = dict(configured[name])
     else:
-        units = settings["units"]
+        units = settings.units
         if not units:
             raise ImportRefused("cấu hình chưa có [[units]] hay kết nối bảng tính nào")
-        options = {"type": "spreadsheet", "unit_code": units[0]["code"],
-                   "unit_name": units[0]["name"], **office_times(settings)}
+        options = {"type": "spreadsheet", "unit_code": units[0].code,
+                   "unit_name": units[0].name,
+                   **office_times(settings.timezone, settings.calendar.office_hours)}
     if sheet is not None:
         options["sheet"] = sheet
     return build_connector(name or DEFAULT_NAME, options)  # type: ignore[return-value]
 
 
-def connector_for(settings: Mapping[str, Any]) -> Callable[[str], Connector | None]:
+def connector_for(settings: Settings) -> Callable[[str], Connector | None]:
     """Build connectors by name for quarantine retries; None when one cannot be built."""
 
     def build(name: str) -> Connector | None:
         try:
-            if name in settings["connectors"]:
-                return build_connector(name, settings["connectors"][name])
+            if name in settings.connectors:
+                return build_connector(name, dict(settings.connectors[name]))
             return spreadsheet_connector(settings, None) if name == DEFAULT_NAME else None
         except (ConnectorError, ImportRefused):
             return None

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Batch
 from connectors.spreadsheet import SUFFIXES, ExportReading, read_export
+from service.config.settings import Settings
 from service.ingest.imports import ImportRefused, ImportTally, failure_text, spreadsheet_connector
 from service.ingest.runs import BatchResult, run_connector
 from service.models import SpreadsheetUpload, User
@@ -110,7 +111,7 @@ def too_large(name: str | None, max_bytes: int) -> str:
             "tthc-monitor import")
 
 
-def preview(upload: SpreadsheetUpload, folder: Path, settings: dict[str, Any]) -> ExportReading:
+def preview(upload: SpreadsheetUpload, folder: Path, settings: Settings) -> ExportReading:
     """Read the upload's header and first rows, storing nothing; SpreadsheetError if unreadable."""
     try:
         connector = spreadsheet_connector(settings, upload.connector, upload.sheet)
@@ -169,7 +170,7 @@ def _import(runtime: Runtime, upload_id: int, path: Path, name: str, sheet: str 
             ) -> dict[str, Any]:
     """Run the import; return the row's final values: state, summary, run or error."""
     try:
-        connector = spreadsheet_connector(runtime.settings, name, sheet)
+        connector = spreadsheet_connector(runtime.config, name, sheet)
     except ImportRefused as exc:
         return {"state": FAILED, "error": str(exc)}
     connector.files = [path]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from service.calendar import WorkCalendar
+from service.config.settings import Settings
 from service.models.notices import NoticeKind
 
 
@@ -16,35 +15,35 @@ class NoticePolicy:
     """What [notices] decides, with the working calendar its office hours come from."""
 
     calendar: WorkCalendar
-    channels: tuple[str, ...] = ("zalo_zns", "sms")
-    kinds: frozenset[NoticeKind] = frozenset(NoticeKind)
-    office_hours_only: bool = True
-    consent_required: bool = False
-    max_event_age: dt.timedelta = dt.timedelta(hours=72)
-    recheck: dt.timedelta = dt.timedelta(minutes=60)
-    office_name: str = ""
-    lookup_url: str = ""
-    retry_attempts: int = 8
-    backoff: dt.timedelta = dt.timedelta(minutes=5)
-    max_backoff: dt.timedelta = dt.timedelta(hours=6)
+    channels: tuple[str, ...]
+    kinds: frozenset[NoticeKind]
+    office_hours_only: bool
+    consent_required: bool
+    max_event_age: dt.timedelta
+    recheck: dt.timedelta
+    office_name: str
+    lookup_url: str
+    retry_attempts: int
+    backoff: dt.timedelta
+    max_backoff: dt.timedelta
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], calendar: WorkCalendar) -> NoticePolicy:
-        """Build the policy from the validated [notices] section (and [lookup] public_url)."""
-        section, retry = settings["notices"], settings["notices"]["retry"]
-        public = settings["lookup"]["public_url"].rstrip("/")
+    def from_settings(cls, settings: Settings, calendar: WorkCalendar) -> NoticePolicy:
+        """Build the policy from the [notices] settings (and [lookup] public_url)."""
+        section, retry = settings.notices, settings.notices.retry
+        public = settings.lookup.public_url.rstrip("/")
         return cls(
-            calendar=calendar, channels=tuple(section["channels"]),
-            kinds=frozenset(NoticeKind(kind) for kind in section["events"]),
-            office_hours_only=section["office_hours_only"],
-            consent_required=section["consent"] == "required",
-            max_event_age=dt.timedelta(hours=section["max_event_age_hours"]),
-            recheck=dt.timedelta(minutes=section["recheck_minutes"]),
-            office_name=section["office_name"],
-            lookup_url=section["lookup_url"] or (f"{public}/tra-cuu" if public else ""),
-            retry_attempts=retry["attempts"],
-            backoff=dt.timedelta(seconds=retry["backoff_seconds"]),
-            max_backoff=dt.timedelta(seconds=retry["max_backoff_seconds"]))
+            calendar=calendar, channels=section.channels,
+            kinds=frozenset(NoticeKind(kind) for kind in section.events),
+            office_hours_only=section.office_hours_only,
+            consent_required=section.consent == "required",
+            max_event_age=dt.timedelta(hours=section.max_event_age_hours),
+            recheck=dt.timedelta(minutes=section.recheck_minutes),
+            office_name=section.office_name,
+            lookup_url=section.lookup_url or (f"{public}/tra-cuu" if public else ""),
+            retry_attempts=retry.attempts,
+            backoff=dt.timedelta(seconds=retry.backoff_seconds),
+            max_backoff=dt.timedelta(seconds=retry.max_backoff_seconds))
 
     def send_after(self, now: dt.datetime) -> dt.datetime:
         """When a notice due at now may go: at once, or at the next office opening."""

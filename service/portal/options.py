@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from service.config.settings import Settings
 from service.models import Dossier
 
 # The portal's variant of a national procedure code: 1.001193 -> 1.001193.000.00.00.H26.
@@ -49,16 +50,18 @@ class PortalOptions:
     reconcile_sample: int = 50
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> PortalOptions:
-        """Build the options from the validated configuration."""
-        portal = settings["portal"]
+    def from_settings(cls, settings: Settings) -> PortalOptions:
+        """Build the options from the typed configuration."""
+        portal, retry = settings.portal, settings.portal.retry
         return cls(
-            zone=ZoneInfo(settings["timezone"]), mode=portal["mode"], units=portal["units"],
-            paid_online_code=portal["paid_online_code"], default_actor=portal["default_actor"],
-            not_required=tuple(portal["not_required"]), retry=RetryPolicy(**portal["retry"]),
-            batch_size=portal["batch_size"],
-            rescan_overlap=dt.timedelta(minutes=portal["rescan_overlap_minutes"]),
-            reconcile_sample=portal["reconcile_sample"],
+            zone=ZoneInfo(settings.timezone), mode=portal.mode, units=portal.units,
+            paid_online_code=portal.paid_online_code, default_actor=portal.default_actor,
+            not_required=portal.not_required,
+            retry=RetryPolicy(retry.base_seconds, retry.max_seconds, retry.jitter,
+                              retry.max_consecutive_failures),
+            batch_size=portal.batch_size,
+            rescan_overlap=dt.timedelta(minutes=portal.rescan_overlap_minutes),
+            reconcile_sample=portal.reconcile_sample,
         )
 
     def madonvi(self, unit_code: str) -> str:
@@ -85,7 +88,10 @@ class PortalOptions:
     @property
     def rules_key(self) -> str:
         """A digest of the not-required rules: when it changes every dossier is re-examined."""
-        text = json.dumps(list(self.not_required), sort_keys=True, default=str)
+        # Plain dicts: the typed settings hold read-only mappings, which json would write
+        # through default=str and so change the digest of unchanged rules.
+        text = json.dumps([dict(rule) for rule in self.not_required], sort_keys=True,
+                          default=str)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

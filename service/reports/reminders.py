@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.config.settings import ReportsSettings, Settings
 from service.models import AuditLog
 from service.reports.periods import parse_period
 
@@ -30,14 +30,14 @@ class DueReport:
         return f"form06 {self.period_code}"
 
 
-def due_reports(year: int, section: dict[str, Any]) -> list[DueReport]:
+def due_reports(year: int, section: ReportsSettings) -> list[DueReport]:
     """The reports of a year: each quarter, the first half and the year, with their due dates.
 
     Quarterly and 6-month reports go before `quarter_due_day` of the quarter's last month, the
     annual one before `year_due_day` of December.
     """
-    windows = section["windows"]
-    day = section["quarter_due_day"]
+    windows = section.windows
+    day = section.quarter_due_day
     found = []
     for quarter in range(1, 5):
         code = f"{year}-Q{quarter}"
@@ -46,7 +46,7 @@ def due_reports(year: int, section: dict[str, Any]) -> list[DueReport]:
     found.append(DueReport("half", _label(f"{year}-H1", windows), f"{year}-H1",
                            dt.date(year, 6, day)))
     found.append(DueReport("year", _label(str(year), windows), str(year),
-                           dt.date(year, 12, section["year_due_day"])))
+                           dt.date(year, 12, section.year_due_day)))
     return sorted(found, key=lambda r: (r.due, r.kind))
 
 
@@ -55,9 +55,9 @@ def _label(code: str, windows: str) -> str:
     return f"Biểu 06 {period.label} ({period.dates})"
 
 
-def upcoming(today: dt.date, section: dict[str, Any]) -> list[DueReport]:
+def upcoming(today: dt.date, section: ReportsSettings) -> list[DueReport]:
     """Reports due within `remind_days_before` days from today (due date not yet passed)."""
-    ahead = dt.timedelta(days=section["remind_days_before"])
+    ahead = dt.timedelta(days=section.remind_days_before)
     return [r for year in (today.year, today.year + 1) for r in due_reports(year, section)
             if today < r.due <= today + ahead]
 
@@ -71,13 +71,13 @@ class Reminder:
     text: str
 
 
-def pending(session: Session, settings: dict[str, Any], today: dt.date) -> list[Reminder]:
+def pending(session: Session, settings: Settings, today: dt.date) -> list[Reminder]:
     """Reminders due today that were not sent before (the audit log remembers each once)."""
-    section = settings["reports"]
+    section = settings.reports
     sent = set(session.scalars(select(AuditLog.target).where(
         AuditLog.action == REMINDER_ACTION)))
-    link = settings.get("alerts", {}).get("base_url", "")
-    units = " ".join(u["code"] for u in settings["units"]) or "CODE"
+    link = settings.alerts.base_url
+    units = " ".join(u.code for u in settings.units) or "CODE"
     found = []
     for report in upcoming(today, section):
         if report.key in sent:
@@ -85,7 +85,7 @@ def pending(session: Session, settings: dict[str, Any], today: dt.date) -> list[
         subject = f"Nhắc gửi báo cáo: {report.label} trước ngày {report.due:%d/%m/%Y}"
         text = (f"Theo kế hoạch, {report.label} phải gửi trước ngày {report.due:%d/%m/%Y}.\n"
                 f"Số liệu đã sẵn sàng trên hệ thống: {link}/bao-cao/bieu-06?period="
-                f"{report.period_code}&windows={section['windows']}\n"
+                f"{report.period_code}&windows={section.windows}\n"
                 f"Xuất Excel bằng lệnh: tthc-monitor report form06 --unit {units} "
                 f"--period {report.period_code} --out bieu-06.xlsx")
         found.append(Reminder(report, subject, text))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.config.settings import WebSettings
 from service.models import AuditLog, Dossier, Role, Unit, User
 from service.users.passwords import Problem, password_problem
 
@@ -79,11 +79,10 @@ class Lockout:
         return now + min(self.first * 2 ** doublings, self.longest)
 
 
-def lockout_for(settings: Mapping[str, Any]) -> Lockout:
+def lockout_for(web: WebSettings) -> Lockout:
     """The lockout the [web] section asks for."""
-    web = settings["web"]
-    return Lockout(web["lockout_after"], dt.timedelta(minutes=web["lockout_minutes"]),
-                   dt.timedelta(minutes=web["lockout_max_minutes"]))
+    return Lockout(web.lockout_after, dt.timedelta(minutes=web.lockout_minutes),
+                   dt.timedelta(minutes=web.lockout_max_minutes))
 
 
 @functools.lru_cache(maxsize=8)
@@ -92,10 +91,9 @@ def password_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHash
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
 
 
-def hasher_for(settings: Mapping[str, Any]) -> PasswordHasher:
+def hasher_for(web: WebSettings) -> PasswordHasher:
     """The hasher the [web] section asks for."""
-    web = settings["web"]
-    return password_hasher(web["password_time_cost"], web["password_memory_kib"])
+    return password_hasher(web.password_time_cost, web.password_memory_kib)
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ its export and the page of one object always agree; an object outside the scope 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,20 +143,20 @@ class Connectors:
     pushed: frozenset[str] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Connectors:
-        """Read [connectors.*] unit_code (and the default spreadsheet's) from the settings."""
-        configured = settings.get("connectors", {})
+    def configured(cls, configured: Mapping[str, Mapping[str, Any]],
+                   unit_codes: Sequence[str]) -> Connectors:
+        """Read [connectors.*] unit_code (and the default spreadsheet's, else the first of
+        [[units]]); connector options differ per type, so unit_code may be absent."""
         units = {name: options["unit_code"] for name, options in configured.items()
                  if options.get("unit_code")}
         sheets = sorted(name for name, options in configured.items()
-                        if options.get("type") == "spreadsheet")
+                        if options["type"] == "spreadsheet")
         if DEFAULT_SPREADSHEET not in configured:
-            first = units.get(sheets[0]) if sheets else \
-                next((u["code"] for u in settings.get("units", [])), None)
+            first = units.get(sheets[0]) if sheets else next(iter(unit_codes), None)
             if first:
                 units[DEFAULT_SPREADSHEET] = first
         pushed = frozenset(name for name, options in configured.items()
-                           if options.get("type") == "webhook")
+                           if options["type"] == "webhook")
         return cls(units, pushed)
 
     def unit_of(self, connector: Any) -> ColumnElement[Any]:

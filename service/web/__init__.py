@@ -17,10 +17,12 @@ def create_app(settings: dict[str, Any], runtime: Runtime | None = None) -> Flas
     app shares its engine instead of opening a second one.
     """
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings["secret_key"], TTHC=settings,
-                      JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=5 * 1024 * 1024)
-    app.extensions["tthc"] = runtime or Runtime.from_settings(
-        settings, settings["web"]["sqlite_mmap_mb"])
+    runtime = runtime or Runtime.from_settings(settings, settings["web"]["sqlite_mmap_mb"])
+    # The key comes from `settings`: serve and wsgi pass the runtime's dict with the key they
+    # judged strong enough; everything else reads the runtime's typed settings (session.config).
+    app.config.update(SECRET_KEY=settings["secret_key"], JSON_AS_ASCII=False,
+                      MAX_CONTENT_LENGTH=5 * 1024 * 1024)
+    app.extensions["tthc"] = runtime
     session.register_session(app)
     security.init_security(app)
     pages.register(app)

@@ -11,7 +11,6 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, g, request
@@ -28,11 +27,13 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, case, func, select, true
 from sqlalchemy.orm import Session
 
+from service.config.settings import SecuritySettings
 from service.dossiers.classes import class_counts
 from service.models import Alert, AlertDelivery, ConnectorRun, Dossier
 from service.portal.overview import sync_overview
 from service.vocabulary import DeadlineClass
 from service.web.api.auth import current_token
+from service.web.session import config
 
 METRICS_PATH = "/metrics"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -142,9 +143,9 @@ class RequestMetrics:
         return response
 
 
-def allowed(options: dict[str, Any]) -> bool:
+def allowed(options: SecuritySettings) -> bool:
     """Whether this request may read the metrics under the [security] settings."""
-    if options["metrics"] == "token":
+    if options.metrics == "token":
         current_token("read")
         return True
     # Behind a proxy this is the client it names, and only [security] trusted_proxy is believed
@@ -153,13 +154,13 @@ def allowed(options: dict[str, Any]) -> bool:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(net) for net in options["metrics_networks"])
+    return any(address in ipaddress.ip_network(net) for net in options.metrics_networks)
 
 
 def init_metrics(app: Flask) -> None:
     """Count requests and serve /metrics unless [security] metrics = "off"."""
-    options = app.config["TTHC"]["security"]
-    if options["metrics"] == "off":
+    options = config(app).security
+    if options.metrics == "off":
         return
     registry = CollectorRegistry()
     tracker = RequestMetrics(registry)
@@ -179,7 +180,7 @@ def init_metrics(app: Flask) -> None:
         runtime = app.extensions["tthc"]
         database = CollectorRegistry()
         database.register(DatabaseCollector(runtime.engine, runtime.now,
-                                            runtime.settings["timezone"]))
+                                            runtime.config.timezone))
         body = generate_latest(shown) + generate_latest(database)
         return Response(body, mimetype=CONTENT_TYPE_LATEST)
 

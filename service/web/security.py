@@ -15,6 +15,7 @@ from limits import RateLimitItem, parse_many
 
 from service.web.proxy import TrustedProxy
 from service.web.ratelimit import MemoryFallback, storage_options, storage_uri
+from service.web.session import config
 
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
 # cannot run. Inline SVG charts must use presentation attributes, not style="".
@@ -92,23 +93,23 @@ class RedactSecrets(logging.Filter):
 
 def init_security(app: Flask) -> None:
     """Apply the [security] configuration: proxies, limits, cookies, headers and the limiter."""
-    settings = app.config["TTHC"]
-    options = settings["security"]
+    settings = config(app)
+    options, web = settings.security, settings.web
     app.wsgi_app = TrustedProxy(app.wsgi_app,  # type: ignore[method-assign]
-                                options["trusted_proxy"], options["proxy_hops"])
+                                options.trusted_proxy, options.proxy_hops)
     app.config.update(
-        MAX_CONTENT_LENGTH=options["max_request_kb"] * 1024,
+        MAX_CONTENT_LENGTH=options.max_request_kb * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings["web"]["secure_cookies"] is True,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings["web"]["session_hours"]),
+        SESSION_COOKIE_SECURE=web.secure_cookies is True,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=web.session_hours),
         # Checked per blueprint by access.protect_forms, so API tokens need no form token.
         WTF_CSRF_CHECK_DEFAULT=False,
         # A form token lives as long as a session may: a captured one stops working, while a
         # form left open for a whole working day still submits.
-        WTF_CSRF_TIME_LIMIT=settings["web"]["session_hours"] * 3600,
-        RATELIMIT_STORAGE_URI=storage_uri(settings["web"]["ratelimit_storage"]),
-        RATELIMIT_STORAGE_OPTIONS=storage_options(settings["web"]["ratelimit_storage"]),
+        WTF_CSRF_TIME_LIMIT=web.session_hours * 3600,
+        RATELIMIT_STORAGE_URI=storage_uri(web.ratelimit_storage),
+        RATELIMIT_STORAGE_OPTIONS=storage_options(web.ratelimit_storage),
         # If Redis goes away the site keeps answering, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,
@@ -123,7 +124,7 @@ def init_security(app: Flask) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
-    hsts = f"max-age={options['hsts_max_age']}; includeSubDomains" if options["hsts"] else None
+    hsts = f"max-age={options.hsts_max_age}; includeSubDomains" if options.hsts else None
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

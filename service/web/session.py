@@ -10,12 +10,18 @@ from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
+from service.config.settings import Settings
 from service.runtime import Runtime
 
 
 def runtime() -> Runtime:
     """The runtime of the current app."""
     return current_app.extensions["tthc"]
+
+
+def config(app: Flask | None = None) -> Settings:
+    """The typed configuration of the current app (or of `app`, while it is being built)."""
+    return (app or current_app).extensions["tthc"].config
 
 
 def db() -> Session:
@@ -52,9 +58,9 @@ class SchemeCookieSessionInterface(SecureCookieSessionInterface):
 
 def register_session(app: Flask) -> None:
     """Close the request's session at teardown, set the cookie policy, add template filters."""
-    settings = app.config["TTHC"]
-    app.session_interface = SchemeCookieSessionInterface(settings["web"]["secure_cookies"],
-                                                         settings["lookup"]["public_url"])
+    settings = config(app)
+    app.session_interface = SchemeCookieSessionInterface(settings.web.secure_cookies,
+                                                         settings.lookup.public_url)
 
     @app.teardown_appcontext
     def close_session(exc: BaseException | None) -> None:
@@ -62,7 +68,7 @@ def register_session(app: Flask) -> None:
         if session is not None:
             session.close()
 
-    zone = ZoneInfo(app.config["TTHC"]["timezone"])
+    zone = ZoneInfo(settings.timezone)
 
     @app.template_filter("local")
     def local_time(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

@@ -100,8 +100,8 @@ def test_rerun_raises_nothing_twice(rt: Runtime) -> None:
         outcome = scan_job.scan_and_raise(session, rt, local(2026, 3, 5, 17, 1))
         # Straight from within to overdue: no near alert, and too late for the apology.
         assert outcome.alerts is not None and outcome.alerts.total == 3
-        policy = AlertPolicy.from_settings(rt.settings, rt.calendar)
-        again = raise_alerts(session, outcome.scan, policy, Directory.from_settings(rt.settings),
+        policy = AlertPolicy.from_settings(rt.config, rt.calendar)
+        again = raise_alerts(session, outcome.scan, policy, Directory.from_settings(rt.config),
                              {"email", "webhook"})
         assert again.total == 0
     with rt.sessions() as session:
@@ -175,9 +175,9 @@ def test_digest_is_made_once_a_working_day_for_recipients_over_the_threshold(
     ingest(rt, local(2026, 3, 2, 9), *(record(f"D{i}", local(2026, 3, 2, 9)) for i in range(4)))
     scan_job.run(rt, local(2026, 3, 2, 10))
     scan_job.run(rt, local(2026, 3, 5, 17, 1))
-    policy = dataclasses.replace(AlertPolicy.from_settings(rt.settings, rt.calendar),
+    policy = dataclasses.replace(AlertPolicy.from_settings(rt.config, rt.calendar),
                                  digest_threshold=3)
-    directory = Directory.from_settings(rt.settings)
+    directory = Directory.from_settings(rt.config)
     assert policy.digest_due(local(2026, 3, 6, 7, 29)) is None
     assert policy.digest_due(local(2026, 3, 7, 8)) is None  # Saturday
     morning = local(2026, 3, 6, 7, 30)

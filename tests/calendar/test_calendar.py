@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.calendar import CalendarSettings, DayOverride, WorkCalendar
+from service.config.settings import CalendarSection, build
 from tests.calendar_support import (
     EXTRA_DAYS_OFF_2026,
     EXTRA_WORKING_DAYS_2026,
@@ -229,7 +230,7 @@ def test_settings_from_config_section_parse_times_and_sort_hours() -> None:
         "office_hours": ["13:00-17:30", "08:00-12:00"],
         "cutoff": "15:30",
     }
-    settings = CalendarSettings.from_config(section, "Asia/Ho_Chi_Minh")
+    settings = CalendarSettings.from_config(build(CalendarSection, section), "Asia/Ho_Chi_Minh")
     assert settings.office_hours == (
         (dt.time(8), dt.time(12)), (dt.time(13), dt.time(17, 30)),
     )
@@ -240,7 +241,8 @@ def test_settings_from_config_section_parse_times_and_sort_hours() -> None:
 
 def test_settings_from_config_refuse_a_malformed_time() -> None:
     with pytest.raises(ValueError, match="cutoff: expected a time HH:MM"):
-        CalendarSettings.from_config({"cutoff": "3pm"}, "Asia/Ho_Chi_Minh")
+        CalendarSettings.from_config(CalendarSection((), (), False, ("07:30-11:30",), "3pm"),
+                                     "Asia/Ho_Chi_Minh")
 
 
 def at(*args: int) -> dt.datetime:

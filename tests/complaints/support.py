@@ -12,7 +12,7 @@ from tests.pages_support import ensure_unit
 
 def policy_of(runtime: Runtime) -> ComplaintPolicy:
     """The [complaints] policy of the runtime's configuration (15 working days, near at 3)."""
-    return ComplaintPolicy.from_settings(runtime.settings, runtime.calendar)
+    return runtime.complaint_policy
 
 
 def unit(session: Session) -> Unit:

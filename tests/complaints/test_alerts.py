@@ -70,9 +70,9 @@ def test_near_and_overdue_complaints_alert_their_clerk_body_and_leader_once(rt: 
 
 def test_raising_the_same_moves_twice_adds_nothing(rt: Runtime) -> None:
     file_complaint(rt)
-    settings = rt.settings
+    settings = rt.config
     policy = AlertPolicy.from_settings(settings, rt.calendar)
-    directory, channels = Directory.from_settings(settings), active_channels(settings["alerts"])
+    directory, channels = Directory.from_settings(settings), active_channels(settings.alerts)
     with rt.sessions.begin() as session:
         moves = scan_complaints(session, SENT, local(2026, 3, 23, 17, 1))
         first = raise_complaint_alerts(session, moves, policy, directory, channels,

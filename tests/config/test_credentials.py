@@ -11,6 +11,7 @@ from service.alerts.channels import build_channels
 from service.cli.context import load_settings
 from service.config import ConfigError
 from service.config.credentials import SecretError, read_secret
+from service.config.settings import Settings
 
 DOCUMENTED_SECRETS = {"TTHC_SMTP_PASSWORD": "smtp", "TTHC_ALERT_WEBHOOK_TOKEN": "hook",
                       "TTHC_PUSH_HMAC_SECRET": "push", "TTHC_OPENCPS_PASSWORD": "opencps"}
@@ -23,7 +24,7 @@ def test_documented_secret_variables_are_not_taken_for_keys() -> None:
                                                    "TTHC_SERVER__PORT": "9000"},
                            overrides=CHANNELS_ON)
     assert settings["server"]["port"] == 9000
-    channels = build_channels(settings["alerts"], DOCUMENTED_SECRETS)
+    channels = build_channels(Settings.from_dict(settings).alerts, DOCUMENTED_SECRETS)
     assert channels["email"].password == "smtp"  # type: ignore[attr-defined]
     assert channels["webhook"].token == "hook"  # type: ignore[attr-defined]
 

@@ -24,6 +24,7 @@ from service.models import ConnectorCursor, Dossier, QuarantinedRecord
 from service.runtime import Runtime
 from service.vocabulary import Channel, Status
 from tests.conftest import local, shipped_config
+from tests.webhook_support import reconfigure
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "spreadsheet"
 MIXED = FIXTURES / "export_mixed.csv"
@@ -143,7 +144,7 @@ def folder_settings(runtime: Runtime, folder: Path, **options: Any) -> Runtime:
     runtime.settings["connectors"] = {"drop": {
         "type": "spreadsheet", **SpreadsheetConnector.options_schema().load(
             {"unit_code": UNIT, "folder": str(folder), "settle_seconds": 60, **options})}}
-    return runtime
+    return reconfigure(runtime)
 
 
 def age(path: Path, seconds: float) -> None:

@@ -26,7 +26,7 @@ from service.vocabulary import Status
 from service.web import create_app
 from tests import builders
 from tests.conftest import local
-from tests.webhook_support import SECRET, TOKEN, add_units, post, record, signed
+from tests.webhook_support import SECRET, TOKEN, add_units, post, reconfigure, record, signed
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def client(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Any:
         "hmac_secret_env": "TTHC_TEST_WEBHOOK_SECRET", "unit_code": "000.32.26.H26",
         "unit_name": "UBND xã Thanh Miện", "max_body_bytes": 4096, "max_records": 10,
         "interval_minutes": 60}
+    reconfigure(runtime)
     add_units(runtime)
     app = create_app(runtime.settings, runtime)
     app.config.update(TESTING=True)
@@ -225,6 +226,7 @@ def test_a_record_for_another_unit_is_refused_and_no_unit_is_created(
 def test_a_configured_unit_missing_from_the_database_is_not_created(
         client: Any, runtime: Runtime) -> None:
     runtime.settings["connectors"]["push"]["unit_codes"] = ["000.32.26.H26", "000.32.99.H26"]
+    reconfigure(runtime)
     reply = post(client, [record(1, unit_code="000.32.99.H26", unit_name="Xã mới")])
     assert reply.json["results"][0]["result"] == "rejected"
     assert "không có trong danh mục đơn vị" in reply.json["results"][0]["reason"]
@@ -268,7 +270,7 @@ def test_a_refused_push_retried_from_quarantine_stays_refused(client: Any,
     with runtime.sessions.begin() as session:
         item = session.scalar(select(QuarantinedRecord))
         result = quarantine.retry(session, [item.id], runtime.derive, runtime.now(),
-                                  connector_for(runtime.settings))[0]
+                                  connector_for(runtime.config))[0]
     assert not result.resolved and "EVIL.NEW.UNIT" in result.reason
     with runtime.sessions() as session:
         assert session.scalar(select(Dossier)) is None
@@ -280,6 +282,7 @@ def test_several_units_and_the_default_one(client: Any, runtime: Runtime) -> Non
         session.add(Unit(code="000.32.27.H26", name="UBND xã Ngũ Hùng"))
     runtime.settings["connectors"]["push"].update(
         unit_code=None, unit_codes=["000.32.26.H26", "000.32.27.H26"])
+    reconfigure(runtime)
     reply = post(client, [record(1, unit_code="000.32.27.H26"), record(2)])
     assert [r["result"] for r in reply.json["results"]] == ["created", "rejected"]
     assert "kết nối không có đơn vị mặc định" in reply.json["results"][1]["reason"]
@@ -305,6 +308,7 @@ def test_the_preflight_names_a_webhook_unit_missing_from_the_configuration(
         runtime: Runtime) -> None:
     runtime.settings["connectors"] = {"push": {
         "type": "webhook", "token_sha256": "0" * 64, "unit_codes": ["000.32.26.H26", "X.1"]}}
+    reconfigure(runtime)
     (check,) = check_connectors(runtime, runtime.now())
     assert (check.level, check.detail) == (
         "fail", "ValueError: units X.1 are not in [[units]]: their pushed records are refused")

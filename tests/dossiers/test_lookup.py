@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -302,7 +303,7 @@ def test_rating_needs_a_proof_of_the_lookup_and_a_score(app: Any, client: Any,
 
 
 def test_qr_code_is_svg_linking_to_the_lookup(app: Any, client: Any) -> None:
-    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
+    with_public_url(app, "https://dvc.thanhmien.gov.vn")
     answer = client.get("/tra-cuu/qr.svg?ma=000.32.26.H26-260302-0001")
     assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
     assert answer.get_data(as_text=True).lstrip().startswith("<?xml")
@@ -323,7 +324,7 @@ def test_qr_target_uses_the_public_url_only(app: Any) -> None:
 
     with app.test_request_context(headers={"Host": "evil.example"}):
         assert qr_target("A-1") is None
-    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
+    with_public_url(app, "https://dvc.thanhmien.gov.vn")
     with app.test_request_context(headers={"Host": "evil.example"}):
         assert qr_target("A-1") == "https://dvc.thanhmien.gov.vn/tra-cuu?ma=A-1"
 
@@ -333,7 +334,7 @@ def test_receipt_prints_the_secret_and_qr_for_signed_in_staff(app: Any, session:
     from service.models import Role
     from service.users.accounts import create_user
 
-    app.config["TTHC"]["lookup"]["public_url"] = "https://dvc.thanhmien.gov.vn"
+    with_public_url(app, "https://dvc.thanhmien.gov.vn")
     client = app.test_client()
     assert client.get(f"/tra-cuu/phieu/{dossier.code}").status_code == 302
     user = create_user(session, "hoa", "mật-khẩu-dài-đủ", Role.CLERK, ["000.32.26.H26"], NOW)
@@ -418,3 +419,10 @@ def test_the_demo_fills_an_empty_public_url_with_its_own_address(
                              lookup={"public_url": configured})
     assert demo_public_url(settings, host, port) == expected
     assert settings["lookup"]["public_url"] == expected
+
+
+def with_public_url(app: Any, url: str) -> None:
+    """Give the app's typed settings a [lookup] public_url, as config.toml would."""
+    rt = app.extensions["tthc"]
+    rt.config = dataclasses.replace(rt.config,
+                                    lookup=dataclasses.replace(rt.config.lookup, public_url=url))

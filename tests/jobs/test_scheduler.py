@@ -24,6 +24,7 @@ from jobs.lease import LeaseKeeper, acquire, holder_of, release
 from jobs.schedule import JOBS, PORTAL, SERIAL, planned
 from jobs.scheduler import _call, build_scheduler, run_scheduler
 from service.config import ConfigError
+from service.config.settings import Settings
 from service.db import make_engine, make_sessionmaker
 from service.models import Alert, AlertDelivery, AlertMessage, Base
 from service.models.alerts import DeliveryState
@@ -39,7 +40,7 @@ TTL = dt.timedelta(seconds=60)
 
 
 def test_every_scheduled_job_resolves_to_a_run_function(settings: dict[str, Any]) -> None:
-    for job, _ in planned(settings):
+    for job, _ in planned(Settings.from_dict(settings)):
         assert callable(job.run), job.name
         assert list(inspect.signature(job.run).parameters)[:2] == ["runtime", "now"]
     assert {job.name for job in JOBS} >= {"scan", "alerts", "digest"}
@@ -67,7 +68,7 @@ def test_pushed_and_dropped_connectors_get_no_ingest_job(tmp_path: Any) -> None:
     settings = make_settings(f"sqlite:///{tmp_path / 's.db'}", connectors={
         "drop": {"type": "spreadsheet", "unit_code": UNIT_CODE, "folder": str(tmp_path)},
         "push": {"type": "webhook", "unit_code": UNIT_CODE}})
-    names = {job.name for job, _ in planned(settings)}
+    names = {job.name for job, _ in planned(Settings.from_dict(settings))}
     assert "ingest:simulator" in names and "watch_folder" in names
     assert not {"ingest:drop", "ingest:push"} & names
 
@@ -76,12 +77,13 @@ def test_job_timings_come_from_configuration(tmp_path: Any) -> None:
     settings = make_settings(f"sqlite:///{tmp_path / 's.db'}", scheduler={"jobs": {
         "scan": {"every_seconds": 30}, "sync": {"enabled": False},
         "digest": {"at": "06:45"}}}, alerts={"digest_at": "08:00"})
-    timings = {job.name: timing for job, timing in planned(settings)}
+    timings = {job.name: timing for job, timing in planned(Settings.from_dict(settings))}
     assert timings["scan"].every == dt.timedelta(seconds=30)
     assert timings["digest"].at == dt.time(6, 45)
     assert "sync" not in timings
     default = make_settings(f"sqlite:///{tmp_path / 's.db'}", alerts={"digest_at": "08:00"})
-    assert {job.name: t for job, t in planned(default)}["digest"].at == dt.time(8, 0)
+    plan = {job.name: t for job, t in planned(Settings.from_dict(default))}
+    assert plan["digest"].at == dt.time(8, 0)
 
 
 @pytest.mark.parametrize(("jobs", "key"), [

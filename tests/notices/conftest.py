@@ -102,9 +102,9 @@ def notices_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
 def run_notices(runtime: Runtime, now: dt.datetime,
                 environ: dict[str, str] | None = None) -> NoticeReport:
     """One run of the notices job with senders built from this environment."""
-    settings = runtime.settings
-    senders = build_senders(settings["notices"], environ or ENVIRON, runtime.sessions,
-                            settings["timezone"])
+    settings = runtime.config
+    senders = build_senders(settings.notices, environ or ENVIRON, runtime.sessions,
+                            settings.timezone)
     try:
         outcome = notices_job.run(runtime, now, senders=senders)
     finally:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from jobs import notices as notices_job
 from service.config import ConfigError
+from service.config.settings import Settings
 from service.models import CitizenNotice
 from service.notices.senders import SetupError, build_senders
 from service.runtime import Runtime
@@ -75,11 +76,13 @@ def test_a_missing_credential_names_its_key(tmp_path: Path) -> None:
     runtime = Runtime.from_settings(settings)
     with pytest.raises(SetupError, match=r"notices\.sms\.secrets\.api_key: environment "
                                          r"variable ESMS_API_KEY is not set"):
-        build_senders(settings["notices"], {}, runtime.sessions, settings["timezone"])
+        build_senders(Settings.from_dict(settings).notices, {}, runtime.sessions,
+                      settings["timezone"])
     missing = {"file": str(tmp_path / "absent")}
     settings["notices"]["sms"]["secrets"]["api_key"] = missing
     with pytest.raises(SetupError, match=r"notices\.sms\.secrets\.api_key: cannot read .*absent"):
-        build_senders(settings["notices"], {}, runtime.sessions, settings["timezone"])
+        build_senders(Settings.from_dict(settings).notices, {}, runtime.sessions,
+                      settings["timezone"])
     runtime.engine.dispose()
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.complaints import ComplaintPolicy, answer, submit_public
+from service.complaints import answer, submit_public
 from service.models import AuditLog, CitizenNotice, Dossier, NoticeOptOut
 from service.models.notices import NoticeState
 from service.runtime import Runtime
@@ -118,7 +118,7 @@ def test_a_citizen_stops_the_notices_after_the_lookup(
 
 def test_the_complaint_page_shows_the_answer_sent_to_the_citizen(
         client: Any, session: Session, runtime: Runtime, gateway: Gateway) -> None:
-    policy = ComplaintPolicy.from_settings(runtime.settings, runtime.calendar)
+    policy = runtime.complaint_policy
     with runtime.sessions.begin() as writer:
         complaint = submit_public(writer, policy, ensure_unit(writer).id, "Lê Thị Mai",
                                   "0979 144 153", "Đề nghị niêm yết thủ tục chứng thực.",

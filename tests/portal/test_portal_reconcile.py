@@ -249,7 +249,7 @@ def test_state_view_shows_a_change_the_sync_has_not_seen_yet(recorded: Runtime) 
     source = Source(recorded)
     code = source.new(1, T0)
     source.deliver(T0)
-    options = PortalOptions.from_settings(recorded.settings)
+    options = PortalOptions.from_settings(recorded.config)
     with recorded.sessions() as session:
         before = sync_state_for(session, find_dossier(session, code), options)
     assert before.state is SyncState.PENDING and not before.on_portal
@@ -306,7 +306,7 @@ def test_an_unforeseen_fault_fails_one_dossier_not_the_run(recorded: Runtime) ->
     source = Source(recorded)
     codes = [source.new(n, T0) for n in (1, 2, 3)]
     source.deliver(T0)
-    options = PortalOptions.from_settings(recorded.settings)
+    options = PortalOptions.from_settings(recorded.config)
     report = run_sync(recorded.sessions, lambda s: BrokenFor(s, T0, codes[1]), T0, options,
                       random.Random(1))
     assert [r.acked for r in report.results] == [True, False, True]

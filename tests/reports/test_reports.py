@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jobs import report_reminder
 from service.calendar import CalendarSettings, WorkCalendar
 from service.cli import cli
+from service.config.settings import ReportsSettings
 from service.dossiers.filters import EVERYTHING, Scope
 from service.models import Base, Dossier, Procedure, Unit
 from service.reports.assessment import assessment
@@ -30,8 +31,8 @@ from service.vocabulary import Channel, DeadlineClass, LimitUnit, Outcome, Statu
 from tests.conftest import UNIT_CODE, local, make_settings
 
 TZ_NAME = "Asia/Ho_Chi_Minh"
-REPORTS = {"windows": "decree09", "quarter_due_day": 5, "year_due_day": 7,
-           "remind_days_before": 5}
+REPORTS = ReportsSettings(windows="decree09", recipient="", quarter_due_day=5, year_due_day=7,
+                          remind_days_before=5, remind_roles=())
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def settings(database_url: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def calendar() -> WorkCalendar:
     """The default working calendar (Vietnamese holidays, 2026 decisions not needed here)."""
-    return WorkCalendar(CalendarSettings.from_config({}, TZ_NAME))
+    return WorkCalendar(CalendarSettings(timezone=TZ_NAME))
 
 
 @pytest.mark.parametrize(("text", "windows", "first", "last"), [

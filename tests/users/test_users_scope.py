@@ -71,11 +71,11 @@ def _unit_ids(session: Session, *codes: str) -> frozenset[int]:
 
 
 def test_connectors_know_their_unit_and_the_default_spreadsheet_takes_the_first_sheets() -> None:
-    known = Connectors.from_settings(SETTINGS)
+    known = Connectors.configured(SETTINGS["connectors"], [UNIT_CODE])
     assert known.units == {"simulator": UNIT_CODE, "push": UNIT_CODE, "push_b": UNIT_B,
                            "excel_b": UNIT_B, "spreadsheet": UNIT_B}
     assert known.pushed == frozenset({"push", "push_b"})
-    alone = Connectors.from_settings({"units": SETTINGS["units"], "connectors": {}})
+    alone = Connectors.configured({}, [UNIT_CODE])
     assert alone.units == {"spreadsheet": UNIT_CODE}
 
 
@@ -90,7 +90,7 @@ def test_a_quarantined_rows_unit_is_its_records_a_pushed_items_or_its_connectors
         "unknown": ("opencps", [RejectedRecord({"dossierNo": "H26.1"}, "x", "o")]),
         "unconfigured": ("gone", [RejectedRecord({"code": "G"}, "x", "g")]),
     }
-    known = Connectors.from_settings(SETTINGS)
+    known = Connectors.configured(SETTINGS["connectors"], [UNIT_CODE])
     with pg_or_sqlite.sessions.begin() as session:
         for connector, items in rows.values():
             quarantine.quarantine(session, connector, None, items, NOW)
@@ -108,7 +108,7 @@ def test_a_quarantined_rows_unit_is_its_records_a_pushed_items_or_its_connectors
 
 
 def test_runs_belong_to_their_connectors_unit(pg_or_sqlite: Runtime) -> None:
-    known = Connectors.from_settings(SETTINGS)
+    known = Connectors.configured(SETTINGS["connectors"], [UNIT_CODE])
     with pg_or_sqlite.sessions.begin() as session:
         for name in ("simulator", "push_b", "opencps"):
             session.add(ConnectorRun(connector=name, started_at=NOW))
@@ -155,7 +155,7 @@ def test_a_retry_the_guard_refuses_raises_and_the_rollback_leaves_the_dossier(
         guard = StoreGuard(session, Scope(unit_ids=_unit_ids(session, UNIT_CODE)))
         with pytest.raises(quarantine.QuarantineError, match="không được ghi đè"):
             quarantine.retry(session, [item], stored.derive, NOW,
-                             connector_for(stored.settings), guard)
+                             connector_for(stored.config), guard)
         session.rollback()
         dossier = session.scalar(select(Dossier).where(Dossier.code == f"{UNIT_B}-1"))
         assert dossier.applicant_name == "Nguyễn Văn Bình" and dossier.unit.code == UNIT_B

@@ -7,10 +7,10 @@ RecipientError (this phone cannot be reached on this channel).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.config.settings import NoticesSettings
 from service.notices.senders.base import (
     Outgoing,
     QuotaError,
@@ -27,13 +27,13 @@ __all__ = ["DatabaseTokens", "Outgoing", "QuotaError", "RecipientError", "SendEr
            "SetupError", "SmsGateway", "ZaloZns", "build_senders", "without_diacritics"]
 
 
-def build_senders(section: Mapping[str, Any], environ: Mapping[str, str],
+def build_senders(section: NoticesSettings, environ: Mapping[str, str],
                   sessions: sessionmaker[Session], zone: str) -> dict[str, Sender]:
     """The senders [notices] sets up, keyed by channel; SetupError names a missing credential."""
     senders: dict[str, Sender] = {}
-    if section["zalo_zns"]["app_id"]:
-        store = DatabaseTokens(sessions, f"zalo_zns:{section['zalo_zns']['app_id']}")
-        senders["zalo_zns"] = ZaloZns(section["zalo_zns"], environ, store, zone)
-    if section["sms"]["url"]:
-        senders["sms"] = SmsGateway(section["sms"], environ)
+    if section.zalo_zns["app_id"]:
+        store = DatabaseTokens(sessions, f"zalo_zns:{section.zalo_zns['app_id']}")
+        senders["zalo_zns"] = ZaloZns(section.zalo_zns, environ, store, zone)
+    if section.sms["url"]:
+        senders["sms"] = SmsGateway(section.sms, environ)
     return senders

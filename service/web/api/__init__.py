@@ -7,7 +7,7 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -16,6 +16,7 @@ from service.users.tokens import hash_token
 from service.web.api import alerts, dossiers, ingest, lookup, reports, runs, sync, units
 from service.web.api.auth import SECURITY_SCHEME, bearer_secret
 from service.web.security import SELF_COUNTED, limiter
+from service.web.session import config
 
 API_PREFIX = "/api"
 # Each module exposes a flask_smorest Blueprint named `blp`; init_api registers them in order.
@@ -48,7 +49,7 @@ def swagger_ui() -> str:
 
 def api_limit() -> str:
     """Requests allowed per API client ([api] rate_limit)."""
-    return current_app.config["TTHC"]["api"]["rate_limit"]
+    return config().api.rate_limit
 
 
 def api_client() -> str:

@@ -166,7 +166,7 @@ class Dossiers(MethodView):
         # tells whose they are: service.privacy says which tokens may search by them.
         scope = token_scope(g.api_token)
         try:
-            page = dossier_page(db(), params, runtime().now(), runtime().settings["timezone"],
+            page = dossier_page(db(), params, runtime().now(), runtime().config.timezone,
                                 scope)
         except ValidationError as exc:
             abort(422, message="Tham số không hợp lệ.", errors={"query": exc.messages})

@@ -90,7 +90,7 @@ class Ingest(MethodView):
 
 
 def _webhook(name: str) -> WebhookConnector:
-    options = runtime().settings["connectors"].get(name)
+    options = runtime().config.connectors.get(name)
     if not options or options.get("type") != "webhook":
         abort(404, message=f"Không có kết nối nhận dữ liệu '{name}'.")
     return runtime().connector(name)  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from service.dossiers import lookup as domain
 from service.web.pages.lookup import UNAVAILABLE, guarded_lookup
+from service.web.session import config
 
 blp = Blueprint("lookup-api", __name__, url_prefix="/api/v1/lookup",
                 description="Citizen lookup by dossier code and a second factor (public).")
@@ -52,7 +53,7 @@ class LookupSchema(Schema):
 
 def as_json(result: domain.LookupResult) -> dict[str, Any]:
     """The result with its instants in local ISO 8601."""
-    zone = ZoneInfo(current_app.config["TTHC"]["timezone"])
+    zone = ZoneInfo(config().timezone)
 
     def iso(value: Any) -> str | None:
         return None if value is None else value.astimezone(zone).isoformat()

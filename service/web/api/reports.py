@@ -103,7 +103,7 @@ class AssessmentSchema(Schema):
 
 def period_of(args: dict[str, Any]) -> Period:
     """The period asked for, or a JSON 422 naming the field."""
-    windows = args["windows"] or runtime().settings["reports"]["windows"]
+    windows = args["windows"] or runtime().config.reports.windows
     try:
         return parse_period(args["period"], windows)
     except PeriodError as exc:
@@ -116,8 +116,8 @@ def as_of_of(args: dict[str, Any], period: Period) -> dt.datetime | None:
         return None
     rt = runtime()
     try:
-        as_of = parse_as_of(args["as_of"], rt.settings["timezone"])
-        judged_at(period, rt.settings["timezone"], rt.now(), as_of)
+        as_of = parse_as_of(args["as_of"], rt.config.timezone)
+        judged_at(period, rt.config.timezone, rt.now(), as_of)
     except AsOfError as exc:
         abort(422, message=exc.vietnamese, errors={"query": {"as_of": [str(exc)]}})
     return as_of
@@ -136,7 +136,7 @@ class Form06(MethodView):
         period = period_of(args)
         as_of = as_of_of(args, period)
         try:
-            report = form06(db(), args["unit"], period, rt.settings["timezone"],
+            report = form06(db(), args["unit"], period, rt.config.timezone,
                             rt.now(), as_of=as_of,
                             extension_counts_late=rt.policy.extension_counts_late,
                             report_due=rt.policy.report_due)
@@ -158,7 +158,7 @@ class Assessment(MethodView):
         period = period_of(args)
         as_of = as_of_of(args, period)
         try:
-            result = assessment(db(), args["unit"], period, rt.settings["timezone"],
+            result = assessment(db(), args["unit"], period, rt.config.timezone,
                                 rt.now(), as_of=as_of)
         except ReportError as exc:
             abort(404, message=f"Không có đơn vị: {exc}")

@@ -14,7 +14,8 @@ from service.models import ConnectorRun, QuarantinedRecord
 from service.users.scope import Connectors, quarantine_condition, run_condition, token_scope
 from service.web.api.auth import token_required
 from service.web.api.schemas import LocalDateTime, PageArgs, int_cursor, page_size
-from service.web.session import db, runtime
+from service.web.pages.access import connectors
+from service.web.session import db
 
 blp = Blueprint("ingestion", __name__, url_prefix="/api/v1",
                 description="What each connector run fetched, and the records set aside.")
@@ -84,7 +85,7 @@ class QuarantinePageSchema(Schema):
 
 
 def _connectors() -> Connectors:
-    return Connectors.from_settings(runtime().settings)
+    return connectors()
 
 
 def id_page(query: Select[Any], model: Any, args: dict[str, Any]) -> dict[str, Any]:

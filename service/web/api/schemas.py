@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
+
+from service.web.session import config
 
 
 class LocalDateTime(fields.DateTime):
@@ -18,7 +19,7 @@ class LocalDateTime(fields.DateTime):
                    **kwargs: Any) -> str | None:
         if value is None:
             return None
-        zone = ZoneInfo(current_app.config["TTHC"]["timezone"])
+        zone = ZoneInfo(config().timezone)
         return super()._serialize(value.astimezone(zone), attr, obj, **kwargs)
 
 
@@ -49,12 +50,12 @@ class PageArgs(Schema):
 
 def page_size(requested: int | None) -> int:
     """The page size to use: the request's within [api] max_page_size, or the default."""
-    options = current_app.config["TTHC"]["api"]
+    options = config().api
     if requested is None:
-        return int(options["page_size"])
-    if requested > options["max_page_size"]:
+        return options.page_size
+    if requested > options.max_page_size:
         abort(422, message="Kích thước trang vượt giới hạn.", errors={"query": {"limit": [
-            f"must be at most {options['max_page_size']}"]}})
+            f"must be at most {options.max_page_size}"]}})
     return requested
 
 

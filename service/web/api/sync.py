@@ -29,7 +29,7 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1",
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(runtime().settings["timezone"])
+    return ZoneInfo(runtime().config.timezone)
 
 
 def _local(name: str) -> fields.Function:
@@ -142,5 +142,5 @@ class DossierSync(MethodView):
             dossier = None
         if dossier is None or not token_scope(g.api_token).allows(dossier):
             abort(404, message=f"Không tìm thấy hồ sơ {code}.")
-        view = sync_state_for(session, dossier, PortalOptions.from_settings(runtime().settings))
+        view = sync_state_for(session, dossier, PortalOptions.from_settings(runtime().config))
         return for_token(g.api_token).sync(view, dossier)

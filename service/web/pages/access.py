@@ -114,14 +114,15 @@ def scope_of(user: User | None) -> Scope:
 def audit_changes(entries: Iterable[AuditLog]) -> dict[int, list[dict[str, Any]]]:
     """What each audit entry changed, as the current user may read it: personal data masked
     unless their role sees it (the entries are already within their scope)."""
-    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().settings["timezone"])
+    personal, zone = may(current_user(), "personal_data"), ZoneInfo(runtime().config.timezone)
     return {e.id: shown_changes(e.changes, personal, mask_number, mask_name, zone)
             for e in entries}
 
 
 def connectors() -> scopes.Connectors:
     """The unit each configured connector belongs to, for scoping its runs and quarantine."""
-    return scopes.Connectors.from_settings(runtime().settings)
+    config = runtime().config
+    return scopes.Connectors.configured(config.connectors, [u.code for u in config.units])
 
 
 def login_required(*roles: Role | str) -> Callable[[F], F]:

@@ -67,9 +67,9 @@ def _item(item_id: int) -> QuarantinedRecord:
 
 def _item_page(row: QuarantinedRecord, correction: corrections.Correction | None = None,
                status: int = 200, discard_error: str | None = None) -> tuple[str, int]:
-    context = corrections.Context.load(db(), runtime().settings)
+    context = corrections.Context.load(db(), runtime().config)
     if correction is None:
-        correction = corrections.form_for(row, connector_for(runtime().settings)(row.connector),
+        correction = corrections.form_for(row, connector_for(runtime().config)(row.connector),
                                           context)
     return render_template("admin/quarantine_item.html", item=row, correction=correction,
                            procedures=context.procedures, statuses=list(Status),
@@ -110,7 +110,7 @@ def _fix(row: QuarantinedRecord) -> Any:
     rt, user, guard = runtime(), current_user(), _guard()
     correction = corrections.correct(
         db(), row.id, request.form, user.username, rt.now(), rt.derive,
-        connector_for(rt.settings), corrections.Context.load(db(), rt.settings), guard)
+        connector_for(rt.config), corrections.Context.load(db(), rt.config), guard)
     if not correction.stored:
         db().rollback()  # nothing of a record that is not valid as a whole stays
         return _item_page(row, correction, 422)
@@ -129,7 +129,7 @@ def _fix_json(row: QuarantinedRecord) -> Any:
         raise quarantine.QuarantineError("dữ liệu JSON phải là một đối tượng {…}")
     rt, guard = runtime(), _guard()
     quarantine.fix(db(), row.id, payload, current_user().username, rt.now())
-    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings),
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.config),
                               guard)[0]
     if not result.resolved:
         raise quarantine.QuarantineError(f"bản ghi vẫn chưa nhập được: {result.reason}")
@@ -138,7 +138,7 @@ def _fix_json(row: QuarantinedRecord) -> Any:
 
 def _retry(row: QuarantinedRecord) -> Any:
     rt, guard = runtime(), _guard()
-    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.settings),
+    result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.config),
                               guard)[0]
     if not result.resolved:
         audit(db(), current_user(), "quarantine_retry", rt.now(), target=f"quarantine #{row.id}")
@@ -283,7 +283,8 @@ def _redacted(value: Any, key: str = "") -> Any:
 @login_required(Role.ADMIN)
 def configuration():  # type: ignore[no-untyped-def]
     """Show the configuration in force, secrets hidden."""
-    settings = _redacted(runtime().settings)
-    text = json.dumps(settings, ensure_ascii=False, indent=2, default=str, sort_keys=True)
-    return render_template("admin/configuration.html", text=text,
-                           source=runtime().settings.get("source_file"))
+    # The tables as config.toml and the environment gave them, defaults filled in.
+    config = runtime().config
+    text = json.dumps(_redacted(dict(config.raw)), ensure_ascii=False, indent=2, default=str,
+                      sort_keys=True)
+    return render_template("admin/configuration.html", text=text, source=config.source_file)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from service.users.accounts import (
     WeakPassword,
@@ -18,7 +18,7 @@ from service.users.accounts import (
 from service.users.passwords import MIN_LENGTH
 from service.web.pages.access import current_user, page_blueprint, sign_in, sign_out
 from service.web.security import limiter
-from service.web.session import db, runtime
+from service.web.session import config, db, runtime
 
 bp = page_blueprint("auth", __name__)
 # The one answer to a refused sign-in: wrong password, unknown user, disabled or locked account.
@@ -26,7 +26,7 @@ REFUSED = "Tên đăng nhập hoặc mật khẩu không đúng."
 
 
 def _login_limit() -> str:
-    return current_app.config["TTHC"]["web"]["login_limit"]
+    return config().web.login_limit
 
 
 def safe_next(target: str | None) -> str | None:
@@ -66,10 +66,10 @@ def login():  # type: ignore[no-untyped-def]
         if current_user() is not None:
             return redirect(target)
         return render_template("auth/login.html", next=target, error=None)
-    session, settings = db(), runtime().settings
+    session, web = db(), runtime().config.web
     user = authenticate(session, request.form.get("username", ""),
                         request.form.get("password", ""), runtime().now(),
-                        hasher_for(settings), lockout_for(settings))
+                        hasher_for(web), lockout_for(web))
     session.commit()  # a failure counts toward the account's lockout
     if user is None:
         return render_template("auth/login.html", next=target, error=REFUSED), 401
@@ -99,7 +99,7 @@ def change_password():  # type: ignore[no-untyped-def]
     error = _password_problem(user, request.form)
     if error is None:
         try:
-            set_password(user, request.form["new"], hasher_for(runtime().settings))
+            set_password(user, request.form["new"], hasher_for(runtime().config.web))
         except WeakPassword as exc:
             error = exc.vietnamese
     if error is not None:
@@ -113,7 +113,7 @@ def change_password():  # type: ignore[no-untyped-def]
 def _password_problem(user: object, form: dict[str, str]) -> str | None:
     """What is wrong with a password change form, in Vietnamese, or None."""
     if not verify_password(user, form.get("current", ""),  # type: ignore[arg-type]
-                           hasher_for(runtime().settings)):
+                           hasher_for(runtime().config.web)):
         return "Mật khẩu hiện tại không đúng."
     if form.get("new", "") != form.get("confirm", ""):
         return "Hai lần nhập mật khẩu mới không khớp."

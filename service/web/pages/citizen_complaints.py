@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -20,7 +20,7 @@ from service.models import Dossier, Unit
 from service.web.pages import lookup
 from service.web.pages.access import protect_forms
 from service.web.security import hit_limits
-from service.web.session import db, runtime
+from service.web.session import config, db, runtime
 
 bp = Blueprint("citizen_complaint", __name__, url_prefix="/tra-cuu/phan-anh")
 protect_forms(bp)
@@ -55,7 +55,7 @@ def too_many(error: Exception) -> tuple[str, int, dict[str, str]]:
 
 def _count() -> None:
     """Count one complaint from this client; 429 past [complaints] rate_limit."""
-    limit = current_app.config["TTHC"]["complaints"]["rate_limit"]
+    limit = config().complaints.rate_limit
     if not hit_limits(limit, "complaint-client", get_remote_address()):
         raise TooManyRequests(TOO_MANY, retry_after=lookup.RETRY_SECONDS)
 

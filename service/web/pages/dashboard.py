@@ -68,10 +68,10 @@ def index():  # type: ignore[no-untyped-def]
     handler_chart = charts.stacked_bars(
         [(name, [count]) for name, count in data.overdue_by_handler],
         [("Quá hạn", "overdue")], "Hồ sơ quá hạn theo cơ quan giải quyết")
-    reminders = upcoming(rt.calendar.local(now).date(), rt.settings["reports"])
+    reminders = upcoming(rt.calendar.local(now).date(), rt.config.reports)
     apology_day = apology_window(rt.calendar, now)[0].date()
     return render_template("dashboard.html", data=data, now=now, rate_chart=rate_chart,
-                           as_of_text=as_of_label(now, rt.settings["timezone"]),
+                           as_of_text=as_of_label(now, rt.config.timezone),
                            reminders=reminders, apology_day=apology_day,
                            domain_chart=domain_chart, handler_chart=handler_chart,
                            classes=CLASSES)

@@ -70,7 +70,7 @@ def index():  # type: ignore[no-untyped-def]
     rt = runtime()
     try:
         params = load_filters(request.args)
-        scope, zone = scope_of(current_user()), rt.settings["timezone"]
+        scope, zone = scope_of(current_user()), rt.config.timezone
         page = dossier_page(db(), params, rt.now(), zone, scope)
         # A single page needs no count; otherwise count up to a cap.
         total, more = (len(page.rows), False) if not (page.next_cursor or params.after) \
@@ -147,7 +147,7 @@ def export():  # type: ignore[no-untyped-def]
     except ValidationError as exc:
         return _refused(exc)
     now, scope, disclose = rt.now(), scope_of(user), for_user(user)
-    rows = matching_rows(db(), params, now, rt.settings["timezone"], scope, EXPORT_LIMIT,
+    rows = matching_rows(db(), params, now, rt.config.timezone, scope, EXPORT_LIMIT,
                          LIST_FIELDS)
     sheet = dossier_list_sheet(_title(scope, params), _filter_text(params), now, rt.calendar,
                                disclose)

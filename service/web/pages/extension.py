@@ -114,7 +114,7 @@ def letter(code: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("dossier.detail", code=row.code))
     rt = runtime()
     original = original_due(row, rt.policy.report_due)
-    unit = next((u for u in rt.settings["units"] if u["code"] == row.unit.code), None)
+    unit = next((u for u in rt.config.units if u.code == row.unit.code), None)
     agency, place = letter_issuer(unit, row.unit.name, row.handler)
     issued = rt.calendar.local(row.extension_issued_at or rt.now()).date()
     return render_template("extension/letter.html", d=row, original=original, agency=agency,

@@ -30,8 +30,8 @@ def healthz():  # type: ignore[no-untyped-def]
     if database not in ("ok", "busy"):
         return jsonify(status="error", database=database), 503
     scheduler = health.scheduler_state(
-        session, rt.now(), dt.timedelta(seconds=rt.settings["scheduler"]["lease_seconds"]),
-        rt.settings["scheduler"]["enabled"])
+        session, rt.now(), dt.timedelta(seconds=rt.config.scheduler.lease_seconds),
+        rt.config.scheduler.enabled)
     healthy = scheduler.state in ("ok", "disabled")
     return jsonify(status="ok" if healthy else "degraded", database=database,
                    scheduler=scheduler.state, scheduler_holder=scheduler.holder,

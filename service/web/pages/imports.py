@@ -41,7 +41,7 @@ THREAD_PREFIX = "tthc-upload-"
 
 
 def _max_bytes() -> int:
-    return runtime().settings["web"]["upload_max_mb"] << 20
+    return runtime().config.web.upload_max_mb << 20
 
 
 bp = page_blueprint("imports", __name__, url_prefix="/nhap-tep",
@@ -49,16 +49,16 @@ bp = page_blueprint("imports", __name__, url_prefix="/nhap-tep",
 
 
 def _folder() -> Path:
-    return Path(runtime().settings["web"]["upload_folder"])
+    return Path(runtime().config.web.upload_folder)
 
 
 def connector_choices(user: User) -> dict[str, str]:
     """Spreadsheet connectors this user may import with (their units'), name -> label."""
-    settings, scope, known = runtime().settings, scope_of(user), connectors()
-    configured = {name: settings["connectors"][name] for name in spreadsheet_names(settings)}
-    if not configured and settings["units"]:
-        unit = settings["units"][0]
-        configured = {DEFAULT_NAME: {"unit_code": unit["code"], "unit_name": unit["name"]}}
+    settings, scope, known = runtime().config, scope_of(user), connectors()
+    configured = {name: settings.connectors[name] for name in spreadsheet_names(settings)}
+    if not configured and settings.units:
+        unit = settings.units[0]
+        configured = {DEFAULT_NAME: {"unit_code": unit.code, "unit_name": unit.name}}
     return {name: f"{options.get('unit_name') or options['unit_code']} ({name})"
             for name, options in configured.items()
             if connector_allowed(db(), scope, known, name)}
@@ -108,7 +108,7 @@ def upload():  # type: ignore[no-untyped-def]
     except uploads.UploadError as exc:
         return _form(str(exc), 400)
     try:
-        reading = uploads.preview(item, folder, rt.settings)
+        reading = uploads.preview(item, folder, rt.config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         db().rollback()
         uploads.remove_file(folder, item)
@@ -122,7 +122,7 @@ def upload():  # type: ignore[no-untyped-def]
 
 
 def _keep() -> dt.timedelta:
-    return dt.timedelta(hours=runtime().settings["web"]["upload_keep_hours"])
+    return dt.timedelta(hours=runtime().config.web.upload_keep_hours)
 
 
 def _own(token: str, *, acting: bool = False) -> SpreadsheetUpload:
@@ -147,7 +147,7 @@ def show(token: str):  # type: ignore[no-untyped-def]
         return render_template("imports/status.html", item=item, summary=summary,
                                progress=uploads.progress(item, now))
     try:
-        reading = uploads.preview(item, _folder(), runtime().settings)
+        reading = uploads.preview(item, _folder(), runtime().config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         return render_template("imports/status.html", item=item, summary=None,
                                progress=uploads.progress(item, now), error=str(exc)), 422
@@ -166,7 +166,7 @@ def choose_sheet(token: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("imports.show", token=token))
     previous, item.sheet = item.sheet, request.form.get("sheet") or None
     try:
-        reading = uploads.preview(item, _folder(), runtime().settings)
+        reading = uploads.preview(item, _folder(), runtime().config)
     except (uploads.UploadError, SpreadsheetError) as exc:
         item.sheet = previous
         flash(str(exc), "error")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import TooManyRequests
 
 from service.complaints import complaints_of_dossier, is_complaint_code, lookup_complaint
+from service.config.settings import LookupSettings
 from service.dossiers import lookup as domain
 from service.models import AuditLog, Dossier
 from service.notices import opt_out_proven
@@ -37,7 +38,7 @@ from service.web.pages.access import (
     scope_of,
 )
 from service.web.security import hit_limits, within_limits
-from service.web.session import db, runtime
+from service.web.session import config, db, runtime
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lookup", __name__, url_prefix="/tra-cuu")
@@ -71,9 +72,9 @@ RETRY_SECONDS = 60
 T = TypeVar("T")
 
 
-def lookup_options() -> dict[str, Any]:
+def lookup_options() -> LookupSettings:
     """The [lookup] configuration of this app."""
-    return current_app.config["TTHC"]["lookup"]
+    return config().lookup
 
 
 @functools.lru_cache(maxsize=8)
@@ -93,9 +94,9 @@ def is_kiosk(address: str | None, networks: tuple[str, ...]) -> bool:
 def count_client() -> bool:
     """Count one request of this client; False once past its limit (a kiosk has its own)."""
     options, address = lookup_options(), get_remote_address()
-    if is_kiosk(address, tuple(options["kiosk_networks"])):
-        return hit_limits(options["kiosk_rate_limit"], "lookup-kiosk", address)
-    return hit_limits(options["rate_limit"], "lookup-client", address)
+    if is_kiosk(address, options.kiosk_networks):
+        return hit_limits(options.kiosk_rate_limit, "lookup-kiosk", address)
+    return hit_limits(options.rate_limit, "lookup-client", address)
 
 
 def guarded(code: str, find: Callable[[Connection], T | None]) -> T | None:
@@ -111,7 +112,7 @@ def guarded(code: str, find: Callable[[Connection], T | None]) -> T | None:
     with runtime().engine.connect() as conn:
         found = find(conn)
     counted = (hit_limits if found is None else within_limits)(
-        lookup_options()["code_rate_limit"], "lookup-code", code_key)
+        lookup_options().code_rate_limit, "lookup-code", code_key)
     if not counted:
         raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
     return found
@@ -144,8 +145,8 @@ def render_form(status: int = 200, **context: Any) -> tuple[str, int]:
     if context.get("result") is not None:
         context["proof"] = issue_proof(context["result"].code)
     html = render_template("lookup/index.html", scores=SCORES,
-                           ratings=lookup_options()["ratings"],
-                           notices=current_app.config["TTHC"]["notices"]["enabled"], **context)
+                           ratings=lookup_options().ratings,
+                           notices=config().notices.enabled, **context)
     return html, status
 
 
@@ -210,7 +211,7 @@ def dossier_complaints(code: str) -> list[Any]:
 @bp.post("/danh-gia")
 def rate() -> tuple[str, int]:
     """Record the citizen's rating of the dossier they just looked up."""
-    if not lookup_options()["ratings"]:
+    if not lookup_options().ratings:
         abort(404)
     if not count_client():
         raise TooManyRequests(TOO_MANY, retry_after=RETRY_SECONDS)
@@ -245,7 +246,7 @@ def stop_notices() -> tuple[str, int]:
 def qr_target(code: str) -> str | None:
     """The address a receipt's QR code opens (the lookup with the code filled in), or None
     when [lookup] public_url is not set."""
-    base = lookup_options()["public_url"].rstrip("/")
+    base = lookup_options().public_url.rstrip("/")
     return base + url_for("lookup.form", ma=code) if base else None
 
 

@@ -28,7 +28,7 @@ from service.web.session import runtime
 
 def sync_state(session: Session, dossier: Dossier, now: dt.datetime) -> Any:
     """The dossier's portal sync view (state, attempts, payload)."""
-    return sync_state_for(session, dossier, PortalOptions.from_settings(runtime().settings))
+    return sync_state_for(session, dossier, PortalOptions.from_settings(runtime().config))
 
 
 def requeue(session: Session, dossier: Dossier, actor: str, now: dt.datetime) -> None:
@@ -47,23 +47,23 @@ def sync_failures(session: Session, scope: Scope) -> int:
 def alerts_of(session: Session, dossier: Dossier) -> list[Any]:
     """Alerts recorded for the dossier, newest first, with why unsent ones wait."""
     rt = runtime()
-    return list(alerts_for_dossier(session, dossier.id, rt.settings["timezone"], rt.now(),
-                                   active_channels(rt.settings["alerts"])))
+    return list(alerts_for_dossier(session, dossier.id, rt.config.timezone, rt.now(),
+                                   active_channels(rt.config.alerts)))
 
 
 def complaint_alerts(session: Session, complaint_id: int) -> list[Any]:
     """Alerts recorded for a complaint, newest first, with why unsent ones wait."""
     rt = runtime()
-    return list(alerts_for_complaint(session, complaint_id, rt.settings["timezone"], rt.now(),
-                                     active_channels(rt.settings["alerts"])))
+    return list(alerts_for_complaint(session, complaint_id, rt.config.timezone, rt.now(),
+                                     active_channels(rt.config.alerts)))
 
 
 def log_page(session: Session, wanted: LogFilter, before: int | None,
              within: ColumnElement[bool] | None = None) -> LogPage:
     """One page of the alerts log (`within` a user's scope), with why unsent deliveries wait."""
     rt = runtime()
-    return alert_log(session, wanted, rt.now(), active_channels(rt.settings["alerts"]),
-                     before, zone=rt.settings["timezone"], within=within)
+    return alert_log(session, wanted, rt.now(), active_channels(rt.config.alerts),
+                     before, zone=rt.config.timezone, within=within)
 
 
 def payload_json(view: Any) -> str:

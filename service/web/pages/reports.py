@@ -59,7 +59,7 @@ def _choice() -> Choice:
     """The unit, period and as-of asked for (defaults: first unit, current quarter, now)."""
     rt = runtime()
     units = _units()
-    windows = request.args.get("windows") or rt.settings["reports"]["windows"]
+    windows = request.args.get("windows") or rt.config.reports.windows
     if windows not in ("decree09", "calendar"):
         abort(400)
     as_of_text = request.args.get("as_of", "").strip()
@@ -74,8 +74,8 @@ def _choice() -> Choice:
         if code:
             period = parse_period(code, windows)
         if as_of_text:
-            as_of = parse_as_of(as_of_text, rt.settings["timezone"])
-            judged_at(period, rt.settings["timezone"], rt.now(), as_of)
+            as_of = parse_as_of(as_of_text, rt.config.timezone)
+            judged_at(period, rt.config.timezone, rt.now(), as_of)
     except PickError as exc:
         error = str(exc)
     except PeriodError:
@@ -129,8 +129,7 @@ def form06_xlsx():  # type: ignore[no-untyped-def]
     if choice.unit is None or choice.period is None:
         abort(400)
     report = _form06(choice.unit, choice.period, choice.as_of)
-    buffer = io.BytesIO(workbook_bytes(
-        form06_workbook(report, runtime().settings["reports"]["recipient"])))
+    buffer = io.BytesIO(workbook_bytes(form06_workbook(report, runtime().config.reports.recipient)))
     period = choice.period
     name = f"bieu-06-{choice.unit.code}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
@@ -138,7 +137,7 @@ def form06_xlsx():  # type: ignore[no-untyped-def]
 
 def _form06(unit: Unit, period: Period, as_of: dt.datetime | None) -> Any:
     rt = runtime()
-    return form06(db(), unit.code, period, rt.settings["timezone"], rt.now(), as_of=as_of,
+    return form06(db(), unit.code, period, rt.config.timezone, rt.now(), as_of=as_of,
                   extension_counts_late=rt.policy.extension_counts_late,
                   report_due=rt.policy.report_due)
 
@@ -152,7 +151,7 @@ def assessment_page():  # type: ignore[no-untyped-def]
         return render_template("reports/assessment.html", form=choice.form,
                                error=choice.error, result=None), 400
     rt = runtime()
-    result = assessment(db(), choice.unit.code, choice.period, rt.settings["timezone"],
+    result = assessment(db(), choice.unit.code, choice.period, rt.config.timezone,
                         rt.now(), as_of=choice.as_of)
     return render_template("reports/assessment.html", form=choice.form, error=None,
                            result=result, rounding_note=ROUNDING_NOTE)
@@ -167,7 +166,7 @@ def handling_page():  # type: ignore[no-untyped-def]
         return render_template("reports/handling.html", form=choice.form,
                                error=choice.error, report=None), 400
     rt = runtime()
-    report = handling_report(db(), choice.unit.code, choice.period, rt.settings["timezone"],
+    report = handling_report(db(), choice.unit.code, choice.period, rt.config.timezone,
                              rt.now(), as_of=choice.as_of)
     day_hours = rt.calendar.office_day.total_seconds() / 3600
     return render_template("reports/handling.html", form=choice.form, error=None,
@@ -184,8 +183,8 @@ def late_xlsx():  # type: ignore[no-untyped-def]
     if choice.unit is None or choice.period is None:
         abort(400)
     rt = runtime()
-    at = judged_at(choice.period, rt.settings["timezone"], rt.now(), choice.as_of)
-    bodies = late_by_body(db(), choice.unit.code, choice.period, rt.settings["timezone"], at)
+    at = judged_at(choice.period, rt.config.timezone, rt.now(), choice.as_of)
+    bodies = late_by_body(db(), choice.unit.code, choice.period, rt.config.timezone, at)
     sheet = late_bodies_sheet(choice.unit.name, f"{choice.period.label} ({choice.period.dates})",
                               at, rt.calendar)
     return xlsx_download(f"tre-han-theo-co-quan-{choice.unit.code}", sheet,
@@ -194,7 +193,7 @@ def late_xlsx():  # type: ignore[no-untyped-def]
 
 def _complaints(unit: Unit, period: Period) -> Any:
     rt = runtime()
-    return complaint_report(db(), unit.code, period, rt.settings["timezone"], rt.now(),
+    return complaint_report(db(), unit.code, period, rt.config.timezone, rt.now(),
                             rt.complaint_policy.limit_days)
 
 
@@ -220,7 +219,7 @@ def complaints_xlsx():  # type: ignore[no-untyped-def]
     if choice.unit is None or choice.period is None:
         abort(400)
     book = complaints_workbook(_complaints(choice.unit, choice.period),
-                               runtime().settings["timezone"])
+                               runtime().config.timezone)
     buffer = io.BytesIO(workbook_bytes(book))
     period = choice.period
     name = (f"phan-anh-kien-nghi-{choice.unit.code}-{period.first:%Y%m%d}-"

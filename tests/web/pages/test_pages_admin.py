@@ -116,5 +116,5 @@ def test_configuration_page_hides_secrets(client: Any, session: Session, app: An
     login(client, "root")
     page = client.get("/quan-tri/cau-hinh").get_data(as_text=True)
     assert "secret_key&#34;: &#34;••••••" in page
-    assert app.config["TTHC"]["secret_key"] not in page
+    assert app.secret_key not in page
     assert "Asia/Ho_Chi_Minh" in page and "TTHC_SMTP_PASSWORD" in page
