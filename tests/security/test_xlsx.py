@@ -64,7 +64,7 @@ def risky_seed(session: Session, runtime: Runtime, tokens: dict[str, str]) -> No
     session.add(AlertDelivery(alert_id=alert.id, channel="email", state=DeliveryState.FAILED,
                               attempts=3, next_attempt_at=SEEDED_AT, last_error=ALERT_ERROR))
     unit_id = session.scalar(select(Unit.id).where(Unit.code == UNIT_CODE))
-    policy = ComplaintPolicy.from_settings(runtime.settings, runtime.calendar)
+    policy = ComplaintPolicy.from_settings(runtime.config.complaints, runtime.calendar)
     submit_public(session, policy, unit_id, "Trần Văn Khiếu", "0912000111",
                   "Hồ sơ của tôi đã quá hạn mà chưa được trả kết quả.", SEEDED_AT)
 
