@@ -18,7 +18,7 @@ depends_on = None
 OLD = ('ix_dossier_unit_finished', ['unit_id', 'finished_at'])
 NEW = ('ix_dossier_unit_finished_cover',
        ['unit_id', 'finished_at', 'outcome', 'handler', 'status', 'due_at', 'received_at',
-        'returned_at', 'stopped_at', 'is_open', 'updated_at', 'extension_reason'])
+        'returned_at', 'stopped_at', 'is_open', 'updated_at', 'extension_reason', 'id'])
 
 # The partial index the apology reasons were read through: the covering index above now
 # gives them in the same pass as the late dossiers, and nothing else reads it.

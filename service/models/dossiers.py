@@ -43,12 +43,13 @@ class Dossier(Base):
         # One unit's dossiers, covering what two reports read so neither touches the table:
         # the on-time chart's month of one unit is a range of (unit_id, finished_at) with the
         # outcome beside it, and the late-dossiers table of the handling-time report walks
-        # the unit's entries with every column its "late" test reads and the apology reason
-        # (reading the rows cost a clerk's dashboard 0.3-0.4 s and that report 0.9-1.3 s of
-        # CPU on SQLite at 1 000 000 dossiers; bench/reports.py).
+        # the unit's entries with every column its "late" test reads, the apology reason and
+        # the id its history lookup needs (without the id PostgreSQL read the rows) (reading
+        # the rows cost a clerk's dashboard 0.3-0.4 s and that report 0.9-1.3 s of CPU on
+        # SQLite at 1 000 000 dossiers; bench/reports.py).
         Index("ix_dossier_unit_finished_cover", "unit_id", "finished_at", "outcome", "handler",
               "status", "due_at", "received_at", "returned_at", "stopped_at", "is_open",
-              "updated_at", "extension_reason"),
+              "updated_at", "extension_reason", "id"),
         # Web app: the newest-first list of every unit; the open dossiers the
         # dashboard counts (partial and covering, ordered so that grouping by procedure and
         # handling body needs no sort); the on-time chart.
