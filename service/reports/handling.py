@@ -161,9 +161,10 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
                  at: dt.datetime) -> list[LateBody]:
     """Dossiers finished late in [start, at) or open and overdue at `at`, by handling body.
 
-    Counted by (body, kind) over a subquery that works out each dossier's kind once; the
-    apology reasons, given only by the few dossiers with an apology, are grouped apart with
-    that cheap test first, so the costly one runs only for them.
+    Counted by (body, kind, apology reason) over a subquery that works out each dossier's
+    kind once, in one pass over the unit's covering index (ix_dossier_unit_finished_cover):
+    a second query for the reasons read every dossier with an apology letter from the table
+    (0.27 s of a year at 1 000 000 dossiers on SQLite).
     """
     _, unit_ids = unit_tree(session, unit_code)
     start, _ = period.bounds(timezone)
@@ -171,20 +172,21 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
     scope = (Dossier.unit_id.in_(unit_ids), Dossier.status.not_in(NEVER_RECEIVED), late)
     # LIMIT -1 keeps SQLite from merging the subquery into the GROUP BY, which would work
     # out `kind` again while sorting.
-    rows = select(Dossier.handler.label("h"), kind.label("k")).where(*scope)
+    rows = select(Dossier.handler.label("h"), kind.label("k"),
+                  Dossier.extension_reason.label("r")).where(*scope)
     if session.get_bind().dialect.name == "sqlite":
         rows = rows.limit(-1)
     inner = rows.subquery()
-    counts = session.execute(select(inner.c.h, inner.c.k, func.count())
-                             .group_by(inner.c.h, inner.c.k)).all()
+    counts = session.execute(select(inner.c.h, inner.c.k, inner.c.r, func.count())
+                             .group_by(inner.c.h, inner.c.k, inner.c.r)).all()
     bodies: dict[str, LateBody] = {}
-    for handler, kind_code, count in counts:
+    for handler, kind_code, _, count in counts:
         body = bodies.setdefault(handler or NO_HANDLER, LateBody(handler or NO_HANDLER))
         if int(kind_code) == 1:
             body.finished_late += count
         else:
             body.open_overdue += count
-    given = _reasons(session, scope)
+    given = _reasons(counts)
     for name, body in bodies.items():
         found = dict(given.get(name, {}))
         without = body.total - sum(found.values())
@@ -194,14 +196,19 @@ def late_by_body(session: Session, unit_code: str, period: Period, timezone: str
     return sorted(bodies.values(), key=lambda b: (-b.total, b.handler))
 
 
-def _reasons(session: Session, scope: tuple[Any, ...]) -> dict[str, dict[str, int]]:
-    """{handling body: {reason: late dossiers}} from the apology letters of late dossiers."""
-    rows = session.execute(
-        select(Dossier.handler, Dossier.extension_reason, func.count())
-        .where(Dossier.extension_reason.is_not(None), *scope)
-        .group_by(Dossier.handler, Dossier.extension_reason))
+def _reasons(counts: list[Any]) -> dict[str, dict[str, int]]:
+    """{handling body: {reason: late dossiers}} from the apology letters of late dossiers.
+
+    `counts` are (body, kind, reason, dossiers) rows; taken in (body, reason) order, so
+    reasons with equal counts keep one order on every database.
+    """
     given: dict[str, dict[str, int]] = {}
-    for handler, reason, count in rows:
+    found: dict[tuple[str | None, str], int] = {}
+    for handler, _, reason, count in counts:
+        if reason is not None:
+            found[handler, reason] = found.get((handler, reason), 0) + count
+    for (handler, reason), count in sorted(found.items(), key=lambda item: (
+            item[0][0] is not None, item[0][0] or "", item[0][1])):
         text = reason.strip() or NO_REASON
         mine = given.setdefault(handler or NO_HANDLER, {})
         mine[text] = mine.get(text, 0) + count
