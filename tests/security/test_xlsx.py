@@ -22,7 +22,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.complaints import ComplaintPolicy
 from service.complaints.store import submit_public
 from service.models import Alert, AlertDelivery, Complaint, Dossier, Procedure, Unit
 from service.models.alerts import AlertKind, DeliveryState
@@ -64,7 +63,7 @@ def risky_seed(session: Session, runtime: Runtime, tokens: dict[str, str]) -> No
     session.add(AlertDelivery(alert_id=alert.id, channel="email", state=DeliveryState.FAILED,
                               attempts=3, next_attempt_at=SEEDED_AT, last_error=ALERT_ERROR))
     unit_id = session.scalar(select(Unit.id).where(Unit.code == UNIT_CODE))
-    policy = ComplaintPolicy.from_settings(runtime.config.complaints, runtime.calendar)
+    policy = runtime.complaint_policy
     submit_public(session, policy, unit_id, "Trần Văn Khiếu", "0912000111",
                   "Hồ sơ của tôi đã quá hạn mà chưa được trả kết quả.", SEEDED_AT)
 
