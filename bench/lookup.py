@@ -49,10 +49,11 @@ START = dt.datetime(2025, 1, 1, 1, tzinfo=dt.UTC)
 def bench_app() -> Any:
     """The service's app plus one trivial JSON route, for gunicorn ('bench.lookup:bench_app()')."""
     from service.cli.context import load_settings
-    from service.web import create_app
+    from service.web import create_app, settle_heap
 
     app = create_app(load_settings())
     app.add_url_rule(PING, "bench_ping", lambda: {"ok": True})
+    settle_heap()  # as service.web.wsgi does for the app it serves
     return app
 
 

@@ -35,11 +35,12 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
 
 def bind(app: AppContext, host: str | None, port: int | None, secret: str) -> BaseWSGIServer:
     """Build the app signing with `secret` and bind its socket, or stop naming --port."""
-    from service.web import create_app
+    from service.web import create_app, settle_heap
 
     server = app.config.server
     host, port = host or server.host, port or server.port
     web_app = create_app({**app.settings, "secret_key": secret})
+    settle_heap()
     try:
         # The app alone decides which proxy's X-Forwarded-* to believe (service/web/proxy.py),
         # the same under gunicorn: waitress passes them through instead of dropping them.
