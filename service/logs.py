@@ -63,3 +63,6 @@ def setup_logging(settings: Mapping[str, Any]) -> None:
     root.setLevel(settings["log_level"])
     # Alembic tells at INFO which dialect it uses on every `db upgrade`: noise for operators.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # APScheduler writes two lines per job at start-up ("Adding job tentatively", "Added job");
+    # jobs.scheduler logs one line naming them all, and APScheduler's warnings still show.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.WARNING, root.level))
