@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -22,6 +23,26 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.update({"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
     env.update(extra or {})
     return env
+
+
+def lan_address(fallback: str) -> str:
+    """This machine's address on its network, as a clerk's PC on the office LAN reaches the
+    server; `fallback` (a loopback address) when it has none that can be bound.
+
+    The address is the one the kernel would send from towards a private network; a UDP
+    "connect" picks it without sending anything.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 9))
+            address = str(probe.getsockname()[0])
+        if ipaddress.ip_address(address).is_loopback or address == "0.0.0.0":
+            return fallback
+        with socket.socket() as bound:
+            bound.bind((address, 0))
+        return address
+    except OSError:
+        return fallback
 
 
 def free_port(host: str = "127.0.0.1") -> int:

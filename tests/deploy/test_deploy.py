@@ -25,9 +25,10 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL
 from tests.pages_support import TOKEN_RE
-from tests.processes import ROOT, Process, clean_env, free_port
+from tests.processes import ROOT, Process, clean_env, free_port, lan_address
 
-HOST = "127.0.0.3"
+# The clerk signs in from the LAN: this machine's own address where it has one.
+HOST = lan_address(fallback="127.0.0.3")
 PASSWORD = "Mật-khẩu-quản-trị-2026"
 SKIPPED = ("apt-get ", "useradd ", "python3.11 -m venv ", "/opt/tthc-monitor/venv/bin/pip ",
            "systemctl ", "nginx -t", "ln -s /etc/nginx/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import signal
 from collections.abc import Iterator
@@ -15,11 +16,12 @@ from service.cli.context import load_settings
 from service.cli.serve import plain_http_warnings
 from tests.conftest import make_settings
 from tests.pages_support import PASSWORD, TOKEN_RE
-from tests.processes import Process, clean_env, free_port, migrate_and_add_clerk
+from tests.processes import Process, clean_env, free_port, lan_address, migrate_and_add_clerk
 
-# A loopback address other than 127.0.0.1, reached under a name as a LAN machine would be:
-# browsers (and requests' cookie jar) hold back Secure cookies from such an http:// origin.
-HOST = "127.0.0.2"
+# This machine's own LAN address (a loopback one other than 127.0.0.1 where it has none),
+# reached under a name as a clerk's PC would: browsers (and requests' cookie jar) hold back
+# Secure cookies from such an http:// origin.
+HOST = lan_address(fallback="127.0.0.2")
 LAN_NAME = "may-chu-mot-cua.lan"
 
 
@@ -45,6 +47,9 @@ def lan_server(tmp_path: Path) -> Iterator[str]:
     process, url = start_server(tmp_path)
     yield url
     assert process.stop(signal.SIGTERM) == 0, process.log()
+    # Served on the machine's LAN address, the operator was told what plain HTTP there means.
+    beyond_loopback = not ipaddress.ip_address(HOST).is_loopback
+    assert ("serving plain HTTP on" in process.log()) is beyond_loopback, process.log()
 
 
 def sign_in(url: str) -> tuple[requests.Session, requests.Response]:
