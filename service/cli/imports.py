@@ -14,6 +14,7 @@ from tqdm import tqdm
 from connectors.base import Batch
 from connectors.spreadsheet import SpreadsheetConnector
 from service.cli.context import AppContext, pass_app
+from service.dossiers.filters import EVERYTHING
 from service.ingest import quarantine as quarantined
 from service.ingest.imports import (
     ImportRefused,
@@ -24,6 +25,7 @@ from service.ingest.imports import (
 )
 from service.ingest.runs import BatchResult, run_connector
 from service.runtime import Runtime
+from service.users.scope import StoreGuard, audit_quarantine
 
 
 class ClerkError(click.ClickException):
@@ -102,16 +104,18 @@ def quarantine_group() -> None:
 @click.option("--limit", default=50, show_default=True)
 @pass_app
 def list_items(app: AppContext, connector: str | None, state: str, limit: int) -> None:
-    """Show quarantined items: id, connector, last seen, dossier code and reason."""
+    """Show quarantined items: id, connector, last seen, dossier code (or, for a row refused
+    while reading a file, the row it came from) and reason."""
     chosen = None if state == "all" else state
     with app.runtime.sessions() as session:
         rows = quarantined.list_quarantined(session, connector=connector, state=chosen,
                                             limit=limit)
         total = quarantined.count_quarantined(session, connector=connector, state=chosen)
+    local = app.runtime.calendar.local  # stored in UTC, read by the clerk in office time
     for row in rows:
         state = quarantined.STATE_LABELS.get(row.state, row.state)
-        click.echo(f"{row.id:>6}  {row.connector:<14} {row.last_seen_at:%d/%m/%Y %H:%M}  "
-                   f"{state:<12} {row.code or '-':<28} {row.reason}")
+        click.echo(f"{row.id:>6}  {row.connector:<14} {local(row.last_seen_at):%d/%m/%Y %H:%M}  "
+                   f"{state:<12} {row.code or row.source_id or '-':<28} {row.reason}")
     click.echo(f"{total} mục" + (f", hiển thị {len(rows)}" if total > len(rows) else ""))
 
 
@@ -130,8 +134,14 @@ def retry_items(app: AppContext, ids: tuple[int, ...], every: bool,
         if not chosen:
             raise click.UsageError("hãy cho số của các mục, hoặc --all")
         try:
-            results = quarantined.retry(session, chosen, runtime.derive, runtime.now(),
-                                        connector_for(runtime.config))
+            results = []
+            for item_id in chosen:
+                guard = StoreGuard(session, EVERYTHING)
+                result = quarantined.retry(session, [item_id], runtime.derive, runtime.now(),
+                                           connector_for(runtime.config), guard)[0]
+                audit_quarantine(session, None, "quarantine_retry", item_id, runtime.now(),
+                                 guard if result.resolved else None, actor=_actor())
+                results.append(result)
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     for result in results:
@@ -156,10 +166,12 @@ def fix_item(app: AppContext, item_id: int, changes: tuple[str, ...]) -> None:
                 if not sep:
                     raise click.UsageError(f"--set {change!r}: cần dạng CỘT=GIÁ TRỊ")
                 payload[key.strip()] = value
-            quarantined.fix(session, item_id, payload, f"cli:{getpass.getuser()}",
-                            runtime.now())
+            quarantined.fix(session, item_id, payload, _actor(), runtime.now())
+            guard = StoreGuard(session, EVERYTHING)
             result = quarantined.retry(session, [item_id], runtime.derive, runtime.now(),
-                                       connector_for(runtime.config))[0]
+                                       connector_for(runtime.config), guard)[0]
+            audit_quarantine(session, None, "quarantine_fix", item_id, runtime.now(),
+                             guard if result.resolved else None, actor=_actor())
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: {_outcome(result)}")
@@ -175,11 +187,18 @@ def discard_item(app: AppContext, item_id: int, reason: str) -> None:
     runtime = app.runtime
     with runtime.sessions.begin() as session:
         try:
-            quarantined.discard(session, item_id, f"cli:{getpass.getuser()}", runtime.now(),
-                                reason)
+            quarantined.discard(session, item_id, _actor(), runtime.now(), reason)
+            audit_quarantine(session, None, "quarantine_discard", item_id, runtime.now(),
+                             detail=reason, actor=_actor())
         except quarantined.QuarantineError as exc:
             raise ClerkError(str(exc)) from None
     click.echo(f"{item_id}: đã bỏ qua")
+
+
+def _actor() -> str:
+    """Who acted, for the quarantine item and the audit log: the system account running the
+    command (the command line has no signed-in user)."""
+    return f"cli:{getpass.getuser()}"
 
 
 def _outcome(result: quarantined.RetryResult) -> str:

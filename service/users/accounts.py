@@ -226,15 +226,16 @@ def action_label(action: str) -> str:
 def audit(session: Session, user: User | None, action: str, now: dt.datetime, *,
           dossier: Dossier | None = None, target: str | None = None,
           detail: str | None = None, dossier_id: int | None = None,
-          changes: list[dict[str, Any]] | None = None) -> AuditLog:
+          changes: list[dict[str, Any]] | None = None, actor: str | None = None) -> AuditLog:
     """Record one action of a user; flush, no commit.
 
     `changes` lists what an edit changed ({field, old, new}, see service.users.audit): it may
     hold personal data, which `detail` never does. `dossier_id` names the dossier when no
-    loaded `dossier` is at hand.
+    loaded `dossier` is at hand. `actor` names who acted when no user did (the command line:
+    "cli:<system account>"); else "system".
     """
     entry = AuditLog(at=now, user_id=user.id if user else None,
-                     username=user.username if user else "system", action=action,
+                     username=user.username if user else actor or "system", action=action,
                      dossier_id=dossier.id if dossier else dossier_id,
                      target=target or (dossier.code if dossier else None), detail=detail,
                      changes=changes or None)

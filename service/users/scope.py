@@ -53,6 +53,7 @@ from service.models import (
     User,
 )
 from service.privacy import for_token
+from service.users.accounts import audit
 from service.users.audit import DossierEdit
 
 # The name quarantined rows of an import carry when no spreadsheet connector is configured
@@ -253,3 +254,19 @@ class StoreGuard:
     def _inside(self, dossier_id: int) -> bool:
         return self.session.scalar(select(Dossier.id).where(
             Dossier.id == dossier_id, dossier_condition(self.scope))) is not None
+
+
+def audit_quarantine(session: Session, user: Any, action: str, item_id: int,
+                     now: Any, guard: StoreGuard | None = None, detail: str | None = None,
+                     actor: str | None = None) -> None:
+    """Audit a quarantine action, from a page (`user`) or the command line (`actor`): for a
+    record stored, the dossier it went to and what changed in it, the item in the detail;
+    otherwise the item itself. Flush, no commit."""
+    item = f"quarantine #{item_id}"
+    changes = guard.changes() if guard is not None else None  # before dossier_id: it finds it
+    stored = guard.dossier_id if guard is not None else None
+    target = item
+    if guard is not None and stored is not None:
+        target, detail = guard.code, detail or item
+    audit(session, user, action, now, target=target, dossier_id=stored, detail=detail,
+          changes=changes, actor=actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from connectors.spreadsheet.headers import DEFAULT_COLUMNS, fold
 from connectors.spreadsheet.rows import DEFAULT_CHANNEL_MAP, DEFAULT_STATUS_MAP
 from service.cli import cli
 from service.cli.context import load_settings
-from service.models import Dossier, QuarantinedRecord
+from service.models import AuditLog, Dossier, QuarantinedRecord
 from service.runtime import Runtime
 from service.vocabulary import Channel, Outcome, Status
 from tests.conftest import local, shipped_config
@@ -321,10 +322,38 @@ def test_a_refused_row_is_quarantined_as_the_clerk_saw_it_and_fixed_by_its_colum
                                      "--set", "Hạn xử lý=02/03/2026x"])
     assert again.output == (f"{item.id}: vẫn bị từ chối: Dòng 16, cột «Hạn xử lý»: "
                             "«02/03/2026x» không phải ngày hợp lệ (dd/mm/yyyy)\n")
+    listed = CliRunner().invoke(cli, ["--config", str(config), "quarantine", "list"])
+    assert f" {item.source_id} " in listed.output  # the row it came from, not "-"
+    seen = catalogued.calendar.local(item.last_seen_at)  # in office time, not UTC
+    assert f" {seen:%d/%m/%Y %H:%M} " in listed.output
     fixed = CliRunner().invoke(cli, ["--config", str(config), "quarantine", "fix", str(item.id),
                                      "--set", "Hạn xử lý=04/03/2026"])
     assert fixed.output == f"{item.id}: đã lưu\n"
     assert stored(catalogued)[code("0005")].source_due_at == local(2026, 3, 4, 17, 0)
+    with catalogued.sessions() as session:
+        entries = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+    # Both fixes are audited as the system account that ran them; the one that stored names
+    # the dossier and what it set.
+    assert [(e.action, e.username, e.target) for e in entries] == [
+        ("quarantine_fix", f"cli:{getpass.getuser()}", f"quarantine #{item.id}"),
+        ("quarantine_fix", f"cli:{getpass.getuser()}", code("0005"))]
+    assert entries[1].detail == f"quarantine #{item.id}" and entries[1].changes
+
+
+def test_a_discard_from_the_command_line_is_audited_with_its_reason(
+        catalogued: Runtime, tmp_path: Path) -> None:
+    config = shipped_config(catalogued, tmp_path)
+    import_cli(config, str(provincial_export(tmp_path / "thang3.xlsx")))
+    with catalogued.sessions() as session:
+        item = session.scalar(select(QuarantinedRecord))
+    done = CliRunner().invoke(cli, ["--config", str(config), "quarantine", "discard",
+                                    str(item.id), "--reason", "Trùng hồ sơ đã nhập tay"])
+    assert done.output == f"{item.id}: đã bỏ qua\n"
+    with catalogued.sessions() as session:
+        entry = session.scalar(select(AuditLog))
+    assert (entry.action, entry.username, entry.target, entry.detail) == (
+        "quarantine_discard", f"cli:{getpass.getuser()}", f"quarantine #{item.id}",
+        "Trùng hồ sơ đã nhập tay")
 
 
 def test_records_the_ingest_refuses_are_explained_in_vietnamese(catalogued: Runtime,

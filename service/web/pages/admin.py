@@ -22,7 +22,6 @@ from service.models import AuditLog, ConnectorRun, QuarantinedRecord, Role, User
 from service.models.alerts import AlertKind
 from service.reports.exports import alert_rows, alerts_sheet
 from service.users import scope as scopes
-from service.users.accounts import audit
 from service.vocabulary import Channel, Status
 from service.web.pages import neighbours
 from service.web.pages.access import (
@@ -141,7 +140,7 @@ def _retry(row: QuarantinedRecord) -> Any:
     result = quarantine.retry(db(), [row.id], rt.derive, rt.now(), connector_for(rt.config),
                               guard)[0]
     if not result.resolved:
-        audit(db(), current_user(), "quarantine_retry", rt.now(), target=f"quarantine #{row.id}")
+        scopes.audit_quarantine(db(), current_user(), "quarantine_retry", row.id, rt.now())
         db().commit()
         flash(f"Bản ghi vẫn chưa nhập được: {result.reason}", "error")
         return redirect(url_for("admin.quarantine_item", item_id=row.id))
@@ -161,15 +160,7 @@ def _discard(row: QuarantinedRecord) -> Any:
 def _done(row: QuarantinedRecord, action: str, message: str,
           guard: scopes.StoreGuard | None = None, detail: str | None = None) -> Any:
     """Audit the action (for a record stored: the dossier and what changed in it), commit."""
-    item = f"quarantine #{row.id}"
-    changes = guard.changes() if guard else None
-    stored = guard.dossier_id if guard else None
-    if stored is not None and guard is not None:
-        target, detail = guard.code, detail or item
-    else:
-        target = item
-    audit(db(), current_user(), action, runtime().now(), target=target, dossier_id=stored,
-          detail=detail, changes=changes)
+    scopes.audit_quarantine(db(), current_user(), action, row.id, runtime().now(), guard, detail)
     db().commit()
     flash(message, "ok")
     return redirect(url_for("admin.quarantined"))
