@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.models import CitizenRating, Dossier, StatusEvent, SupplementRound
+from service.models.complaints import Complaint, ComplaintSource, ComplaintStatus
 from service.models.portal import PortalSync, SyncState
 from service.reports.assessment import assessment
 from service.reports.indicators import percent_text
@@ -110,6 +111,30 @@ def test_one_low_rating_moves_satisfaction_by_its_share_never_to_zero(
     session.delete(session.query(CitizenRating).one())
     session.commit()
     assert _points(session)[4] == (GROUPS[4], 7, 10, 14.00)  # 18 × 0.7 ÷ 0.9: 2 points apart
+
+
+def complaint(session: Session, dossier: Dossier, number: int, sent: Any) -> None:
+    session.add(Complaint(
+        code=f"PAKN-2026-{number:05d}", unit_id=dossier.unit_id, dossier_id=dossier.id,
+        source=ComplaintSource.LOOKUP, name="Trần Thị Hoa", content="Hồ sơ chậm",
+        submitted_at=sent, due_at=sent, near_at=sent, updated_at=sent,
+        status=ComplaintStatus.NEW))
+
+
+def test_a_complaint_counts_its_dossier_once_beside_a_low_rating(
+        session: Session, make_dossier: Callable[..., Any]) -> None:
+    rows = _dossiers(session, make_dossier)
+    # Dossier 7 (index 6) is already rated 2/5: its complaint adds nothing. Dossier 9 (index 8,
+    # rated 4/5, on time) draws a complaint: dissatisfied 2 of 10. A complaint sent after the
+    # instant the report is judged at does not count yet.
+    complaint(session, rows[6], 1, local(2026, 7, 21, 9))
+    complaint(session, rows[8], 2, local(2026, 7, 22, 9))
+    complaint(session, rows[9], 3, local(2026, 8, 2, 9))
+    session.commit()
+    # 18 × (10 − 3 late − 2 dissatisfied)/10 ÷ 90 % = 18 × 0.5/0.9 = 10.00
+    assert _points(session)[4] == (GROUPS[4], 5, 10, 10.00)
+    # On 21/07 at 12:00 only the first complaint and the rating existed: still 1 dissatisfied.
+    assert _points(session, as_of=local(2026, 7, 21, 12))[4] == (GROUPS[4], 6, 10, 12.00)
 
 
 def test_as_of_an_earlier_instant_the_second_request_and_the_rating_did_not_exist(
