@@ -25,11 +25,13 @@ from service.dossiers.views import dossier_summary
 from service.ingest import Ingestor
 from service.models import Dossier
 from service.reports.form06 import form06
+from service.reports.handling import late_by_body
 from service.reports.periods import parse_period
 from service.runtime import Runtime
+from service.users.tokens import issue_token
 from service.vocabulary import Channel, LimitUnit, Outcome, Status
 from tests.conftest import UNIT_CODE, local
-from tests.dossiers.readers import dashboard_cards, export_rows, list_badges
+from tests.dossiers.readers import api_count, dashboard_cards, export_rows, gauges, list_badges
 from tests.pages_support import add_user, login, settings  # noqa: F401 - cheap hashes
 
 CODE = f"{UNIT_CODE}-260302-0001"
@@ -101,6 +103,17 @@ def test_the_recording_instant_decides_what_every_surface_says(
     # without it a timely apology counts within the limit and a late one still overdue.
     assert (by_original[12], by_original[13]) == (0, 1)
     assert (by_new_date[12], by_new_date[13]) == ((0, 1) if late else (1, 0))
+    # The handling report's late dossiers by body judge as Biểu 06 does at the same instant.
+    for counts_late, overdue in ((True, 1), (False, int(late))):
+        bodies = late_by_body(session, UNIT_CODE, q1, ZONE, JUDGED,
+                              extension_counts_late=counts_late)
+        assert [(b.handler, b.open_overdue, b.reasons) for b in bodies] == (
+            [("Văn phòng UBND xã", 1, [("Chờ xác minh tại xã khác", 1)])] if overdue else [])
+    # The REST API and the /metrics gauges follow the watched date, as the list does.
+    _, raw = issue_token(session, "province", ["read"], JUDGED)
+    session.commit()
+    assert api_count(client, {"Authorization": f"Bearer {raw}"}, "class=overdue") == int(late)
+    assert gauges(client).get("overdue", 0) == int(late)
 
 
 @pytest.mark.parametrize("name, recorded, late", CASES, ids=[c[0] for c in CASES])

@@ -167,7 +167,9 @@ def handling_page():  # type: ignore[no-untyped-def]
                                error=choice.error, report=None), 400
     rt = runtime()
     report = handling_report(db(), choice.unit.code, choice.period, rt.config.timezone,
-                             rt.now(), as_of=choice.as_of)
+                             rt.now(), as_of=choice.as_of,
+                             extension_counts_late=rt.policy.extension_counts_late,
+                             report_due=rt.policy.report_due)
     day_hours = rt.calendar.office_day.total_seconds() / 3600
     return render_template("reports/handling.html", form=choice.form, error=None,
                            report=report, day_hours=day_hours)
@@ -184,7 +186,9 @@ def late_xlsx():  # type: ignore[no-untyped-def]
         abort(400)
     rt = runtime()
     at = judged_at(choice.period, rt.config.timezone, rt.now(), choice.as_of)
-    bodies = late_by_body(db(), choice.unit.code, choice.period, rt.config.timezone, at)
+    bodies = late_by_body(db(), choice.unit.code, choice.period, rt.config.timezone, at,
+                          extension_counts_late=rt.policy.extension_counts_late,
+                          report_due=rt.policy.report_due)
     sheet = late_bodies_sheet(choice.unit.name, f"{choice.period.label} ({choice.period.dates})",
                               at, rt.calendar)
     return xlsx_download(f"tre-han-theo-co-quan-{choice.unit.code}", sheet,
