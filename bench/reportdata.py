@@ -1,4 +1,5 @@
-"""Dossiers for the reports benchmark: several communes over three years, bulk-loaded.
+"""Dossiers for the reports benchmark: several communes over three years with their status
+history and handling times, bulk-loaded.
 
 Several units and years make a query that reads the whole table instead of one unit's period
 show in the figures. Names, phones and codes are realistic enough to search for.
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bench.webtiming import PASSWORD
-from service.models import Base, Dossier, Procedure, Unit
+from service.models import Base, Dossier, Procedure, StatusEvent, Unit
 from service.procedures import builtin_catalogue
 from service.procedures.store import upsert_catalogue
 from service.users.accounts import create_user
@@ -56,16 +57,19 @@ def applicant_phone(number: int) -> str:
 
 
 def chunk_rows(rng: np.random.Generator, start: int, received: np.ndarray, units: np.ndarray,
-               unit_ids: list[int], procedures: list[tuple[int, int]]) -> list[dict[str, Any]]:
+               unit_ids: list[int], procedures: list[tuple[int, int]]
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Dossiers received at the given offsets (seconds after FIRST) in the given units
-    (indexes into UNITS and unit_ids)."""
+    (indexes into UNITS and unit_ids), and their status history: accepted at receipt, then
+    processing, for one in 23 a supplement request, and the result and its return. Reports
+    judged at a past instant rebuild statuses from that history, as they do in service."""
     size = len(received)
     pick = rng.integers(0, len(procedures), size)
     channel = rng.choice([1, 2, 3], size, p=[0.55, 0.43, 0.02])
     handler = rng.integers(0, len(HANDLERS), size)
     took = rng.gamma(2.0, 2.0, size) * 86400
     finished = rng.random(size) < 0.97
-    rows = []
+    rows, events = [], []
     for k in range(size):
         number = start + k
         at = FIRST + dt.timedelta(seconds=float(received[k]))
@@ -80,7 +84,17 @@ def chunk_rows(rng: np.random.Generator, start: int, received: np.ndarray, units
                                                if k % 23 == 0 else Status.PROCESSING)
         # An apology letter with a new date for some of the late dossiers.
         apology = late and number % 3 == 0
+        elapsed = (finish - at).total_seconds() / 60 if done else None
+        steps = [(at, Status.ACCEPTED), (at + dt.timedelta(hours=2), Status.PROCESSING)]
+        if status is Status.WAITING_SUPPLEMENT:
+            steps.append((at + dt.timedelta(days=1), Status.WAITING_SUPPLEMENT))
+        if done:
+            steps += [(finish, Status.RESOLVED), (finish + dt.timedelta(minutes=1),
+                                                   Status.RETURNED)]
+        events += [{"dossier_id": number + 1, "at": when, "status": step}
+                   for when, step in steps if when < NOW]
         rows.append(dict(
+            id=number + 1,
             code=f"{UNITS[units[k]][0]}-{at:%y%m%d}-{number:07d}", unit_id=unit_ids[units[k]],
             procedure_id=pid, applicant_name=applicant_name(number),
             applicant_phone=applicant_phone(number), applicant_id_no=f"0{number:011d}",
@@ -93,8 +107,12 @@ def chunk_rows(rng: np.random.Generator, start: int, received: np.ndarray, units
             extension_reason=REASONS[number % len(REASONS)] if apology else None,
             fee_due=bool(k % 4 == 0), paid_online=bool(k % 8 == 0), digitized=bool(k % 3),
             electronic_result=done and bool(k % 2), source="bench", source_id=str(number),
-            fingerprint="", lookup_secret="x", updated_at=finish if done else at))
-    return rows
+            fingerprint="", lookup_secret="x",
+            # Office hours are about a quarter of the week's minutes.
+            handling_elapsed_min=round(elapsed) if elapsed is not None else None,
+            handling_working_min=round(elapsed / 4) if elapsed is not None else None,
+            updated_at=max(when for when, _ in steps if when < NOW)))
+    return rows, events
 
 
 def setup(session: Session) -> tuple[list[int], list[tuple[int, int]]]:
@@ -122,9 +140,10 @@ def load(engine: Engine, size: int) -> float:
     with engine.begin() as conn:
         for start in range(0, size, CHUNK):
             stop = start + CHUNK
-            conn.execute(insert(Dossier.__table__),
-                         chunk_rows(rng, start, received[start:stop], units[start:stop],
-                                    unit_ids, procedures))
+            rows, events = chunk_rows(rng, start, received[start:stop], units[start:stop],
+                                      unit_ids, procedures)
+            conn.execute(insert(Dossier.__table__), rows)
+            conn.execute(insert(StatusEvent.__table__), events)
             print(f"\r  loaded {min(stop, size):>9,}", end="", flush=True)
     print()
     # What autovacuum does on a live server: statistics, and the visibility map that lets
