@@ -37,13 +37,29 @@ class Instant(fields.AwareDateTime):
         return instant
 
 
-def depth(value: Any) -> int:
-    """How deeply lists and objects nest in a JSON value (a scalar is 0)."""
-    if isinstance(value, dict):
-        return 1 + max((depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((depth(v) for v in value), default=0)
-    return 0
+def depth(value: Any, limit: int | None = None) -> int:
+    """How deeply lists and objects nest in a JSON value (a scalar is 0); past `limit` it stops
+    counting and answers a depth beyond it.
+
+    Walked with a list, not by recursion: a record nested a few hundred levels (valid JSON,
+    within what the parser accepts) would otherwise exhaust Python's stack and fail the whole
+    push with the good records in it.
+    """
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            inner: Any = item.values()
+        elif isinstance(item, list):
+            inner = item
+        else:
+            continue
+        level += 1
+        deepest = max(deepest, level)
+        if limit is not None and deepest > limit:
+            break
+        pending.extend((child, level) for child in inner)
+    return deepest
 
 
 def unstorable_strings(value: Any, path: str = "") -> list[str]:
@@ -64,7 +80,7 @@ def unstorable_strings(value: Any, path: str = "") -> list[str]:
 
 def check_record(item: Any) -> None:
     """Refuse a record too deep or holding unstorable text; ValueError names where."""
-    if depth(item) > MAX_DEPTH:
+    if depth(item, MAX_DEPTH) > MAX_DEPTH:
         raise ValueError(f"lồng sâu quá {MAX_DEPTH} tầng")
     bad = unstorable_strings(item)
     if bad:

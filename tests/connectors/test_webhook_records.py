@@ -69,6 +69,20 @@ def test_bad_records_are_quarantined_and_the_good_ones_stored(
         p.get("applicant_name") for p in names} | {p.get("handler") for p in names}
 
 
+def test_a_record_nested_hundreds_deep_is_refused_alone(pushed: tuple[Any, Runtime]) -> None:
+    client, runtime = pushed
+    deep: Any = "sâu"
+    for _ in range(900):  # valid JSON the parser takes, far deeper than a record may nest
+        deep = [deep]
+    reply = post(client, [record(1), record(2, summary=deep), record(3)])
+    assert reply.status_code == 200, reply.json
+    assert [r["result"] for r in reply.json["results"]] == ["created", "rejected", "created"]
+    assert "lồng sâu quá 8 tầng" in reply.json["results"][1]["reason"]
+    with runtime.sessions() as session:
+        assert set(session.scalars(select(Dossier.code))) == {record(1)["code"],
+                                                              record(3)["code"]}
+
+
 def test_a_body_nested_beyond_the_parser_is_refused_not_a_server_error(
         pushed: tuple[Any, Runtime]) -> None:
     client, _ = pushed
