@@ -27,6 +27,8 @@ class BackupError(Exception):
 def backup(database_url: str, target: Path) -> str:
     """Copy the database to `target` (written beside it first, then renamed); say what."""
     url = make_url(database_url)
+    if not target.parent.is_dir():
+        raise BackupError(f"{target.parent}: no such folder to write the backup in")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     if url.get_backend_name() == "sqlite":

@@ -57,6 +57,11 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
+    except OSError as exc:
+        # A file the command was told to read or write: say which and why, in one line.
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"File error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

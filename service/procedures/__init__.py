@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -39,10 +40,18 @@ def builtin_catalogue() -> list[ProcedureSpec]:
 
 def read_catalogue(path: Path) -> list[ProcedureSpec]:
     """Read a catalogue from a CSV or XLSX file with the columns of procedures.csv."""
-    if path.suffix.lower() == ".xlsx":
-        return parse_rows(_xlsx_rows(path), path.name)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return parse_rows(csv.DictReader(handle), path.name)
+    from openpyxl.utils.exceptions import InvalidFileException  # openpyxl only when asked
+
+    try:
+        if path.suffix.lower() == ".xlsx":
+            return parse_rows(_xlsx_rows(path), path.name)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return parse_rows(csv.DictReader(handle), path.name)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError) as exc:
+        # An .xlsx is a zip of XML parts: a damaged or renamed file fails to open as one.
+        raise CatalogueError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    except UnicodeDecodeError:
+        raise CatalogueError(f"{path.name}: not UTF-8 text; save the CSV as UTF-8") from None
 
 
 def _xlsx_rows(path: Path) -> list[dict[str, object]]:

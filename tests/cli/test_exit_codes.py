@@ -50,3 +50,18 @@ def test_every_command_fails_when_the_database_is_unreachable(tmp_path: Path) ->
     env = environment(tmp_path, "postgresql+psycopg://tthc@127.0.0.1:1/tthc?connect_timeout=2")
     for args in COMMANDS:
         check_fails_in_one_line(env, args, "127.0.0.1")
+
+
+@pytest.mark.slow
+def test_a_file_that_cannot_be_read_or_written_is_one_line(tmp_path: Path) -> None:
+    env = environment(tmp_path, f"sqlite:///{tmp_path / 'files.db'}")
+    assert run_cli(["db", "upgrade"], env).returncode == 0
+    garbage = tmp_path / "danh-muc.xlsx"
+    garbage.write_bytes(b"PK\x03\x04 not really a workbook" * 50)
+    missing = tmp_path / "khong-co" / "ban-sao.bak"
+    cases = ((["procedures", "import", str(garbage)], "not a readable XLSX workbook"),
+             (["backup", str(missing)], "no such folder"),
+             (["report", "form06", "--unit", "000.32.26.H26", "--period", "2026-Q4",
+               "--out", str(missing.with_suffix(".xlsx"))], "No such file or directory"))
+    for args, word in cases:
+        check_fails_in_one_line(env, args, word)
