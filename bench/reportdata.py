@@ -1,5 +1,5 @@
 """Dossiers for the reports benchmark: several communes over three years with their status
-history and handling times, bulk-loaded.
+history, handling times and search keys (as the ingest stores them), bulk-loaded.
 
 Several units and years make a query that reads the whole table instead of one unit's period
 show in the figures. Names, phones and codes are realistic enough to search for.
@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bench.webtiming import PASSWORD
-from service.models import Base, Dossier, Procedure, StatusEvent, Unit
+from service.dossiers.search.keys import name_words, search_columns
+from service.models import Base, Dossier, NameWord, Procedure, StatusEvent, Unit
 from service.procedures import builtin_catalogue
 from service.procedures.store import upsert_catalogue
 from service.users.accounts import create_user
@@ -112,6 +113,7 @@ def chunk_rows(rng: np.random.Generator, start: int, received: np.ndarray, units
             handling_elapsed_min=round(elapsed) if elapsed is not None else None,
             handling_working_min=round(elapsed / 4) if elapsed is not None else None,
             updated_at=max(when for when, _ in steps if when < NOW)))
+        rows[-1].update(search_columns(rows[-1]))  # what the ingest stores for searching
     return rows, events
 
 
@@ -144,6 +146,9 @@ def load(engine: Engine, size: int) -> float:
                                       unit_ids, procedures)
             conn.execute(insert(Dossier.__table__), rows)
             conn.execute(insert(StatusEvent.__table__), events)
+            conn.execute(insert(NameWord.__table__), [
+                {"word": word, "dossier_id": row["id"]}
+                for row in rows for word in name_words(row["name_key"])])
             print(f"\r  loaded {min(stop, size):>9,}", end="", flush=True)
     print()
     # What autovacuum does on a live server: statistics, and the visibility map that lets
