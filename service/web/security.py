@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import logging
 import re
 from typing import Any
@@ -16,6 +17,8 @@ from limits import RateLimitItem, parse_many
 from service.web.proxy import TrustedProxy
 from service.web.ratelimit import MemoryFallback, storage_options, storage_uri
 from service.web.session import config
+
+log = logging.getLogger(__name__)
 
 # No inline scripts anywhere: pages load their scripts from /static, so an injected <script>
 # cannot run. Inline SVG charts must use presentation attributes, not style="".
@@ -91,6 +94,18 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+PLAIN_HTTP_SEEN = ("a client at %s reached this server over plain HTTP: passwords and session "
+                   "cookies cross the network unencrypted; outside a closed office LAN put a TLS "
+                   "proxy in front (README, 'Vận hành')")
+
+
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
 def init_security(app: Flask) -> None:
     """Apply the [security] configuration: proxies, limits, cookies, headers and the limiter."""
     settings = config(app)
@@ -125,9 +140,15 @@ def init_security(app: Flask) -> None:
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
     hsts = f"max-age={options.hsts_max_age}; includeSubDomains" if options.hsts else None
+    told: list[str] = []
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        if not told and request.scheme == "http" and not _loopback(request.remote_addr):
+            # Whatever serves the app (serve warns at start-up; gunicorn's bind is its own),
+            # the operator hears once per process that clients arrive without TLS.
+            told.append(request.remote_addr or "")
+            log.warning(PLAIN_HTTP_SEEN, request.remote_addr)
         return secure_response(response, hsts)
 
 

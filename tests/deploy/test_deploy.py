@@ -10,6 +10,7 @@ a loopback address other than 127.0.0.1, under a LAN-looking host name.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import re
 import shlex
 import shutil
@@ -182,6 +183,10 @@ def test_the_operations_section_runs_in_order_to_a_signed_in_clerk(
     finally:
         codes = (web.stop(), scheduler.stop())
     assert codes == (0, 0), web.log() + scheduler.log()
+    # gunicorn, unlike serve, cannot warn at start-up; the app says so at the first client
+    # that arrives over plain HTTP from beyond this machine.
+    beyond_loopback = not ipaddress.ip_address(HOST).is_loopback
+    assert ("over plain HTTP" in web.log()) is beyond_loopback, web.log()
     # One start-up line names the jobs; APScheduler's two lines per job are not repeated.
     assert "Adding job" not in scheduler.log() and "Added job" not in scheduler.log()
     assert (rehearsal.root / "etc/nginx/sites-available/tthc-monitor").exists()
