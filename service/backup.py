@@ -15,7 +15,11 @@ import subprocess
 from contextlib import closing
 from pathlib import Path
 
+from sqlalchemy import delete
 from sqlalchemy.engine import URL, make_url
+
+from service.db import make_engine
+from service.models import SchedulerLease
 
 PG_TIMEOUT_S = 3600
 
@@ -58,7 +62,20 @@ def restore(database_url: str, source: Path) -> str:
             str(source))
     else:
         raise BackupError(f"no restore method for {url.get_backend_name()}")
+    _forget_lease(database_url)
     return f"{source} -> {url.render_as_string(hide_password=True)}"
+
+
+def _forget_lease(database_url: str) -> None:
+    """Drop the scheduler lease the backup carried: its holder ran when the backup was made,
+    not now, and would otherwise pass for a running scheduler until the lease lapsed (refusing
+    the next restore, delaying a standby). A scheduler that is running takes it again."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(SchedulerLease))
+    finally:
+        engine.dispose()
 
 
 def _sqlite(url: URL) -> sqlite3.Connection:
