@@ -97,8 +97,13 @@ class PageClient:
         return ConnectorError(
             f"opencps {self.name}: OpenCPS không chấp nhận đăng nhập của tài khoản "
             f"{self.options['username']} (HTTP {code}{': ' + detail if detail else ''}); "
-            f"kiểm tra tên đăng nhập, mật khẩu trong biến {self.options['password_env']} "
-            "và group_id")
+            f"kiểm tra tên đăng nhập, mật khẩu {self._password_place()} và group_id")
+
+    def _password_place(self) -> str:
+        """Where the password was read from, as the clerk's message names it."""
+        if self.options.get("password_file"):
+            return f"trong tệp {self.options['password_file']}"
+        return f"trong biến {self.options['password_env']}"
 
 
 def _json_or_none(response: requests.Response) -> Any:

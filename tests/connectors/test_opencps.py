@@ -85,7 +85,16 @@ def test_without_valid_credentials_the_run_fails_naming_the_account(
     assert len(opencps.state.requests) == 1  # refused credentials are not retried
     failed = opencps.runs()[0]
     assert "monitor@xa-tanphu.gov.vn" in failed.error and failed.finished_at is not None
+    assert "trong biến TTHC_TEST_OPENCPS_PASSWORD" in failed.error
     assert opencps.dossiers() == {}
+
+
+def test_a_refused_password_from_a_file_names_the_file(opencps: Any, tmp_path: Any) -> None:
+    opencps.state.items = [make_item(1, "processing")]
+    secret = tmp_path / "opencps-password"
+    secret.write_text("wrong\n", encoding="utf-8")
+    with pytest.raises(ConnectorError, match=f"mật khẩu trong tệp {secret} và group_id"):
+        opencps.run(password_file=str(secret))
 
 
 def test_an_authentication_error_body_fails_the_run_whatever_its_status(opencps: Any) -> None:
