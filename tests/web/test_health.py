@@ -56,9 +56,13 @@ def test_health_is_503_when_the_database_refuses_writes(tmp_path: Path) -> None:
     read_only = app_on(url.replace("sqlite:///", "sqlite:///file:") + "?mode=ro&uri=true")
     answer = read_only.test_client().get("/healthz")
     assert answer.status_code == 503
+    # Reads still work, so the scheduler's state is told too (here it never ran).
     assert answer.json == {"status": "error",
-                           "database": "OperationalError: attempt to write a readonly database"}
-    assert app_on(DOWN).test_client().get("/healthz").status_code == 503
+                           "database": "OperationalError: attempt to write a readonly database",
+                           "scheduler": "absent", "scheduler_holder": None,
+                           "scheduler_heartbeat": None}
+    down = app_on(DOWN).test_client().get("/healthz")
+    assert down.status_code == 503 and down.json["scheduler"] == "unknown"
 
 
 def test_the_lookup_answers_503_in_vietnamese_when_the_database_is_down() -> None:

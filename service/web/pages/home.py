@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import health
 from service.models import Dossier, Unit
@@ -27,16 +28,23 @@ def healthz():  # type: ignore[no-untyped-def]
     rt = runtime()
     session = db()
     database = health.database_state(session)
+    try:
+        # Still read when writes fail (a read-only file, a full disk): the heartbeat tells
+        # whether the scheduler is down as well.
+        scheduler = health.scheduler_state(
+            session, rt.now(), dt.timedelta(seconds=rt.config.scheduler.lease_seconds),
+            rt.config.scheduler.enabled)
+    except SQLAlchemyError:
+        session.rollback()
+        scheduler = health.SchedulerHealth("unknown")
+    fields = {"database": database, "scheduler": scheduler.state,
+              "scheduler_holder": scheduler.holder,
+              "scheduler_heartbeat": scheduler.heartbeat.isoformat()
+              if scheduler.heartbeat else None}
     if database not in ("ok", "busy"):
-        return jsonify(status="error", database=database), 503
-    scheduler = health.scheduler_state(
-        session, rt.now(), dt.timedelta(seconds=rt.config.scheduler.lease_seconds),
-        rt.config.scheduler.enabled)
+        return jsonify(status="error", **fields), 503
     healthy = scheduler.state in ("ok", "disabled")
-    return jsonify(status="ok" if healthy else "degraded", database=database,
-                   scheduler=scheduler.state, scheduler_holder=scheduler.holder,
-                   scheduler_heartbeat=scheduler.heartbeat.isoformat()
-                   if scheduler.heartbeat else None)
+    return jsonify(status="ok" if healthy else "degraded", **fields)
 
 
 @bp.get("/")
