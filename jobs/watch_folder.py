@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.base import Batch, RejectedRecord
 from connectors.spreadsheet import SpreadsheetConnector
 from service.ingest.runs import BatchResult, describe_run, run_connector
+from service.models import ConnectorRun
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,26 @@ def watched_connectors(runtime: Runtime) -> list[str]:
 def run(runtime: Runtime, now: dt.datetime) -> None:
     """Import every settled file of every watched folder; one failing folder skips only itself."""
     for name in watched_connectors(runtime):
-        for _ in range(MAX_SET_ASIDE + 1):
-            if not import_folder(runtime, name, now):
-                break
+        drain_folder(runtime, name, now)
 
 
-def import_folder(runtime: Runtime, name: str, now: dt.datetime) -> bool:
-    """Run the folder's connector once; True when a bad file was set aside (run it again)."""
+def drain_folder(runtime: Runtime, name: str, now: dt.datetime,
+                 strict: bool = False) -> list[ConnectorRun]:
+    """Import the folder's settled files, setting aside each bad one with its reason and going
+    on with the rest; the runs made (the `ingest` command prints them). `strict` raises what
+    is not a file's fault (the database, the connector) instead of logging it."""
+    runs: list[ConnectorRun] = []
+    for _ in range(MAX_SET_ASIDE + 1):
+        again = import_folder(runtime, name, now, runs, strict)
+        if not again:
+            break
+    return runs
+
+
+def import_folder(runtime: Runtime, name: str, now: dt.datetime,
+                  runs: list[ConnectorRun] | None = None, strict: bool = False) -> bool:
+    """Run the folder's connector once; True when a bad file was set aside (run it again).
+    The run, when it was recorded, is appended to `runs`."""
     connector = cast(SpreadsheetConnector, runtime.connector(name))
     folder = Path(connector.options["folder"])
     reasons: dict[str, str] = {}
@@ -61,11 +75,15 @@ def import_folder(runtime: Runtime, name: str, now: dt.datetime) -> bool:
                                on_batch=note_rejected_files)
     except SQLAlchemyError:
         # The database, not the file, is at fault: leave the folder as it is.
+        if strict:
+            raise
         log.exception("watch folder %s failed", name)
         return False
     except Exception as exc:  # noqa: BLE001 - the file being read is set aside, the rest go on
         culprit = next(iter(connector.waiting_files(now)), None)
         if culprit is None:
+            if strict:
+                raise
             log.exception("watch folder %s failed", name)
             return False
         set_aside(culprit, f"Không đọc được tệp {culprit.name}: {type(exc).__name__}: {exc}",
@@ -73,6 +91,8 @@ def import_folder(runtime: Runtime, name: str, now: dt.datetime) -> bool:
         log.warning("watch folder %s: %s moved to %s/: %s", name, culprit.name, FAILED, exc)
         return True
     explain_new_failures(folder, before, reasons)
+    if runs is not None:
+        runs.append(result)
     if result.fetched:
         log.info("watch folder %s", describe_run(result))
     return False

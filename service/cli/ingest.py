@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from connectors.base import ConnectorError
+from jobs.watch_folder import drain_folder, watched_connectors
 from service.cli.context import AppContext, pass_app
 from service.db import error_line
 from service.ingest.runs import describe_run, run_connector
@@ -22,15 +23,22 @@ def ingest(app: AppContext, connector: str | None) -> None:
             f"no connector {connector!r} in the configuration; configured: "
             f"{', '.join(sorted(configured)) or 'none'}")
     failed = False
+    runtime = app.runtime
+    watched = watched_connectors(runtime)
     for name in names:
-        runtime = app.runtime
         try:
-            run = run_connector(runtime.sessions, runtime.connector(name), runtime.derive,
-                                runtime.now())
+            if name in watched:
+                # As the scheduler's job does: a bad file goes to failed/ with its reason
+                # file and the files behind it are still imported.
+                runs = drain_folder(runtime, name, runtime.now(), strict=True)
+            else:
+                runs = [run_connector(runtime.sessions, runtime.connector(name),
+                                      runtime.derive, runtime.now())]
         except (ConnectorError, Exception) as exc:  # noqa: BLE001 - reported, then exit 1
             click.echo(f"{name}: failed: {error_line(exc)}", err=True)
             failed = True
             continue
-        click.echo(describe_run(run))
+        for run in runs:
+            click.echo(describe_run(run))
     if failed:
         raise click.exceptions.Exit(1)

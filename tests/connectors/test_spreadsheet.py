@@ -171,6 +171,24 @@ def test_watched_folder_imports_settled_files_and_moves_them(catalogued: Runtime
         "c.csv", "c.csv.reason.txt"]
 
 
+def test_the_ingest_command_sets_a_bad_file_aside_with_its_reason_as_the_job_does(
+        catalogued: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    junk, good = folder / "a-hong.xlsx", folder / "b.csv"
+    junk.write_bytes(b"PK\x03\x04 not a workbook" * 40)
+    shutil.copy(MIXED, good)
+    age(junk, 120)
+    age(good, 120)
+    config = shipped_config(catalogued, tmp_path, {"connectors": {"drop": {
+        "type": "spreadsheet", "unit_code": UNIT, "folder": str(folder), "settle_seconds": 60}}})
+    done = CliRunner().invoke(cli, ["--config", str(config), "ingest", "drop"])
+    assert done.exit_code == 0, done.output
+    assert len(stored(catalogued)) == 3  # the good file behind the bad one
+    reasons = list((folder / "failed").glob("*.reason.txt"))
+    assert len(reasons) == 1 and "a-hong.xlsx" in reasons[0].read_text(encoding="utf-8")
+
+
 def test_an_interrupted_file_resumes_after_the_last_committed_row(catalogued: Runtime,
                                                                   tmp_path: Path) -> None:
     folder = tmp_path / "drop"
