@@ -99,6 +99,7 @@ PLAIN_HTTP_SEEN = ("a client at %s reached this server over plain HTTP: password
                    "proxy in front (README, 'Vận hành')")
 
 
+@functools.lru_cache(maxsize=256)
 def _loopback(address: str | None) -> bool:
     try:
         return ipaddress.ip_address(address or "").is_loopback
