@@ -1,7 +1,8 @@
 """Complaints by handling body for a period: received, handled on time or late, still open.
 
-Complaints sent in the period are judged at min(now, end of period), as the Decision 766
-self-assessment judges dossiers: handled means answered (or closed without an answer) by then.
+Complaints sent in the period are judged at the instant every report is judged at (now, the
+period's end, or an instant chosen for an audit), as the Decision 766 self-assessment judges
+dossiers: handled means answered (or closed without an answer) by then.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.models import Complaint
+from service.reports.asof import as_of_label, judged_at
 from service.reports.periods import Period
 from service.reports.scope import unit_tree
 
@@ -54,6 +56,12 @@ class ComplaintReport:
     limit_days: int
     rows: list[BodyCounts] = field(default_factory=list)
     total: BodyCounts = field(default_factory=lambda: BodyCounts("Tổng cộng"))
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @property
+    def as_of_text(self) -> str:
+        """'Số liệu tính đến HH:MM ngày dd/mm/yyyy', as every report says it."""
+        return as_of_label(self.judged_at, self.timezone)
 
 
 def _sum(condition: Any) -> Any:
@@ -61,11 +69,14 @@ def _sum(condition: Any) -> Any:
 
 
 def complaint_report(session: Session, unit_code: str, period: Period, timezone: str,
-                     now: dt.datetime, limit_days: int) -> ComplaintReport:
-    """Count the unit's (and its sub-units') complaints of the period, grouped in SQL."""
+                     now: dt.datetime, limit_days: int,
+                     as_of: dt.datetime | None = None) -> ComplaintReport:
+    """Count the unit's (and its sub-units') complaints of the period, grouped in SQL, as of
+    the instant every report is judged at (`judged_at`: now, the period's end, or `as_of`);
+    complaints sent after it do not count yet."""
     unit, unit_ids = unit_tree(session, unit_code)
-    start, end = period.bounds(timezone)
-    judged = min(now, end)
+    start, _ = period.bounds(timezone)
+    judged = judged_at(period, timezone, now, as_of)
     at = literal(judged, Complaint.submitted_at.type)
     handled_at = func.coalesce(Complaint.answered_at, Complaint.closed_at)
     handled = and_(handled_at.is_not(None), handled_at <= at)
@@ -76,9 +87,9 @@ def complaint_report(session: Session, unit_code: str, period: Period, timezone:
                     _sum(and_(~handled, Complaint.due_at >= at)).label("open_within"),
                     _sum(and_(~handled, Complaint.due_at < at)).label("open_overdue"))
              .where(Complaint.unit_id.in_(unit_ids), Complaint.submitted_at >= start,
-                    Complaint.submitted_at < end)
+                    Complaint.submitted_at < at)
              .group_by(body).order_by(body))
-    report = ComplaintReport(unit.name, period, judged, limit_days)
+    report = ComplaintReport(unit.name, period, judged, limit_days, timezone=timezone)
     for row in session.execute(query):
         counts = BodyCounts(row.handler, *(int(getattr(row, name)) for name in COUNTS))
         report.rows.append(counts)

@@ -92,6 +92,18 @@ def test_report_counts_each_body_s_complaints_of_the_period(runtime: Runtime) ->
     # In time among those decided: 2 handled in time of 3 handled + 1 overdue.
     assert total.on_time_rate == 0.5
     assert report.judged_at == local(2026, 4, 1, 0)
+    assert report.as_of_text == "Số liệu tính đến 00:00 ngày 01/04/2026"
+    # As of 24/03 08:00 (an audit): D and G were not sent yet; E was closed on 23/03; B was
+    # still unanswered, due at 17:00 the day before, so overdue then; C was within its limit.
+    with rt.sessions() as session:
+        earlier = complaint_report(session, UNIT_CODE, parse_period("2026-03", "calendar"),
+                                   "Asia/Ho_Chi_Minh", local(2026, 4, 10, 9), 15,
+                                   as_of=local(2026, 3, 24, 8))
+    assert {row.handler: (row.received, row.on_time, row.late, row.open_within,
+                          row.open_overdue) for row in earlier.rows} == {
+        "Chưa chuyển cơ quan giải quyết": (1, 1, 0, 0, 0), POLICE: (1, 0, 0, 1, 0),
+        TU_PHAP: (2, 1, 0, 0, 1)}
+    assert earlier.as_of_text == "Số liệu tính đến 08:00 ngày 24/03/2026"
 
 
 def test_complained_dossiers_selects_each_dossier_complained_about_once(

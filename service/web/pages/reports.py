@@ -195,10 +195,10 @@ def late_xlsx():  # type: ignore[no-untyped-def]
                          late_bodies_rows(bodies))
 
 
-def _complaints(unit: Unit, period: Period) -> Any:
+def _complaints(unit: Unit, period: Period, as_of: dt.datetime | None) -> Any:
     rt = runtime()
     return complaint_report(db(), unit.code, period, rt.config.timezone, rt.now(),
-                            rt.complaint_policy.limit_days)
+                            rt.complaint_policy.limit_days, as_of)
 
 
 @bp.get("/bao-cao/phan-anh-kien-nghi")
@@ -210,7 +210,7 @@ def complaints_page():  # type: ignore[no-untyped-def]
         return render_template("reports/complaints.html", form=choice.form,
                                error=choice.error, report=None), 400
     return render_template("reports/complaints.html", form=choice.form, error=None,
-                           report=_complaints(choice.unit, choice.period))
+                           report=_complaints(choice.unit, choice.period, choice.as_of))
 
 
 @bp.get("/bao-cao/phan-anh-kien-nghi.xlsx")
@@ -222,7 +222,7 @@ def complaints_xlsx():  # type: ignore[no-untyped-def]
         return _refused(choice)
     if choice.unit is None or choice.period is None:
         abort(400)
-    book = complaints_workbook(_complaints(choice.unit, choice.period),
+    book = complaints_workbook(_complaints(choice.unit, choice.period, choice.as_of),
                                runtime().config.timezone)
     buffer = io.BytesIO(workbook_bytes(book))
     period = choice.period
